@@ -1,0 +1,64 @@
+"""The ``bestbot`` command line: parse arguments, dispatch, map errors to exit codes.
+
+Exit status: 0 on success, 2 on bad input or config (one line on stderr), 1 on an
+unexpected failure. Commands themselves live in :mod:`bot.commands`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.commands import COMMAND_MODULES
+from bot.errors import UserError
+
+CommandFunc = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="bestbot",
+        description="Public contract alerts and enquiry triage for social enterprises.",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $BESTBOT_CONFIG, else ./bestbot.toml, else built-in defaults)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``bestbot`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    func: CommandFunc | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return func(args)
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
