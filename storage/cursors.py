@@ -1,0 +1,81 @@
+"""Per-feed poll cursors and job leases.
+
+A cursor is saved in the same transaction as the page of notices it follows,
+so a crash re-reads a page rather than skipping one. A lease makes a scheduled
+job run on one worker at a time when several share a database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import FeedCursorRow, JobLeaseRow
+from storage.types import utcnow
+
+
+async def get_cursor(session: AsyncSession, feed: str) -> FeedCursorRow | None:
+    return await session.get(FeedCursorRow, feed)
+
+
+async def save_cursor(
+    session: AsyncSession,
+    feed: str,
+    *,
+    cursor: str | None,
+    watermark: datetime | None,
+    error: str | None = None,
+) -> None:
+    """Record where the next poll of ``feed`` starts (call inside the page's transaction)."""
+    row = await session.get(FeedCursorRow, feed)
+    if row is None:
+        row = FeedCursorRow(feed=feed)
+    row.cursor = cursor
+    if watermark is not None:
+        row.watermark = watermark
+    row.last_poll_at = utcnow()
+    row.last_error = error
+    session.add(row)
+    await session.flush()
+
+
+async def record_poll_error(session: AsyncSession, feed: str, error: str) -> None:
+    """Keep the cursor, note the error (shown by ``poll`` and health checks)."""
+    row = await session.get(FeedCursorRow, feed) or FeedCursorRow(feed=feed)
+    row.last_error = error[:1000]
+    row.last_poll_at = utcnow()
+    session.add(row)
+    await session.flush()
+
+
+async def acquire_lease(session: AsyncSession, name: str, owner: str, ttl: timedelta) -> bool:
+    """Take or renew the lease ``name`` for ``owner``; False if another owner holds it."""
+    now = utcnow()
+    result = await session.exec(
+        update(JobLeaseRow)
+        .where(
+            col(JobLeaseRow.name) == name,
+            (col(JobLeaseRow.owner) == owner) | (col(JobLeaseRow.expires_at) < now),
+        )
+        .values(owner=owner, expires_at=now + ttl)
+    )
+    if result.rowcount:
+        return True
+    try:
+        async with session.begin_nested():
+            session.add(JobLeaseRow(name=name, owner=owner, expires_at=now + ttl))
+        return True
+    except IntegrityError:
+        return False
+
+
+async def release_lease(session: AsyncSession, name: str, owner: str) -> None:
+    await session.exec(
+        update(JobLeaseRow)
+        .where(col(JobLeaseRow.name) == name, col(JobLeaseRow.owner) == owner)
+        .values(expires_at=utcnow())
+    )

@@ -1,0 +1,150 @@
+"""Engines, sessions and migrations for SQLite (default) and PostgreSQL, one code path.
+
+Users write ordinary URLs (``sqlite:///bestbot.sqlite3``,
+``postgresql://user@host/db``); this module maps them to the async driver the
+service uses (aiosqlite, psycopg) and the sync driver Alembic uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.url import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL names a backend bestbot does not support."""
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with a long text
+        raise DatabaseUrlError(
+            f"{url!r} is not a database URL like 'sqlite:///bestbot.sqlite3'"
+        ) from exc
+
+
+def async_url(url: str) -> URL:
+    """The URL with the async driver bestbot uses for this backend."""
+    parsed = _parse(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def sync_url(url: str) -> URL:
+    """The URL with the blocking driver Alembic uses for this backend."""
+    parsed = _parse(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+pysqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def is_sqlite(url: str) -> bool:
+    return _parse(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; busy_timeout waits instead of failing."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def install_sqlite_pragmas(sync_engine: Any) -> None:
+    """Set the pragmas on every new connection of a (sync) SQLite engine."""
+    event.listen(sync_engine, "connect", _sqlite_pragmas)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine with the same behaviour on both backends."""
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        _ensure_sqlite_dir(target)
+        engine = create_async_engine(
+            target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
+        install_sqlite_pragmas(engine.sync_engine)
+        return engine
+    return create_async_engine(target, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _ensure_sqlite_dir(url: URL) -> None:
+    if url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """The engine plus a session factory; one per process, built by the composition root."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply Alembic migrations up to ``revision`` (blocking)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+async def upgrade_async(url: str) -> None:
+    """Migrate without blocking the event loop (``run`` and ``poll`` migrate on start)."""
+    await asyncio.to_thread(upgrade, url)
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine as create_sync_engine
+
+    engine = create_sync_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic config pointing at the bundled migrations, with no ini file needed."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["database_url"] = url
+    return cfg

@@ -1,0 +1,180 @@
+"""Storing notices: one row per (source, ocid), a new version whenever the content changes.
+
+The alert layer needs to know *what* changed (a moved deadline is worth telling
+people about, a re-publication is not), so each version records a diff of the
+fields subscribers care about. The same procurement published on both feeds is
+linked to the first one seen, so it is alerted once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from rapidfuzz import fuzz
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from feeds.notice import Notice
+from storage.models import NoticeRow, NoticeVersionRow
+from storage.types import utcnow
+
+StoreStatus = Literal["new", "changed", "unchanged"]
+WATCHED_FIELDS = ("title", "deadline", "value", "stage")
+DUPLICATE_TITLE_SIMILARITY = 85.0
+_BUYER_NOISE = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """What storing one release did. ``canonical_id`` is the notice alerts refer to."""
+
+    notice_id: int
+    version: int
+    status: StoreStatus
+    canonical_id: int
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def buyer_key(buyer: str | None) -> str | None:
+    """A buyer name reduced to letters and digits, for cross-feed comparison."""
+    if not buyer:
+        return None
+    key = _BUYER_NOISE.sub(" ", buyer.casefold()).strip()
+    return key[:200] or None
+
+
+def diff_fields(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The watched fields that differ, as ``{"field": [old, new]}``."""
+    return {
+        name: [old.get(name), new.get(name)]
+        for name in WATCHED_FIELDS
+        if old.get(name) != new.get(name)
+    }
+
+
+async def store_notice(session: AsyncSession, notice: Notice) -> StoreResult:
+    """Insert or update one notice; idempotent for an unchanged release."""
+    data = notice.to_json_dict()
+    digest = notice.content_hash()
+    row = (
+        await session.exec(
+            select(NoticeRow).where(
+                NoticeRow.source == notice.source, NoticeRow.ocid == notice.ocid
+            )
+        )
+    ).first()
+    if row is None:
+        return await _insert_new(session, notice, data, digest)
+    assert row.id is not None
+    canonical = row.duplicate_of or row.id
+    if row.content_hash == digest:
+        return StoreResult(row.id, row.version, "unchanged", canonical)
+    if _is_older(notice, row.data):
+        # An out-of-order, older release must not overwrite a newer one.
+        return StoreResult(row.id, row.version, "unchanged", canonical)
+    changes = diff_fields(row.data, data)
+    row.version += 1
+    row.content_hash = digest
+    row.stage = notice.stage
+    row.title = notice.title
+    row.buyer_key = buyer_key(notice.buyer)
+    row.deadline = notice.deadline
+    row.data = data
+    row.last_changed = utcnow()
+    session.add(row)
+    session.add(_version_row(row.id, row.version, notice, data, digest, changes))
+    await session.flush()
+    return StoreResult(row.id, row.version, "changed", canonical, changes)
+
+
+def _is_older(notice: Notice, stored: dict[str, Any]) -> bool:
+    stored_updated = stored.get("updated") or stored.get("published")
+    new_updated = notice.updated or notice.published
+    if not stored_updated or new_updated is None:
+        return False
+    try:
+        return new_updated < datetime.fromisoformat(stored_updated)
+    except (TypeError, ValueError):
+        return False
+
+
+async def _insert_new(
+    session: AsyncSession, notice: Notice, data: dict[str, Any], digest: str
+) -> StoreResult:
+    duplicate_of = await find_duplicate(session, notice)
+    row = NoticeRow(
+        source=notice.source,
+        ocid=notice.ocid,
+        version=1,
+        content_hash=digest,
+        stage=notice.stage,
+        title=notice.title,
+        buyer_key=buyer_key(notice.buyer),
+        deadline=notice.deadline,
+        data=data,
+        duplicate_of=duplicate_of,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    session.add(_version_row(row.id, 1, notice, data, digest, {}))
+    await session.flush()
+    return StoreResult(row.id, 1, "new", duplicate_of or row.id)
+
+
+def _version_row(
+    notice_id: int,
+    version: int,
+    notice: Notice,
+    data: dict[str, Any],
+    digest: str,
+    changes: dict[str, Any],
+) -> NoticeVersionRow:
+    return NoticeVersionRow(
+        notice_id=notice_id,
+        version=version,
+        content_hash=digest,
+        release_id=notice.release_id[:250],
+        data=data,
+        changes=changes,
+    )
+
+
+async def find_duplicate(session: AsyncSession, notice: Notice) -> int | None:
+    """The canonical notice of the same procurement on another feed, if any.
+
+    Same buyer, same deadline (to the minute) and a similar title: that is how a
+    person would recognise the same tender on Contracts Finder and Find a Tender.
+    """
+    key = buyer_key(notice.buyer)
+    if notice.deadline is None or key is None:
+        return None
+    window = timedelta(minutes=1)
+    candidates = await session.exec(
+        select(NoticeRow).where(
+            NoticeRow.buyer_key == key,
+            col(NoticeRow.deadline) >= notice.deadline - window,
+            col(NoticeRow.deadline) <= notice.deadline + window,
+            NoticeRow.source != notice.source,
+        )
+    )
+    for candidate in candidates:
+        score = fuzz.token_set_ratio(candidate.title.casefold(), notice.title.casefold())
+        if score >= DUPLICATE_TITLE_SIMILARITY:
+            return candidate.duplicate_of or candidate.id
+    return None
+
+
+async def get_notice(session: AsyncSession, notice_id: int) -> NoticeRow | None:
+    return await session.get(NoticeRow, notice_id)
+
+
+async def load_notices(session: AsyncSession, notice_ids: list[int]) -> dict[int, Notice]:
+    """Stored notices as domain values, keyed by id (for matching and rendering)."""
+    if not notice_ids:
+        return {}
+    rows = await session.exec(select(NoticeRow).where(col(NoticeRow.id).in_(notice_ids)))
+    return {row.id: Notice.from_json_dict(row.data) for row in rows if row.id is not None}
