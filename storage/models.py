@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -85,3 +85,131 @@ class JobLeaseRow(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=100)
     owner: str = Field(max_length=100)
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SubscriberRow(SQLModel, table=True):
+    """An enterprise (or a team group chat) that receives alerts.
+
+    A subscriber may have Telegram, email or both; each channel can be switched
+    off on its own (a 403 from Telegram deactivates only the Telegram channel).
+    """
+
+    __tablename__ = "subscriber"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, unique=True)
+    email_verified: bool = False
+    email_active: bool = False
+    telegram_chat_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
+    )
+    telegram_active: bool = False
+    frequency: str = Field(default="instant", max_length=10)
+    digest_hour: int = 8
+    weekly_day: int = 0
+    quiet_hours: str | None = Field(default=None, max_length=20)
+    paused: bool = False
+    nudge: bool = True
+    last_digest_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_nudge_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ProfileRow(SQLModel, table=True):
+    """What a subscriber wants: the matching input, stored as plain JSON lists."""
+
+    __tablename__ = "profile"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), unique=True, nullable=False
+        )
+    )
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    exclude: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cpv: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    stages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    min_value: float | None = None
+    max_value: float | None = None
+    vcse_only: bool = False
+    sme_only: bool = False
+    local_only: bool = False
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class DeliveryRow(SQLModel, table=True):
+    """The outbox: one message to send on one channel, written before it is attempted.
+
+    ``status`` goes pending -> sent | failed | cancelled. A worker claims due rows
+    by setting ``claimed_until``; a crash leaves the claim to expire, so the row is
+    retried (at most the in-flight message is sent twice, never lost).
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint(
+            "subscriber_id",
+            "notice_id",
+            "version",
+            "channel",
+            "kind",
+            "variant",
+            name="uq_delivery",
+        ),
+        Index("ix_delivery_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    version: int
+    channel: str = Field(max_length=10)
+    kind: str = Field(default="alert", max_length=10)
+    variant: str = Field(default="", max_length=20)
+    status: str = Field(default="pending", max_length=10)
+    due_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    score: int = 0
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    message_ref: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class FeedbackRow(SQLModel, table=True):
+    """👍/👎 per subscriber and notice (the latest press wins)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("subscriber_id", "notice_id", name="uq_feedback"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    notice_id: int = Field(foreign_key="notice.id")
+    relevant: bool
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
