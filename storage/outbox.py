@@ -1,0 +1,197 @@
+"""Outbox operations: enqueue deliveries, claim due ones, record the outcome.
+
+Claiming writes ``claimed_by``/``claimed_until`` in its own short transaction
+before anything is sent. On PostgreSQL the candidate rows are locked with
+``FOR UPDATE SKIP LOCKED`` so several dispatchers never claim the same row; on
+SQLite there is a single writer and the clause is simply not rendered. A row is
+marked sent only after the channel accepted it; a crash in between leaves the
+claim to expire, and the row is sent again (the in-flight message, at most).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import DeliveryRow
+from storage.types import utcnow
+
+PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A delivery to enqueue; duplicates of an existing row are ignored."""
+
+    subscriber_id: int
+    notice_id: int
+    version: int
+    channel: str
+    due_at: datetime
+    kind: str = "alert"
+    variant: str = ""
+    score: int = 0
+    reasons: Sequence[str] = ()
+    keywords: Sequence[str] = ()
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+async def enqueue(session: AsyncSession, deliveries: Sequence[NewDelivery]) -> int:
+    """Insert deliveries, skipping any that already exist; returns how many were new."""
+    if not deliveries:
+        return 0
+    rows = [
+        {
+            "subscriber_id": d.subscriber_id,
+            "notice_id": d.notice_id,
+            "version": d.version,
+            "channel": d.channel,
+            "kind": d.kind,
+            "variant": d.variant,
+            "status": PENDING,
+            "due_at": d.due_at,
+            "attempts": 0,
+            "score": d.score,
+            "reasons": list(d.reasons),
+            "keywords": list(d.keywords),
+            "changes": dict(d.changes),
+            "created_at": utcnow(),
+        }
+        for d in deliveries
+    ]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    total = 0
+    for start in range(0, len(rows), 500):
+        stmt = (
+            insert(DeliveryRow)
+            .values(rows[start : start + 500])
+            .on_conflict_do_nothing()
+            .returning(col(DeliveryRow.id))
+        )
+        total += len((await session.exec(stmt)).all())
+    return total
+
+
+async def claim_due(
+    session: AsyncSession,
+    worker: str,
+    *,
+    now: datetime | None = None,
+    limit: int = 200,
+    lease: timedelta = timedelta(minutes=2),
+    channel: str | None = None,
+) -> list[DeliveryRow]:
+    """Claim up to ``limit`` due, unclaimed rows for ``worker`` and return them."""
+    now = now or utcnow()
+    query = (
+        select(DeliveryRow.id)
+        .where(
+            DeliveryRow.status == PENDING,
+            col(DeliveryRow.due_at) <= now,
+            or_(col(DeliveryRow.claimed_until).is_(None), col(DeliveryRow.claimed_until) < now),
+        )
+        .order_by(col(DeliveryRow.due_at), col(DeliveryRow.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if channel is not None:
+        query = query.where(DeliveryRow.channel == channel)
+    ids = list((await session.exec(query)).all())
+    if not ids:
+        return []
+    await session.exec(
+        update(DeliveryRow)
+        .where(col(DeliveryRow.id).in_(ids))
+        .values(claimed_by=worker, claimed_until=now + lease)
+    )
+    rows = await session.exec(
+        select(DeliveryRow).where(col(DeliveryRow.id).in_(ids)).order_by(col(DeliveryRow.id))
+    )
+    return list(rows.all())
+
+
+async def mark_sent(
+    session: AsyncSession, ids: Sequence[int], worker: str, message_ref: str | None = None
+) -> None:
+    """Record success; only rows still claimed by ``worker`` are touched."""
+    await session.exec(
+        update(DeliveryRow)
+        .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.claimed_by) == worker)
+        .values(
+            status=SENT,
+            sent_at=utcnow(),
+            message_ref=message_ref,
+            claimed_until=None,
+            attempts=col(DeliveryRow.attempts) + 1,
+        )
+    )
+
+
+async def mark_retry(
+    session: AsyncSession,
+    ids: Sequence[int],
+    worker: str,
+    error: str,
+    *,
+    retry_at: datetime,
+    max_attempts: int,
+    count_attempt: bool = True,
+) -> None:
+    """Record a transient failure: retry at ``retry_at``, or fail after ``max_attempts``."""
+    rows = await session.exec(
+        select(DeliveryRow).where(
+            col(DeliveryRow.id).in_(list(ids)), DeliveryRow.claimed_by == worker
+        )
+    )
+    for row in rows:
+        if count_attempt:
+            row.attempts += 1
+        row.last_error = error[:500]
+        row.claimed_until = None
+        if row.attempts >= max_attempts:
+            row.status = FAILED
+        else:
+            row.due_at = retry_at
+        session.add(row)
+
+
+async def mark_final(session: AsyncSession, ids: Sequence[int], status: str, reason: str) -> None:
+    """End rows without sending (``failed`` or ``cancelled``), keeping the reason."""
+    await session.exec(
+        update(DeliveryRow)
+        .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.status) == PENDING)
+        .values(status=status, last_error=reason[:500], claimed_until=None)
+    )
+
+
+async def cancel_pending_for(session: AsyncSession, subscriber_id: int, channel: str) -> None:
+    """Drop everything pending on a channel that can no longer receive (e.g. blocked bot)."""
+    await session.exec(
+        update(DeliveryRow)
+        .where(
+            col(DeliveryRow.subscriber_id) == subscriber_id,
+            col(DeliveryRow.channel) == channel,
+            col(DeliveryRow.status) == PENDING,
+        )
+        .values(status=CANCELLED, last_error="channel deactivated", claimed_until=None)
+    )
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the earliest pending row becomes due (lets the dispatcher sleep until then)."""
+    query = (
+        select(DeliveryRow.due_at)
+        .where(DeliveryRow.status == PENDING)
+        .order_by(col(DeliveryRow.due_at))
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
