@@ -8,4 +8,5 @@ added.
 
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.feed",
+    "bot.commands.db",
 )
