@@ -397,6 +397,11 @@ class EmailConfig(_Section):
     def enabled(self) -> bool:
         return self.smtp_host is not None
 
+    @property
+    def from_email(self) -> str | None:
+        """The bare address of ``from_address`` (which may be ``"Name <addr>"``)."""
+        return email.utils.parseaddr(self.from_address)[1] if self.from_address else None
+
 
 @dataclass(frozen=True, repr=False)
 class WebConfig(_Section):

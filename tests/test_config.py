@@ -278,6 +278,7 @@ def test_full_file(tmp_path: Path) -> None:
     assert config.telegram.token == TOKEN
     assert config.telegram.admin_ids == (111, 222)
     assert config.telegram.bot_username == "BestProcurementBot"
+    assert config.email.from_email == "alerts@example.org"
     assert config.email.tls and not config.email.starttls and config.email.smtp_port == 465
     assert config.email.inbound == InboundEmailConfig(
         host="imap.example.org",
