@@ -9,6 +9,5 @@ added.
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.feed",
     "bot.commands.db",
-    "bot.commands.service",
     "bot.commands.triage",
 )
