@@ -14,29 +14,16 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 from feeds.local import parse_file
 from feeds.notice import Notice
 from feeds.ocds import ParseProblem
+from feeds.paging import FeedPage
 from storage.cursors import record_poll_error, save_cursor
 from storage.db import Database
 from storage.notices import StoreResult, store_notice
 
 log = logging.getLogger(__name__)
-
-
-class Page(Protocol):
-    """One page from a feed client: its notices, its problems, where to resume."""
-
-    @property
-    def notices(self) -> Sequence[Notice]: ...
-    @property
-    def problems(self) -> Sequence[ParseProblem]: ...
-    @property
-    def resume_cursor(self) -> str | None: ...
-    @property
-    def watermark(self) -> datetime | None: ...
 
 
 @dataclass
@@ -90,7 +77,7 @@ async def store_page(
     report.pages += 1
 
 
-async def poll_pages(db: Database, feed: str, pages: AsyncIterator[Page]) -> PollReport:
+async def poll_pages(db: Database, feed: str, pages: AsyncIterator[FeedPage]) -> PollReport:
     """Consume a feed client's pages; a fetch error ends the poll but keeps what was stored."""
     report = PollReport(feed)
     try:
@@ -101,8 +88,8 @@ async def poll_pages(db: Database, feed: str, pages: AsyncIterator[Page]) -> Pol
                 page.notices,
                 page.problems,
                 report,
-                cursor=page.resume_cursor,
-                watermark=page.watermark,
+                cursor=page.resume.dumps(),
+                watermark=page.resume.since,
             )
     except Exception as exc:  # the service must carry on whatever a feed does
         report.error = f"{type(exc).__name__}: {exc}"[:500]

@@ -9,5 +9,6 @@ added.
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.feed",
     "bot.commands.db",
+    "bot.commands.service",
     "bot.commands.triage",
 )
