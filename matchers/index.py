@@ -1,0 +1,189 @@
+"""The indexed matcher: built once per profile set, reused for every poll.
+
+Brute force compares every keyword of every profile with every notice; at national scale
+(100,000 profiles, 650,000 keywords) that is hours. Instead:
+
+1. Every keyword is compiled into patterns; identical patterns are shared across profiles.
+   Each pattern is filed in an inverted index under one of its terms (its *anchor*; all terms
+   are required, so any one will do; the longest is usually the rarest).
+2. Typo tolerance is resolved once per *vocabulary*, not per pair: the notice words that are
+   not real words are compared with the keyword words in bulk (``rapidfuzz.process.cdist``,
+   grouped by first letter, which typos must keep), and the result is cached across polls.
+3. For a notice, only patterns anchored on one of its keys are verified; only profiles using a
+   verified pattern (or a CPV prefix of the notice) are evaluated, with exactly the rules of
+   :mod:`matchers.rules`.
+
+Nothing is lost by this: a pattern can only occur if its anchor occurs, and the fuzzy
+expansion applies the same :func:`matchers.keywords.typo_ok` test to every pair it could pass.
+``benchmarks/bench_matching.py`` checks it against :mod:`matchers.reference`.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from feeds.notice import Notice
+from matchers.keywords import Pattern, allowed_edits, find, typo_ok
+from matchers.profile import Profile
+from matchers.rules import CompiledProfile, Document, Hit, Match, compile_profile, evaluate, prepare
+from matchers.words import is_known
+
+_MAX_EDITS = 2
+
+
+class Matcher:
+    """Matches notices against a fixed set of profiles. Thread-safe for concurrent ``match``
+    calls only in the sense that each call works on its own data; the typo cache is a plain
+    dict whose updates are atomic under the GIL."""
+
+    def __init__(self, profiles: Iterable[Profile]) -> None:
+        self.profiles: list[CompiledProfile] = [compile_profile(p) for p in profiles]
+        self._pattern_ids: dict[Pattern, int] = {}
+        self._patterns: list[Pattern] = []
+        users: list[list[int]] = []
+        for idx, cp in enumerate(self.profiles):
+            for kw in cp.keywords:
+                for v in kw.variants:
+                    pid = self._intern(v.pattern, users)
+                    users[pid].append(idx)
+            for kw in cp.exclusions:
+                for v in kw.variants:
+                    self._intern(v.pattern, users)
+        # profiles using each pattern as a keyword (deduplicated, compact)
+        self._users: list[array[int]] = [array("i", sorted(set(u))) for u in users]
+        self._anchors: dict[str, list[int]] = defaultdict(list)
+        for pid, pattern in enumerate(self._patterns):
+            anchor = max(pattern.terms, key=lambda t: (len(t), t))
+            self._anchors[anchor].append(pid)
+        self._cpv: dict[str, list[int]] = defaultdict(list)
+        self._always: list[int] = []
+        for idx, cp in enumerate(self.profiles):
+            for prefix in cp.cpv:
+                self._cpv[prefix].append(idx)
+        # fuzzy vocabulary: keyword words that tolerate typos, grouped by first letter
+        fuzzy_vocab: dict[str, set[str]] = defaultdict(set)
+        for pattern in self._patterns:
+            for term in pattern.fuzzy_terms():
+                fuzzy_vocab[term[0]].add(term)
+        self._fuzzy_vocab: dict[str, list[str]] = {k: sorted(v) for k, v in fuzzy_vocab.items()}
+        self._typo_cache: dict[str, tuple[str, ...]] = {}
+
+    def _intern(self, pattern: Pattern, users: list[list[int]]) -> int:
+        pid = self._pattern_ids.get(pattern)
+        if pid is None:
+            pid = len(self._patterns)
+            self._pattern_ids[pattern] = pid
+            self._patterns.append(pattern)
+            users.append([])
+        return pid
+
+    @property
+    def pattern_count(self) -> int:
+        return len(self._patterns)
+
+    # --- typo expansion ------------------------------------------------------------------
+
+    def _expand_typos(self, docs: Sequence[Document]) -> None:
+        """Map every unknown notice word to the keyword words it may misspell (cached)."""
+        todo: dict[str, set[str]] = defaultdict(set)
+        for doc in docs:
+            for field in (doc.title, doc.description):
+                for tok in field.tokens:
+                    s = tok.stem
+                    if (
+                        len(s) >= 4
+                        and s.isalpha()
+                        and s not in self._typo_cache
+                        and s[0] in self._fuzzy_vocab
+                        and not is_known(s)
+                    ):
+                        todo[s[0]].add(s)
+        for letter, queries_set in todo.items():
+            vocab = self._fuzzy_vocab[letter]
+            queries = sorted(queries_set)
+            found: dict[str, list[str]] = defaultdict(list)
+            chunk = max(1, 4_000_000 // max(1, len(vocab)))
+            for start in range(0, len(queries), chunk):
+                part = queries[start : start + chunk]
+                dist = process.cdist(
+                    part,
+                    vocab,
+                    scorer=OSA.distance,
+                    score_cutoff=_MAX_EDITS,
+                    dtype=np.int32,
+                    workers=-1,
+                )
+                rows, cols = np.nonzero(dist <= _MAX_EDITS)
+                for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+                    key = vocab[c]
+                    if int(dist[r, c]) <= allowed_edits(key) and typo_ok(key, part[r]):
+                        found[part[r]].append(key)
+            for q in queries:
+                self._typo_cache[q] = tuple(found.get(q, ()))
+        for doc in docs:
+            for field in (doc.title, doc.description):
+                fuzzy: dict[str, list[int]] = {}
+                for tok in field.tokens:
+                    for key in self._typo_cache.get(tok.stem, ()):
+                        lst = fuzzy.setdefault(key, [])
+                        if not lst or lst[-1] != tok.pos:
+                            lst.append(tok.pos)
+                field.fuzzy = fuzzy
+
+    # --- matching ------------------------------------------------------------------------
+
+    def _hits(self, doc: Document) -> dict[int, Hit]:
+        candidates: set[int] = set()
+        anchors = self._anchors
+        for field in (doc.title, doc.description):
+            for key in field.exact:
+                got = anchors.get(key)
+                if got:
+                    candidates.update(got)
+            for key in field.fuzzy:
+                got = anchors.get(key)
+                if got:
+                    candidates.update(got)
+        hits: dict[int, Hit] = {}
+        for pid in candidates:
+            pattern = self._patterns[pid]
+            t = find(pattern, doc.title)
+            d = find(pattern, doc.description)
+            if t is not None or d is not None:
+                hits[pid] = Hit(t, d)
+        return hits
+
+    def match_documents(self, docs: Sequence[Document]) -> list[Match]:
+        self._expand_typos(docs)
+        out: list[Match] = []
+        pattern_ids = self._pattern_ids
+        for doc in docs:
+            hits = self._hits(doc)
+            profiles: set[int] = set()
+            for pid in hits:
+                profiles.update(self._users[pid])
+            for code in doc.cpv:
+                for n in range(2, len(code) + 1):
+                    got = self._cpv.get(code[:n])
+                    if got:
+                        profiles.update(got)
+
+            def hit(pattern: Pattern, hits: dict[int, Hit] = hits) -> Hit | None:
+                pid = pattern_ids.get(pattern)
+                return hits.get(pid) if pid is not None else None
+
+            for idx in sorted(profiles):
+                m = evaluate(self.profiles[idx], doc, hit)
+                if m is not None:
+                    out.append(m)
+        return out
+
+    def match(self, notices: Iterable[Notice]) -> list[Match]:
+        """Every match, grouped by notice in input order, profiles in their given order."""
+        return self.match_documents([prepare(n) for n in notices])

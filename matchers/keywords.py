@@ -1,0 +1,262 @@
+"""Keywords compiled into search patterns, and the test of one pattern against one text.
+
+A keyword becomes one or more :class:`Pattern` objects: the keyword itself, its words run
+together ("play scheme" -> "playscheme"), and its synonyms from the lexicon. A pattern is a set
+of terms that must all occur close together, in any order (``kind="words"``), or a run of exact
+words in order (``kind="exact"``, from a "quoted phrase").
+
+Term keys live in three namespaces that cannot collide:
+
+* a stem (lower case): ordinary words, inflection- and typo-tolerant;
+* an acronym as typed (contains capitals): whole word, case-sensitive;
+* ``"=" + word`` (casefolded, unstemmed): words of a quoted phrase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz.distance import OSA
+
+from matchers.lexicon import synonyms
+from matchers.text import STOPWORDS, Token, stem, tokenize
+from matchers.words import is_known
+
+#: Extra words allowed inside a phrase's window ("roof repair" finds "repairs to the roof").
+PHRASE_SLACK = 3
+
+_QUOTES = '"“”„«»'
+
+
+def allowed_edits(key: str) -> int:
+    """Typos tolerated for a keyword word: none up to 4 letters, 1 up to 8, then 2."""
+    n = len(key)
+    if n <= 4:
+        return 0
+    if n <= 8:
+        return 1
+    return 2
+
+
+def is_acronym_surface(surface: str) -> bool:
+    """``NHS``, ``BSL``, ``IT``, ``WEEE``: two to six characters, all capitals."""
+    return 2 <= len(surface) <= 6 and surface.isupper() and surface.isalnum()
+
+
+def typo_ok(key: str, token_stem: str) -> bool:
+    """Is ``token_stem`` a misspelling of the keyword word ``key``?
+
+    Only unknown words can be typos (a real word is never a misspelling of another), the first
+    letter must agree, and the edit distance (a swap of two letters counts once) is bounded by
+    :func:`allowed_edits` of the keyword word.
+    """
+    k = allowed_edits(key)
+    if k == 0 or token_stem == key or not token_stem.isalpha() or token_stem[0] != key[0]:
+        return False
+    if abs(len(token_stem) - len(key)) > k or is_known(token_stem):
+        return False
+    return OSA.distance(key, token_stem, score_cutoff=k) <= k
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One searchable form of a keyword. Hashable: identical patterns are shared."""
+
+    kind: Literal["words", "exact"]
+    terms: tuple[str, ...]
+    fuzzy: bool  # whether stem terms accept typos (never for exclusions)
+
+    def fuzzy_terms(self) -> tuple[str, ...]:
+        if not self.fuzzy or self.kind != "words":
+            return ()
+        return tuple(t for t in self.terms if t.islower() and allowed_edits(t) > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A pattern and the text it stands for, shown in reasons when it is not the keyword."""
+
+    pattern: Pattern
+    shown: str | None  # synonym text; None for the keyword itself and its run-together form
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    text: str
+    variants: tuple[Variant, ...]
+
+
+def _unquote(text: str) -> str | None:
+    t = text.strip()
+    if len(t) >= 2 and t[0] in _QUOTES and t[-1] in _QUOTES:
+        return t[1:-1].strip()
+    return None
+
+
+def _words_pattern(text: str, fuzzy: bool) -> Pattern | None:
+    tokens = tokenize(text)
+    shouted = len(tokens) > 1 and all(t.surface.isupper() for t in tokens)
+    terms: list[str] = []
+    for tok in tokens:
+        if not shouted and is_acronym_surface(tok.surface):
+            key = tok.surface
+        elif tok.lower in STOPWORDS and len(tokens) > 1:
+            continue
+        else:
+            key = tok.stem
+        if key not in terms:
+            terms.append(key)
+    if not terms:  # a phrase made only of stopwords: search them as they are
+        terms = list(dict.fromkeys(t.stem for t in tokens))
+    if not terms:
+        return None
+    return Pattern("words", tuple(terms), fuzzy)
+
+
+def _joined_pattern(text: str, fuzzy: bool) -> Pattern | None:
+    tokens = [t for t in tokenize(text) if not is_acronym_surface(t.surface)]
+    if not 2 <= len(tokens) <= 3 or any(t.lower in STOPWORDS for t in tokens):
+        return None
+    return Pattern("words", (stem("".join(t.lower for t in tokens)),), fuzzy)
+
+
+def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
+    """Compile what a user typed. Exclusions get no synonyms and no typo tolerance."""
+    inner = _unquote(text)
+    variants: list[Variant] = []
+    if inner is not None:
+        terms = tuple("=" + t.lower for t in tokenize(inner))
+        if terms:
+            variants.append(Variant(Pattern("exact", terms, False), None))
+        return Keyword(text, tuple(variants))
+    fuzzy = not exclusion
+    seen: set[Pattern] = set()
+
+    def add(pattern: Pattern | None, shown: str | None) -> None:
+        if pattern is not None and pattern not in seen:
+            seen.add(pattern)
+            variants.append(Variant(pattern, shown))
+
+    add(_words_pattern(text, fuzzy), None)
+    add(_joined_pattern(text, fuzzy), None)
+    if not exclusion:
+        for other in synonyms(text):
+            add(_words_pattern(other, fuzzy), other)
+            add(_joined_pattern(other, fuzzy), other)
+    return Keyword(text, tuple(variants))
+
+
+# --- one text field ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Field:
+    """A notice field ready for matching: every key with its positions.
+
+    ``exact`` holds what the text says (stems, acronyms, exact words, run-together pairs);
+    ``fuzzy`` holds keyword words that a misspelt word of the text stands for. Both map a key
+    to sorted positions.
+    """
+
+    tokens: list[Token]
+    exact: dict[str, list[int]]
+    fuzzy: dict[str, list[int]]
+
+    def surface_at(self, positions: tuple[int, ...]) -> str:
+        wanted = set(positions)
+        return " ".join(t.surface for t in self.tokens if t.pos in wanted)
+
+
+def analyse(text: str) -> Field:
+    """Tokenise a field and build its exact keys (no typo expansion yet)."""
+    tokens = tokenize(text)
+    exact: dict[str, list[int]] = {}
+
+    def put(key: str, pos: int) -> None:
+        lst = exact.get(key)
+        if lst is None:
+            exact[key] = [pos]
+        elif lst[-1] != pos:
+            lst.append(pos)
+
+    prev: Token | None = None
+    for tok in tokens:
+        put(tok.stem, tok.pos)
+        put("=" + tok.lower, tok.pos)
+        if is_acronym_surface(tok.surface):
+            put(tok.surface, tok.pos)
+        elif (
+            len(tok.surface) >= 4
+            and tok.surface.endswith("s")
+            and is_acronym_surface(tok.surface[:-1])
+        ):  # "IDVAs", "NGOs": plural of an acronym
+            put(tok.surface[:-1], tok.pos)
+        if prev is not None and prev.pos == tok.pos - 1:
+            put(stem(prev.lower + tok.lower), prev.pos)
+        prev = tok
+    for lst in exact.values():
+        lst.sort()
+    return Field(tokens, exact, {})
+
+
+def _positions(pattern: Pattern, term: str, field: Field) -> list[int]:
+    exact = field.exact.get(term, [])
+    if pattern.fuzzy and pattern.kind == "words":
+        extra = field.fuzzy.get(term)
+        if extra:
+            return sorted(set(exact) | set(extra))
+    return exact
+
+
+def find(pattern: Pattern, field: Field) -> tuple[int, ...] | None:
+    """Positions of the first tightest occurrence of ``pattern`` in ``field``, or None."""
+    lists = []
+    for term in pattern.terms:
+        lst = _positions(pattern, term, field)
+        if not lst:
+            return None
+        lists.append(lst)
+    if pattern.kind == "exact":
+        following = [set(lst) for lst in lists[1:]]
+        for start in lists[0]:
+            if all(start + i + 1 in s for i, s in enumerate(following)):
+                return tuple(range(start, start + len(lists)))
+        return None
+    if len(lists) == 1:
+        return (lists[0][0],)
+    return _tightest(lists, len(lists) + PHRASE_SLACK)
+
+
+def _tightest(lists: list[list[int]], max_span: int) -> tuple[int, ...] | None:
+    """Smallest window holding one position from each list (distinct positions)."""
+    events = sorted((p, i) for i, lst in enumerate(lists) for p in lst)
+    need = len(lists)
+    counts = [0] * need
+    have = 0
+    best: tuple[int, int] | None = None
+    left = 0
+    for right in range(len(events)):
+        pos_r, term_r = events[right]
+        if counts[term_r] == 0:
+            have += 1
+        counts[term_r] += 1
+        while have == need:
+            pos_l, term_l = events[left]
+            span = pos_r - pos_l + 1
+            if span <= max_span and (best is None or span < best[1] - best[0] + 1):
+                best = (pos_l, pos_r)
+            counts[term_l] -= 1
+            if counts[term_l] == 0:
+                have -= 1
+            left += 1
+    if best is None:
+        return None
+    lo, hi = best
+    chosen: list[int] = []
+    for lst in lists:
+        pick = next((p for p in lst if lo <= p <= hi and p not in chosen), None)
+        if pick is None:
+            return None
+        chosen.append(pick)
+    return tuple(sorted(chosen))

@@ -1,0 +1,138 @@
+"""A small built-in procurement lexicon: the other names buyers use for the same service.
+
+Enterprises describe what they do in their own plain words ("grass cutting"); buyers write
+notices in commissioning language ("grounds maintenance"). Each group below lists names that a
+commissioner would treat as the same service, from general knowledge of UK public-sector
+procurement. It is not tuned to any particular notice.
+
+A keyword that equals one member of a group (compared after normalisation and stemming) also
+searches for every other member; the alert then says which name was found. Groups are
+symmetric. Acronyms written in capitals stay case-sensitive (see :mod:`matchers.keywords`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from matchers.text import STOPWORDS, tokenize
+
+#: Synonym groups. Keep entries specific: a group joins names of *one* service, never a
+#: service and its broader field (so "support" is never a synonym of anything).
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    # grounds, environment, waste
+    ("grass cutting", "grounds maintenance", "grass mowing", "landscape maintenance"),
+    ("tree surgery", "arboricultural services", "tree works"),
+    ("litter picking", "litter collection", "street cleansing"),
+    ("waste collection", "refuse collection", "bin collection"),
+    ("house clearance", "property clearance", "void clearance", "home clearance"),
+    ("white goods", "household appliances", "domestic appliances", "electrical appliances"),
+    ("furniture packs", "furnished tenancies", "furniture provision", "furnished tenancy"),
+    ("furniture", "furnishings"),
+    ("WEEE", "waste electrical and electronic equipment"),
+    # care and health
+    ("home care", "domiciliary care", "homecare", "care at home", "home support"),
+    ("care home", "residential care", "nursing home"),
+    ("supported living", "supported housing", "supported accommodation"),
+    ("day centre", "day care centre", "day services", "day opportunities"),
+    ("older people", "elderly", "older adults", "later life", "older persons"),
+    ("carers support", "support for carers", "carer support", "unpaid carers"),
+    ("befriending", "companionship"),
+    ("dementia", "alzheimers"),
+    ("mental health", "emotional wellbeing"),
+    ("drug and alcohol", "substance misuse", "substance use", "drugs and alcohol", "addiction"),
+    ("harm reduction", "needle exchange", "needle and syringe"),
+    ("learning disabilities", "learning disability", "learning difficulties"),
+    ("SEND", "special educational needs"),
+    ("physical activity", "physical exercise"),
+    ("leisure", "recreation", "leisure centre"),
+    ("active travel", "walking and cycling", "cycling and walking", "cycle training"),
+    ("road safety", "road safety education", "pedestrian training"),
+    # violence and safeguarding
+    ("domestic abuse", "domestic violence", "intimate partner violence"),
+    ("IDVA", "independent domestic violence adviser", "independent domestic violence advisor"),
+    ("ISVA", "independent sexual violence adviser", "independent sexual violence advisor"),
+    ("sexual violence", "sexual assault", "sexual abuse", "rape"),
+    ("refuge", "safe accommodation", "womens refuge"),
+    ("homelessness", "rough sleeping", "rough sleepers"),
+    # advice and advocacy
+    ("advice", "advice services", "information and advice", "advice and guidance"),
+    ("welfare benefits", "welfare rights", "benefits advice"),
+    ("debt advice", "money advice", "debt counselling", "money guidance"),
+    ("advocacy", "independent advocacy", "IMHA", "IMCA"),
+    ("information service", "information and advice", "signposting"),
+    # children and families
+    ("childcare", "child care", "nursery", "nurseries"),
+    ("early years", "early childhood", "preschool", "pre school"),
+    ("holiday activities", "holiday activities and food", "holiday club", "holiday clubs"),
+    ("play scheme", "playscheme", "play schemes", "holiday play"),
+    ("parenting", "parenting support", "parenting programmes", "parenting programme"),
+    ("youth work", "youth services", "youth provision", "youth club"),
+    ("NEET", "not in education employment or training"),
+    # employment and training
+    ("employment support", "employability", "back to work", "into work"),
+    ("staff training", "workforce development", "employee training", "staff development"),
+    ("learning and development", "training and development"),
+    ("first aid training", "first aid courses", "first aid course"),
+    ("safeguarding training", "safeguarding courses", "safeguarding course"),
+    ("apprenticeships", "apprenticeship"),
+    # language
+    ("interpreting", "interpretation services", "interpreters"),
+    ("translation", "translation services", "translators"),
+    ("BSL", "British Sign Language"),
+    ("sign language", "BSL", "British Sign Language"),
+    # print, design, marketing, digital
+    ("printing", "print services", "print management"),
+    ("graphic design", "graphic designer", "graphic designers"),
+    ("signage", "signs and wayfinding", "wayfinding"),
+    ("leaflets", "flyers", "brochures"),
+    ("marketing materials", "promotional materials", "publicity materials", "marketing collateral"),
+    ("website", "web site", "web design"),
+    ("web development", "website development", "website design", "web design"),
+    ("digital services", "digital transformation", "digital delivery"),
+    ("user research", "user experience research", "usability testing", "user testing"),
+    ("CMS", "content management system"),
+    ("IT", "ICT", "information technology"),
+    # facilities
+    ("facilities management", "facility management", "FM services"),
+    ("caretaking", "caretaker", "janitorial"),
+    ("security guarding", "manned guarding", "security guards", "security officers"),
+    ("concierge", "front of house", "reception services"),
+    ("porter", "portering"),
+    ("cleaning", "janitorial services", "cleaning services"),
+    ("catering", "catering services", "food services"),
+    ("school meals", "school catering", "school food"),
+    ("community transport", "dial a ride"),
+)
+
+
+def _key(phrase: str) -> tuple[str, ...]:
+    """Comparable form of a phrase: stems of its meaningful words; acronyms kept as typed."""
+    out: list[str] = []
+    for tok in tokenize(phrase):
+        if tok.surface.isupper() and len(tok.surface) >= 2:
+            out.append(tok.surface)
+        elif tok.lower not in STOPWORDS:
+            out.append(tok.stem)
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[tuple[str, ...], tuple[str, ...]]:
+    table: dict[tuple[str, ...], list[str]] = {}
+    for group in SYNONYM_GROUPS:
+        for member in group:
+            bucket = table.setdefault(_key(member), [])
+            for other in group:
+                if _key(other) != _key(member) and other not in bucket:
+                    bucket.append(other)
+    return {k: tuple(v) for k, v in table.items()}
+
+
+def synonyms(phrase: str) -> tuple[str, ...]:
+    """Other names for ``phrase`` (empty when the lexicon does not know it)."""
+    return _index().get(_key(phrase), ())
+
+
+def lexicon_words() -> frozenset[str]:
+    """Every casefolded word the lexicon uses (they are real words, never typos)."""
+    return frozenset(t.lower for group in SYNONYM_GROUPS for m in group for t in tokenize(m))

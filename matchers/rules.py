@@ -1,0 +1,241 @@
+"""The decision for one (profile, notice) pair: filters, exclusions, hits, score, reasons.
+
+This module is shared by the indexed :class:`matchers.index.Matcher` and the brute-force
+reference (:mod:`matchers.reference`). They differ only in how they find which patterns occur
+in a notice; the verdict, the score and the wording of the reasons come from here, so the two
+can be compared result for result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from feeds.notice import Notice
+from matchers import cpv as cpv_codes
+from matchers import regions as region_codes
+from matchers.keywords import Field, Keyword, Pattern, analyse, compile_keyword
+from matchers.profile import Profile
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A notice that fits a profile, with why.
+
+    ``reasons`` are short phrases fit to print in an alert, in order: keywords, CPV, region,
+    suitability. ``matched_keywords`` are the profile's own keywords (as typed) that hit, so an
+    alert can offer "Mute keyword" buttons.
+    """
+
+    profile_id: str
+    notice_ocid: str
+    score: int
+    reasons: tuple[str, ...]
+    matched_keywords: tuple[str, ...]
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The ``bestbot match`` output line."""
+        return {
+            "profile": self.profile_id,
+            "notice": self.notice_ocid,
+            "score": self.score,
+            "reasons": list(self.reasons),
+            "matched_keywords": list(self.matched_keywords),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledProfile:
+    profile: Profile
+    keywords: tuple[Keyword, ...]
+    exclusions: tuple[Keyword, ...]
+    cpv: tuple[str, ...]  # significant prefixes
+
+
+_keyword_cache: dict[tuple[str, bool], Keyword] = {}
+
+
+def cached_keyword(text: str, exclusion: bool) -> Keyword:
+    """Compile once per distinct text: 100,000 profiles share far fewer keywords."""
+    key = (text, exclusion)
+    kw = _keyword_cache.get(key)
+    if kw is None:
+        kw = compile_keyword(text, exclusion=exclusion)
+        if len(_keyword_cache) < 500_000:
+            _keyword_cache[key] = kw
+    return kw
+
+
+def compile_profile(profile: Profile) -> CompiledProfile:
+    return CompiledProfile(
+        profile=profile,
+        keywords=tuple(cached_keyword(k, False) for k in profile.keywords),
+        exclusions=tuple(cached_keyword(k, True) for k in profile.exclude),
+        cpv=tuple(dict.fromkeys(cpv_codes.significant(c) for c in profile.cpv)),
+    )
+
+
+@dataclass(slots=True)
+class Document:
+    """A notice prepared for matching (title and description analysed once)."""
+
+    notice: Notice
+    title: Field
+    description: Field
+    regions: tuple[str, ...]
+    cpv: tuple[str, ...]
+
+
+def prepare(notice: Notice) -> Document:
+    codes: list[str] = []
+    for region in notice.regions:
+        code = region_codes.to_code(region)
+        if code is not None and code not in codes:
+            codes.append(code)
+    return Document(
+        notice=notice,
+        title=analyse(notice.title or ""),
+        description=analyse(notice.description or ""),
+        regions=tuple(codes),
+        cpv=tuple(cpv_codes.clean_code(c) for c in notice.cpv if c),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Where a pattern occurs: positions in the title and/or the description."""
+
+    title: tuple[int, ...] | None
+    description: tuple[int, ...] | None
+
+
+HitFinder = Callable[[Pattern], Hit | None]
+
+
+def _value_range(notice: Notice) -> tuple[float, float] | None:
+    value = notice.value
+    if value is None:
+        return None
+    figures = [v for v in (value.min, value.amount) if isinstance(v, int | float) and v > 0]
+    if not figures:
+        return None
+    return min(figures), max(figures)
+
+
+def filters_pass(cp: CompiledProfile, doc: Document) -> tuple[bool, str | None]:
+    """Stage, value, suitability and region; returns the region code to cite."""
+    p = cp.profile
+    notice = doc.notice
+    if notice.stage not in p.stages:
+        return False, None
+    if p.min_value is not None or p.max_value is not None or p.require_value:
+        rng = _value_range(notice)
+        if rng is None:
+            if p.require_value:
+                return False, None
+        else:
+            lo, hi = rng
+            if p.min_value is not None and hi < p.min_value:
+                return False, None
+            if p.max_value is not None and lo > p.max_value:
+                return False, None
+    if p.vcse_only and notice.suitable_vcse is not True:
+        return False, None
+    if p.sme_only and notice.suitable_sme is not True:
+        return False, None
+    return region_codes.region_pass(p.regions, doc.regions, p.local_only)
+
+
+def excluded(cp: CompiledProfile, hit: HitFinder) -> bool:
+    return any(hit(v.pattern) is not None for kw in cp.exclusions for v in kw.variants)
+
+
+def cpv_hit(cp: CompiledProfile, doc: Document) -> str | None:
+    """The first notice code covered by one of the profile's codes."""
+    for code in doc.cpv:
+        for prefix in cp.cpv:
+            if code.startswith(prefix):
+                return code
+    return None
+
+
+_QUOTES = '"“”„«» '
+_TITLE_SCORE = 70
+_DESCRIPTION_SCORE = 45
+_VARIANT_PENALTY = 10
+_EXTRA_KEYWORD = 5
+_CPV_WITH_KEYWORD = 15
+_CPV_ONLY = 55
+
+
+def evaluate(cp: CompiledProfile, doc: Document, hit: HitFinder) -> Match | None:
+    """The verdict for one pair: a :class:`Match`, or None."""
+    ok, region = filters_pass(cp, doc)
+    if not ok:
+        return None
+    cpv_code = cpv_hit(cp, doc) if cp.cpv else None
+    keyword_reasons: list[tuple[int, str]] = []
+    matched: list[str] = []
+    for kw in cp.keywords:
+        best: tuple[int, str] | None = None
+        for variant in kw.variants:
+            h = hit(variant.pattern)
+            if h is None:
+                continue
+            for where, positions, field, base in (
+                ("title", h.title, doc.title, _TITLE_SCORE),
+                ("description", h.description, doc.description, _DESCRIPTION_SCORE),
+            ):
+                if positions is None:
+                    continue
+                score = base
+                text = f"matched “{kw.text.strip(_QUOTES)}” in the {where}"
+                if variant.shown is not None:
+                    score -= _VARIANT_PENALTY
+                    text += f" (as “{variant.shown}”)"
+                elif _used_typo(variant.pattern, positions, field):
+                    score -= _VARIANT_PENALTY
+                    text += f" (spelt “{field.surface_at(positions)}”)"
+                if best is None or score > best[0]:
+                    best = (score, text)
+        if best is not None:
+            keyword_reasons.append(best)
+            matched.append(kw.text)
+    if not keyword_reasons and cpv_code is None:
+        return None
+    if cp.exclusions and excluded(cp, hit):
+        return None
+    reasons: list[str] = []
+    if keyword_reasons:
+        ordered = sorted(keyword_reasons, key=lambda sr: -sr[0])
+        score = ordered[0][0] + _EXTRA_KEYWORD * min(3, len(ordered) - 1)
+        reasons.extend(text for _, text in ordered[:3])
+        if cpv_code is not None:
+            score += _CPV_WITH_KEYWORD
+    else:
+        score = _CPV_ONLY
+    if cpv_code is not None:
+        reasons.append(cpv_codes.describe(cpv_code))
+    if region is not None:
+        reasons.append(region_codes.describe(region))
+    if cp.profile.vcse_only:
+        reasons.append("suitable for VCSEs")
+    if cp.profile.sme_only:
+        reasons.append("suitable for SMEs")
+    return Match(
+        profile_id=cp.profile.id,
+        notice_ocid=doc.notice.ocid,
+        score=max(1, min(100, score)),
+        reasons=tuple(reasons),
+        matched_keywords=tuple(matched),
+    )
+
+
+def _used_typo(pattern: Pattern, positions: tuple[int, ...], field: Field) -> bool:
+    if not pattern.fuzzy:
+        return False
+    for term in pattern.fuzzy_terms():
+        exact = field.exact.get(term, ())
+        if not any(p in exact for p in positions):
+            return True
+    return False
