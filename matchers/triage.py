@@ -28,7 +28,14 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from matchers import places
-from matchers.triage_lexicon import EXTRA_WORD_WEIGHT, LEXICON, NEUTRAL, NOT_TYPOS, TOPICS
+from matchers.triage_lexicon import (
+    EXTRA_WORD_WEIGHT,
+    LEXICON,
+    NEUTRAL,
+    NOT_TYPOS,
+    SETTING,
+    TOPICS,
+)
 
 GENERAL = "general"
 MIN_CONFIDENCE = 0.3
@@ -39,6 +46,11 @@ MAX_TEXT = 50_000
 QUESTION_WEIGHT = 2.0
 SUBJECT_WEIGHT = 1.5
 BODY_WEIGHT = 1.0
+BACKGROUND_WEIGHT = 0.5
+"""A sentence that asks nothing, in a message that does ask something: background."""
+NO_QUESTION_FACTOR = 0.7
+"""Confidence is scaled by this when nothing in the message asks anything (thanks, news)."""
+SETTING_FACTOR = 0.5
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,8 +175,9 @@ _CONTACT = re.compile(
     r"|@[\w-]+\.|https?://|www\.|(?:\+44|\b0)\s?\d{2,4}[\s-]?\d{3}[\s-]?\d{3,4}\b)",
     re.IGNORECASE,
 )
-_GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b.{0,30}$",
-                       re.IGNORECASE)
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b.{0,30}$", re.IGNORECASE
+)
 
 
 def clean_email(text: str) -> str:
@@ -449,7 +462,7 @@ def _match_sentence(words: list[str], lex: _CompiledLexicon) -> list[_Hit]:
 
 
 def _negated(words: list[str], start: int) -> bool:
-    """"not about funding", "nothing to do with tenders": the term is what it is *not* about."""
+    """ "not about funding", "nothing to do with tenders": the term is what it is *not* about."""
     prev = words[start - 1] if start >= 1 else ""
     if prev in _NEGATORS:
         return True
@@ -457,7 +470,7 @@ def _negated(words: list[str], start: int) -> bool:
     if prev in ("a", "an", "about", "the", "for", "really", "with", "to") and prev2 in _NEGATORS:
         return True
     prev3 = words[start - 3] if start >= 3 else ""
-    return prev3 == "nothing" and prev2 in ("to", "do") or (
+    return (prev3 == "nothing" and prev2 in ("to", "do")) or (
         start >= 4 and words[start - 4] == "nothing" and prev == "with"
     )
 
@@ -483,18 +496,24 @@ def classify(
     parts: list[tuple[str, float]] = []
     if subject and subject.strip():
         parts.append((subject[:500], SUBJECT_WEIGHT))
-    for sentence in sentences(body):
-        parts.append((sentence, QUESTION_WEIGHT if is_question(sentence) else BODY_WEIGHT))
+    body_sentences = sentences(body)
+    asks = [is_question(s) for s in body_sentences]
+    other_weight = BACKGROUND_WEIGHT if any(asks) else BODY_WEIGHT
+    for sentence, ask in zip(body_sentences, asks, strict=True):
+        parts.append((sentence, QUESTION_WEIGHT if ask else other_weight))
     if not parts and text.strip():
         # everything looked like a signature: read it all rather than nothing
         parts = [(s, BODY_WEIGHT) for s in sentences(text[:MAX_TEXT])]
 
     contributions: dict[tuple[str, str], list[float]] = {}
     labels: dict[tuple[str, str], tuple[float, str]] = {}
+    strong: set[str] = set()
     for sentence, weight in parts:
         for hit in _match_sentence(tokens(sentence), lex):
             assert hit.term.topic is not None
             key = (hit.term.topic, hit.term.text)
+            if hit.term.weight >= 2.0 and key not in SETTING:
+                strong.add(hit.term.topic)
             value = hit.term.weight * weight
             contributions.setdefault(key, []).append(value)
             label = hit.surface
@@ -509,6 +528,8 @@ def classify(
         values.sort(reverse=True)
         extra = min(0.3 * sum(values[1:]), 0.6 * values[0])
         value = values[0] + extra
+        if (topic, term) in SETTING and strong - {topic, GENERAL}:
+            value *= SETTING_FACTOR
         scores[topic] += value
         per_term[topic].append((value, labels[(topic, term)][1]))
 
@@ -526,7 +547,10 @@ def classify(
         )
     strength = 1.0 - math.exp(-s1 / 3.0)
     share = s1 / (s1 + s2)
-    confidence = round(strength * share, 3)
+    confidence = strength * share
+    if not any(asks):
+        confidence *= NO_QUESTION_FACTOR
+    confidence = round(confidence, 3)
     terms = {
         t: tuple(label for _, label in sorted(per_term[t], key=lambda p: -p[0]))
         for t in TOPICS
@@ -535,9 +559,7 @@ def classify(
     shown = ", ".join(terms[best][:3])
     if best != GENERAL and confidence < MIN_CONFIDENCE:
         topic = GENERAL
-        reasons: tuple[str, ...] = (
-            f"topic: general (unsure: {best} {confidence:.2f}: {shown})",
-        )
+        reasons: tuple[str, ...] = (f"topic: general (unsure: {best} {confidence:.2f}: {shown})",)
     else:
         topic = best
         reasons = (f"topic: {best} ({shown})",)
@@ -695,8 +717,14 @@ def route(
     )
     reasons = list(result.reasons)
     if region:
-        reasons.append(f"region: {region}" + (f" ({evidence})" if evidence and evidence != "given"
-                                              and evidence.lower() != region.lower() else ""))
+        reasons.append(
+            f"region: {region}"
+            + (
+                f" ({evidence})"
+                if evidence and evidence != "given" and evidence.lower() != region.lower()
+                else ""
+            )
+        )
     else:
         reasons.append("region: unknown")
     reasons.extend(route_reasons)
