@@ -110,8 +110,9 @@ class Service:
             timezone=ZoneInfo(self.config.alerts.timezone),
             max_attempts=self.config.alerts.max_attempts,
             secret_key=self.config.secret_key,
-            public_url=web.public_url or f"http://{web.host}:{web.port}",
+            public_url=web.base_url,
             from_address=self.config.email.from_address or "alerts@bestbot.invalid",
+            from_email=self.config.email.from_email or "alerts@bestbot.invalid",
         )
 
     def timing_defaults(self) -> TimingDefaults:
@@ -246,8 +247,8 @@ def _email_builder(service: Service) -> Callable[..., Any]:
             to=sub.email,
             from_address=kw["from_address"],
             unsubscribe_url=kw["unsubscribe_url"],
-            unsubscribe_mailto=f"mailto:{kw['from_address']}?subject=unsubscribe",
-            message_id_domain=kw["from_address"].rpartition("@")[2] or "bestbot.invalid",
+            unsubscribe_mailto=f"mailto:{kw['from_email']}?subject=unsubscribe",
+            message_id_domain=kw["from_email"].rpartition("@")[2] or "bestbot.invalid",
         )
 
     return build

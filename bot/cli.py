@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        for noisy in ("alembic", "httpx", "apscheduler", "telegram.ext.Updater"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     func: CommandFunc | None = getattr(args, "func", None)
     if func is None:
         parser.print_help()

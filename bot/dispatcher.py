@@ -66,6 +66,7 @@ class DispatchSettings:
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8080"
     from_address: str = "alerts@bestbot.invalid"
+    from_email: str = "alerts@bestbot.invalid"
 
 
 @dataclass
@@ -231,6 +232,7 @@ class Dispatcher:
             tz=self.settings.timezone,
             unsubscribe_url=self.unsubscribe_url(sub.id),
             from_address=self.settings.from_address,
+            from_email=self.settings.from_email,
         )
         try:
             message_ref = await sender.send(message)
@@ -259,7 +261,11 @@ class Dispatcher:
             return
         retry_after = exc.retry_after if isinstance(exc, TemporaryError) else None
         flood = retry_after is not None
-        wait = timedelta(seconds=retry_after) if flood else backoff(group.rows[0].attempts)
+        wait = (
+            timedelta(seconds=retry_after)
+            if retry_after is not None
+            else backoff(group.rows[0].attempts)
+        )
         log.warning("delivery retry in %ss: %s", int(wait.total_seconds()), exc)
         async with self.db.session() as session:
             await mark_retry(

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from bot.timing import QuietHours, due_at, parse_quiet_hours
 from feeds.notice import Notice
 from matchers.engine import Match, Matcher
-from matchers.profile import Profile
+from matchers.profile import Profile, parse_profile
 from storage.db import Database
 from storage.models import DeliveryRow, ProfileRow, SubscriberRow
 from storage.notices import StoreResult, load_notices
@@ -51,7 +51,7 @@ class MatchReport:
 
 def profile_from_row(row: ProfileRow, default_stages: Sequence[str]) -> Profile:
     """The matcher's view of a stored profile (its id is the subscriber id)."""
-    return Profile.from_dict(
+    return parse_profile(
         {
             "id": str(row.subscriber_id),
             "keywords": list(row.keywords),
@@ -135,6 +135,8 @@ async def _alert_new(
         return
     async with db.session() as session:
         notices = await load_notices(session, [r.notice_id for r in fresh])
+    # A notice whose deadline has passed is of no use to anyone: never alert it.
+    notices = {k: n for k, n in notices.items() if n.deadline is None or n.deadline > now}
     version_of = {r.notice_id: r.version for r in fresh}
     by_ocid = {n.ocid: nid for nid, n in notices.items()}
     profiles = [profile_from_row(p, defaults.default_stages) for _, p in subscribers]

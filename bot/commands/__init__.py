@@ -10,5 +10,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.feed",
     "bot.commands.db",
     "bot.commands.service",
+    "bot.commands.subscribers",
+    "bot.commands.demo",
     "bot.commands.triage",
 )

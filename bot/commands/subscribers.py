@@ -1,0 +1,83 @@
+"""``bestbot subscribers import FILE`` and ``subscribers list``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from bot.config import load_config
+from bot.errors import UserError
+from bot.subscriber_files import SubscriberFileError, read_subscriber_file
+from storage.db import Database, upgrade_async
+from storage.subscribers import list_subscribers, upsert_subscriber
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("subscribers", help="manage alert subscribers")
+    sub = parser.add_subparsers(dest="subscribers_command", metavar="ACTION", required=True)
+    imp = sub.add_parser("import", help="add or update subscribers from profile JSON or CSV")
+    imp.add_argument("file", help="JSON list of profiles with name/email/frequency, or a CSV")
+    imp.set_defaults(func=run_import)
+    lst = sub.add_parser("list", help="show subscribers and their keywords")
+    lst.set_defaults(func=run_list)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    try:
+        items = read_subscriber_file(args.file)
+    except SubscriberFileError as exc:
+        raise UserError(f"subscribers import: {exc}") from None
+    config = load_config(args.config)
+
+    async def go() -> tuple[int, int]:
+        await upgrade_async(config.database.url)
+        db = Database(config.database.url)
+        created = updated = 0
+        try:
+            async with db.session() as session:  # all or nothing
+                for item in items:
+                    _, new = await upsert_subscriber(session, item)
+                    created, updated = created + new, updated + (not new)
+        finally:
+            await db.dispose()
+        return created, updated
+
+    created, updated = asyncio.run(go())
+    print(f"imported {len(items)} subscribers: {created} new, {updated} updated")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+
+    async def go() -> list[str]:
+        await upgrade_async(config.database.url)
+        db = Database(config.database.url)
+        try:
+            async with db.session() as session:
+                rows = await list_subscribers(session)
+        finally:
+            await db.dispose()
+        lines = []
+        for sub, profile in rows:
+            channels = [
+                c
+                for c, on in (("telegram", sub.telegram_active), ("email", sub.email_active))
+                if on
+            ]
+            keywords = ", ".join(profile.keywords) if profile else ""
+            state = "paused" if sub.paused else sub.frequency
+            lines.append(
+                f"{sub.id}\t{sub.name or '-'}\t{sub.email or '-'}\t"
+                f"{'+'.join(channels) or 'no channel'}\t{state}\t{keywords}"
+            )
+        return lines
+
+    lines = asyncio.run(go())
+    print("id\tname\temail\tchannels\tfrequency\tkeywords")
+    for line in lines:
+        print(line)
+    if not lines:
+        print("(no subscribers yet: add some with 'bestbot subscribers import FILE')")
+    return 0
