@@ -161,9 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"triage evaluation: {len(items)} enquiries, {len(roster)} advisers")
     print(f"{'method':32} {'acceptable':>10} {'to away':>8} {'topic acc':>10}")
     for f in results:
-        print(
-            f"{f.name:32} {f.acceptable_share:>9.1%} {f.to_away:>8d} {f.topic_accuracy:>9.1%}"
-        )
+        print(f"{f.name:32} {f.acceptable_share:>9.1%} {f.to_away:>8d} {f.topic_accuracy:>9.1%}")
     right, total = region_accuracy(items)
     print(f"region from text alone (field hidden): {right}/{total} = {right / total:.1%}")
     best = results[0]

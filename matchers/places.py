@@ -28,7 +28,17 @@ EAST_MIDLANDS = "East Midlands"
 OUTSIDE = ""
 """Marker for a place known to be outside the East Midlands."""
 
-REGIONS: tuple[str, ...] = (NOTTINGHAM, NOTTS, DERBY, DERBYS, LEICESTER, LEICS, RUTLAND, LINCS, NORTHANTS)
+REGIONS: tuple[str, ...] = (
+    NOTTINGHAM,
+    NOTTS,
+    DERBY,
+    DERBYS,
+    LEICESTER,
+    LEICS,
+    RUTLAND,
+    LINCS,
+    NORTHANTS,
+)
 
 PARENT: dict[str, str] = {NOTTINGHAM: NOTTS, DERBY: DERBYS, LEICESTER: LEICS}
 """City -> the county it sits in, for "close enough" region matching."""
@@ -207,9 +217,37 @@ _PLACES: dict[str, str] = {
 _MAX_PLACE_WORDS = max(len(name.split()) for name in _PLACES)
 
 _STREET_WORDS = frozenset(
-    {"road", "rd", "street", "st", "lane", "ln", "way", "avenue", "ave", "drive", "close",
-     "terrace", "crescent", "place", "square", "hill", "gate", "row", "walk", "grove",
-     "university", "uni", "college", "forest", "county", "city", "fc", "station", "airport"}
+    {
+        "road",
+        "rd",
+        "street",
+        "st",
+        "lane",
+        "ln",
+        "way",
+        "avenue",
+        "ave",
+        "drive",
+        "close",
+        "terrace",
+        "crescent",
+        "place",
+        "square",
+        "hill",
+        "gate",
+        "row",
+        "walk",
+        "grove",
+        "university",
+        "uni",
+        "college",
+        "forest",
+        "county",
+        "city",
+        "fc",
+        "station",
+        "airport",
+    }
 )
 """A place followed by one of these ("Derby Road", "Nottingham Forest") is not where you are."""
 
@@ -407,9 +445,7 @@ def best_region(text: str) -> tuple[str | None, RegionHit | None]:
         if best is None or hit.strength > best.strength:
             first[hit.region] = hit
     order = {h.region: h.position for h in reversed(hits)}
-    winner = max(
-        totals, key=lambda r: (totals[r], r in first, -order.get(r, 1 << 30))
-    )
+    winner = max(totals, key=lambda r: (totals[r], r in first, -order.get(r, 1 << 30)))
     if winner not in first:
         # a county that only won through its city's mentions: report the city
         cities = [c for c, p in PARENT.items() if p == winner and c in first]

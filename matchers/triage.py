@@ -262,7 +262,21 @@ _ASK_START = re.compile(
     r"|we re not sure|we are not sure|i m not sure|i am not sure|struggling|we re struggling"
     r"|we are struggling)\b"
 )
-_NEGATORS = frozenset({"not", "isnt", "arent", "wasnt", "nothing", "without"})
+_META_NEGATIONS = (
+    "not about",
+    "not really about",
+    "isnt about",
+    "isnt really about",
+    "not a",
+    "not an",
+    "isnt a",
+    "isnt an",
+    "nothing to do with",
+    "not related to",
+    "unrelated to",
+    "not asking about",
+    "not a question about",
+)
 
 
 def _fold(text: str) -> str:
@@ -462,17 +476,13 @@ def _match_sentence(words: list[str], lex: _CompiledLexicon) -> list[_Hit]:
 
 
 def _negated(words: list[str], start: int) -> bool:
-    """ "not about funding", "nothing to do with tenders": the term is what it is *not* about."""
-    prev = words[start - 1] if start >= 1 else ""
-    if prev in _NEGATORS:
-        return True
-    prev2 = words[start - 2] if start >= 2 else ""
-    if prev in ("a", "an", "about", "the", "for", "really", "with", "to") and prev2 in _NEGATORS:
-        return True
-    prev3 = words[start - 3] if start >= 3 else ""
-    return (prev3 == "nothing" and prev2 in ("to", "do")) or (
-        start >= 4 and words[start - 4] == "nothing" and prev == "with"
-    )
+    """ "not about funding", "nothing to do with tenders": what the question is *not* about.
+
+    Only this meta kind of negation: "we are not investment ready" or "we don't have a
+    pension" are still questions about investment or pensions.
+    """
+    before = " ".join(words[max(0, start - 4) : start])
+    return before.endswith(_META_NEGATIONS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,7 +508,8 @@ def classify(
         parts.append((subject[:500], SUBJECT_WEIGHT))
     body_sentences = sentences(body)
     asks = [is_question(s) for s in body_sentences]
-    other_weight = BACKGROUND_WEIGHT if any(asks) else BODY_WEIGHT
+    long_message = len(body_sentences) > 3 and len(body.split()) > 60
+    other_weight = BACKGROUND_WEIGHT if any(asks) and long_message else BODY_WEIGHT
     for sentence, ask in zip(body_sentences, asks, strict=True):
         parts.append((sentence, QUESTION_WEIGHT if ask else other_weight))
     if not parts and text.strip():

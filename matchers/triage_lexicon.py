@@ -83,6 +83,10 @@ def _start_up_phrases() -> tuple[tuple[str, float], ...]:
 
 LEXICON: dict[str, tuple[tuple[str, float], ...]] = {
     "tendering": (
+        ("references", 1.0),
+        ("previous contracts", 2.0),
+        ("challenge the award", 3.0),
+        ("challenge the decision", 2.0),
         ("evaluat*", 1.5),
         ("evaluation section", 3.0),
         ("most advantageous tender", 3.0),
@@ -180,6 +184,9 @@ LEXICON: dict[str, tuple[tuple[str, float], ...]] = {
         ("recommission*", 2.0),
     ),
     "legal": (
+        ("challenge", 1.5),
+        ("legal challenge", 3.0),
+        ("procurement challenge", 3.0),
         ("dpia", 3.0),
         ("dpo", 3.0),
         ("data processor", 3.0),
@@ -315,6 +322,12 @@ LEXICON: dict[str, tuple[tuple[str, float], ...]] = {
         ("tuped", 3.0),
     ),
     "finance": (
+        ("arrears", 2.0),
+        ("in arrears", 2.5),
+        ("payment*", 1.5),
+        ("paid", 0.5),
+        ("working capital", 3.0),
+        ("overdraft", 2.5),
         ("finance", 1.5),
         ("finances", 2.0),
         ("financial", 1.5),
