@@ -26,7 +26,7 @@ from bot.dispatcher import Dispatcher, DispatchReport, DispatchSettings, EmailFa
 from bot.pipeline import MatchReport, TimingDefaults, match_and_enqueue
 from bot.polling import PollReport, poll_file, poll_pages
 from feeds import contracts_finder, find_a_tender
-from feeds.http import make_client
+from feeds.http import RetryPolicy, Sleep, make_client
 from feeds.paging import Cursor
 from storage.cursors import acquire_lease, get_cursor, release_lease
 from storage.db import Database, upgrade_async
@@ -64,8 +64,12 @@ class Service:
         telegram: Any | None = None,
         email: EmailFactory | None = None,
         worker_id: str | None = None,
+        feed_policy: RetryPolicy | None = None,
+        feed_sleep: Sleep | None = None,
     ) -> None:
         self.config = config
+        self.feed_policy = feed_policy
+        self.feed_sleep = feed_sleep
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
         self.db: Database | None = None
@@ -161,7 +165,10 @@ class Service:
             "cursor": cursor,
             "lookback": feed.lookback,
             "now": self.clock(),
+            "policy": self.feed_policy,
         }
+        if self.feed_sleep is not None:
+            common["sleep"] = self.feed_sleep
         if feed.url:
             common["base_url"] = feed.url
         if feed.kind == "find_a_tender":
