@@ -1,0 +1,279 @@
+"""What the alert buttons change: feedback, muted keywords, reminders, pause.
+
+Every operation is idempotent, because Telegram may deliver a callback twice
+and people press buttons twice: the latest 👍/👎 wins, muting a keyword that is
+already gone changes nothing, and reminders go through the outbox's unique
+constraint. Ownership (is this delivery really the presser's?) is checked by
+:func:`delivery_for_chat` on every press: callback data can be forged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import DeliveryRow, FeedbackRow, NoticeRow, ProfileRow, SubscriberRow
+from storage.outbox import PENDING, NewDelivery, enqueue
+from storage.types import utcnow
+
+REMINDER = "reminder"
+#: Reminders do not depend on the notice version: one per notice, channel and lead time.
+REMINDER_VERSION = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Owned:
+    """A delivery together with the subscriber it belongs to."""
+
+    delivery: DeliveryRow
+    subscriber: SubscriberRow
+
+
+async def subscriber_by_chat(session: AsyncSession, chat_id: int) -> SubscriberRow | None:
+    query = select(SubscriberRow).where(SubscriberRow.telegram_chat_id == chat_id)
+    return (await session.exec(query)).first()
+
+
+async def delivery_for_chat(session: AsyncSession, delivery_id: int, chat_id: int) -> Owned | None:
+    """The delivery if it belongs to the subscriber of ``chat_id``, else None.
+
+    None also for an unknown delivery: the caller cannot tell the difference,
+    so a forged id reveals nothing about other people's deliveries.
+    """
+    query = (
+        select(DeliveryRow, SubscriberRow)
+        .join(SubscriberRow, col(SubscriberRow.id) == col(DeliveryRow.subscriber_id))
+        .where(DeliveryRow.id == delivery_id)
+    )
+    found = (await session.exec(query)).first()
+    if found is None:
+        return None
+    delivery, subscriber = found
+    if subscriber.telegram_chat_id is None or subscriber.telegram_chat_id != chat_id:
+        return None
+    return Owned(delivery, subscriber)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+async def record_feedback(
+    session: AsyncSession, subscriber_id: int, notice_id: int, relevant: bool
+) -> None:
+    """Store 👍/👎 for (subscriber, notice); a later press replaces an earlier one."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = {
+        "subscriber_id": subscriber_id,
+        "notice_id": notice_id,
+        "relevant": relevant,
+        "created_at": utcnow(),
+    }
+    stmt = insert(FeedbackRow).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["subscriber_id", "notice_id"],
+        set_={"relevant": stmt.excluded.relevant, "created_at": stmt.excluded.created_at},
+    )
+    await session.exec(stmt)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeFeedback:
+    notice_id: int
+    title: str
+    relevant: int
+    not_relevant: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTotals:
+    """👍/👎 summed per notice (most feedback first) and overall, for admins."""
+
+    notices: list[NoticeFeedback] = field(default_factory=list)
+    relevant: int = 0
+    not_relevant: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.relevant + self.not_relevant
+
+
+async def feedback_totals(session: AsyncSession) -> FeedbackTotals:
+    relevant = func.sum(case((col(FeedbackRow.relevant).is_(True), 1), else_=0))
+    count = func.count(col(FeedbackRow.id))
+    query = (
+        select(col(FeedbackRow.notice_id), col(NoticeRow.title), relevant, count)
+        .join(NoticeRow, col(NoticeRow.id) == col(FeedbackRow.notice_id))
+        .group_by(col(FeedbackRow.notice_id), col(NoticeRow.title))
+        .order_by(count.desc(), col(FeedbackRow.notice_id))
+    )
+    rows = (await session.exec(query)).all()
+    notices = [
+        NoticeFeedback(int(nid), title, int(up or 0), int(n) - int(up or 0))
+        for nid, title, up, n in rows
+    ]
+    return FeedbackTotals(
+        notices,
+        relevant=sum(n.relevant for n in notices),
+        not_relevant=sum(n.not_relevant for n in notices),
+    )
+
+
+# --------------------------------------------------------------------------- keywords
+
+
+async def _profile(session: AsyncSession, subscriber_id: int) -> ProfileRow | None:
+    query = select(ProfileRow).where(ProfileRow.subscriber_id == subscriber_id)
+    return (await session.exec(query)).first()
+
+
+async def mute_keyword(session: AsyncSession, subscriber_id: int, keyword: str) -> bool:
+    """Remove ``keyword`` (any case) from the profile; False if it was not there."""
+    profile = await _profile(session, subscriber_id)
+    if profile is None:
+        return False
+    wanted = keyword.casefold()
+    kept = [k for k in profile.keywords if k.casefold() != wanted]
+    if len(kept) == len(profile.keywords):
+        return False
+    profile.keywords = kept  # a new list, so SQLAlchemy sees the JSON change
+    profile.updated_at = utcnow()
+    session.add(profile)
+    return True
+
+
+async def unmute_keyword(session: AsyncSession, subscriber_id: int, keyword: str) -> bool:
+    """Put ``keyword`` back; False if the profile already has it (in any case)."""
+    profile = await _profile(session, subscriber_id)
+    if profile is None:
+        profile = ProfileRow(subscriber_id=subscriber_id, keywords=[])
+    wanted = keyword.casefold()
+    if any(k.casefold() == wanted for k in profile.keywords):
+        return False
+    profile.keywords = [*profile.keywords, keyword]
+    profile.updated_at = utcnow()
+    session.add(profile)
+    return True
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def active_channels(sub: SubscriberRow) -> list[str]:
+    channels = []
+    if sub.telegram_active and sub.telegram_chat_id is not None:
+        channels.append("telegram")
+    if sub.email_active and sub.email:
+        channels.append("email")
+    return channels
+
+
+def variant_for(before: timedelta) -> str:
+    """``3 days`` -> ``"3d"`` (the dispatcher reads the number of days back from it)."""
+    return f"{before.days}d"
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPlan:
+    """What pressing ⏰ did: the reminder times (UTC), and how many rows were new."""
+
+    deadline: datetime | None
+    closed: bool
+    times: list[datetime]
+    created: int = 0
+
+
+async def schedule_reminders(
+    session: AsyncSession,
+    owned: Owned,
+    now: datetime,
+    before: Sequence[timedelta] = (timedelta(days=3), timedelta(days=1)),
+) -> ReminderPlan:
+    """Enqueue reminders ``before`` the notice's deadline, on each active channel.
+
+    Only times still in the future are used. Pressing twice creates nothing
+    more (the outbox's unique key); if the deadline moved since, reminders not
+    yet sent follow it.
+    """
+    delivery, sub = owned.delivery, owned.subscriber
+    notice = await session.get(NoticeRow, delivery.notice_id)
+    deadline = notice.deadline if notice is not None else None
+    if notice is None or deadline is None:
+        return ReminderPlan(None, closed=False, times=[])
+    if deadline <= now or notice.stage in {"cancelled", "award", "contract"}:
+        return ReminderPlan(deadline, closed=True, times=[])
+    plan = sorted(
+        ((deadline - lead, variant_for(lead)) for lead in before if deadline - lead > now),
+        key=lambda item: item[0],
+    )
+    assert sub.id is not None
+    new = [
+        NewDelivery(
+            subscriber_id=sub.id,
+            notice_id=delivery.notice_id,
+            version=REMINDER_VERSION,
+            channel=channel,
+            due_at=when,
+            kind=REMINDER,
+            variant=variant,
+            reasons=tuple(delivery.reasons),
+            keywords=tuple(delivery.keywords),
+        )
+        for when, variant in plan
+        for channel in active_channels(sub)
+    ]
+    created = await enqueue(session, new)
+    await _follow_deadline(session, sub.id, delivery.notice_id, dict((v, w) for w, v in plan))
+    return ReminderPlan(deadline, closed=False, times=[when for when, _ in plan], created=created)
+
+
+async def _follow_deadline(
+    session: AsyncSession, subscriber_id: int, notice_id: int, due: dict[str, datetime]
+) -> None:
+    query = select(DeliveryRow).where(
+        DeliveryRow.subscriber_id == subscriber_id,
+        DeliveryRow.notice_id == notice_id,
+        DeliveryRow.kind == REMINDER,
+        DeliveryRow.status == PENDING,
+    )
+    for row in await session.exec(query):
+        when = due.get(row.variant)
+        if when is not None and row.due_at != when:
+            row.due_at = when
+            session.add(row)
+
+
+async def reminders_for(
+    session: AsyncSession, subscriber_id: int, notice_id: int
+) -> list[DeliveryRow]:
+    query = (
+        select(DeliveryRow)
+        .where(
+            DeliveryRow.subscriber_id == subscriber_id,
+            DeliveryRow.notice_id == notice_id,
+            DeliveryRow.kind == REMINDER,
+        )
+        .order_by(col(DeliveryRow.due_at), col(DeliveryRow.channel))
+    )
+    return list((await session.exec(query)).all())
+
+
+# --------------------------------------------------------------------------- pause
+
+
+async def set_paused(session: AsyncSession, chat_id: int, paused: bool) -> SubscriberRow | None:
+    """Pause or resume the subscriber of ``chat_id``; None for an unknown chat."""
+    sub = await subscriber_by_chat(session, chat_id)
+    if sub is None:
+        return None
+    if sub.paused != paused:
+        sub.paused = paused
+        session.add(sub)
+    return sub
