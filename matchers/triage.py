@@ -622,19 +622,20 @@ def _enquiry_region(enquiry: Enquiry) -> tuple[str | None, str]:
 
 
 def _region_match(adviser: Adviser, region: str | None) -> tuple[int, str]:
+    """(tier, label): 0 covers the region, 1 covers the city's county (or the county's city),
+    2 region-wide, 3 elsewhere. With no known region, region-wide advisers come first."""
     covered = {r.strip().lower() for r in adviser.regions}
     if region is None or region == places.EAST_MIDLANDS:
         return (0, "region-wide") if adviser.region_wide else (1, "other")
-    key = region.lower()
-    if key in covered:
+    if region.lower() in covered:
         return 0, "region"
     parent = places.PARENT.get(region)
     children = {c.lower() for c, p in places.PARENT.items() if p == region}
     if (parent and parent.lower() in covered) or (children & covered):
         return 1, "near"
     if adviser.region_wide:
-        return 1, "region-wide"
-    return 2, "other"
+        return 2, "region-wide"
+    return 3, "other"
 
 
 def _rank(
