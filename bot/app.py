@@ -9,6 +9,7 @@ build a Service from the config and call one of its entry points.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import contextlib
 import logging
 import os
@@ -30,6 +31,7 @@ from feeds.http import RetryPolicy, Sleep, make_client
 from feeds.paging import Cursor
 from storage.cursors import acquire_lease, get_cursor, release_lease
 from storage.db import Database, upgrade_async
+from storage.settings import get_or_create
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,11 @@ class Service:
         """Migrate and connect the database; build the dispatcher."""
         await upgrade_async(self.config.database.url)
         self.db = Database(self.config.database.url)
+        if self.config.secret_key_generated:
+            # No key configured: keep one in the database so links survive restarts.
+            async with self.db.session() as session:
+                key = await get_or_create(session, "secret_key", self.config.secret_key)
+            self.config = dataclasses.replace(self.config, secret_key=key)
         self.dispatcher = Dispatcher(
             self.db,
             self.dispatch_settings(),

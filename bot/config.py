@@ -862,9 +862,8 @@ def _secret_key(t: _Table, env: Mapping[str, str]) -> tuple[str, bool]:
     from_env = _env(env, ENV_SECRET_KEY)
     key = from_env if from_env is not None else t.opt_string("secret_key")
     if key is None:
-        log.warning(
-            "no [web] secret_key or $%s: using a random key for this run; unsubscribe "
-            "and invite links will stop working after a restart",
+        log.info(
+            "no [web] secret_key or $%s: a random key is generated and kept in the database",
             ENV_SECRET_KEY,
         )
         return _new_secret_key(), True

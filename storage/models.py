@@ -213,3 +213,12 @@ class FeedbackRow(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class AppSettingRow(SQLModel, table=True):
+    """Small service-wide values that must survive restarts (e.g. a generated HMAC key)."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_column=Column(Text, nullable=False))

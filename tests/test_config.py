@@ -154,12 +154,15 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert config == Config(secret_key=config.secret_key)
 
 
-def test_generated_secret_key_warns(
+def test_missing_secret_key_is_generated_and_flagged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The Service then keeps the first generated key in the database (tests/bot)."""
+    caplog.set_level("INFO")
     monkeypatch.chdir(tmp_path)
     first, second = load_config(env={}), load_config(env={})
     assert first.secret_key != second.secret_key
+    assert first.secret_key_generated and second.secret_key_generated
     assert "BESTBOT_SECRET_KEY" in caplog.text
 
 

@@ -185,3 +185,14 @@ async def test_file_feed_import_is_idempotent(database_url: str, tmp_path: Path)
     assert again.new == again.changed == 0
     assert notices == len(ocids)
     assert versions == first.new + first.changed
+
+
+async def test_a_generated_secret_key_survives_a_restart(database_url: str) -> None:
+    config = config_from_dict({"database": {"url": database_url}}, env={})
+    assert config.secret_key_generated
+    async with Service(config) as first:
+        key = first.config.secret_key
+    restarted = config_from_dict({"database": {"url": database_url}}, env={})
+    assert restarted.secret_key != key  # a new random one each load...
+    async with Service(restarted) as second:
+        assert second.config.secret_key == key  # ...but the stored one wins
