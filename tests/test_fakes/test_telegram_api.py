@@ -215,8 +215,11 @@ async def test_token_and_unknown_method(fake_telegram: FakeTelegram) -> None:
         )  # method names are case-insensitive; JSON bodies work
         assert r.json()["result"]["username"] == fake_telegram.bot_username
     bot = Bot("1:wrong", base_url=fake_telegram.base_url)
-    with pytest.raises(InvalidToken):
-        await bot.initialize()
+    try:
+        with pytest.raises(InvalidToken):
+            await bot.initialize()
+    finally:
+        await bot.shutdown()
 
 
 async def test_send_document_and_download(bot: Bot, fake_telegram: FakeTelegram) -> None:

@@ -1,0 +1,337 @@
+"""A local HTTP server replaying real OCDS release packages, with scripted faults.
+
+It serves the two UK feeds in their own URL shapes:
+
+* Find a Tender: ``GET /api/1.0/ocdsReleasePackages?updatedFrom=&updatedTo=&limit=&cursor=``
+  and ``GET /api/1.0/ocdsReleasePackages/{noticeId}``
+* Contracts Finder: ``GET /Published/Notices/OCDS/Search?publishedFrom=&publishedTo=&limit=
+  &cursor=``
+
+Releases come from files in ``feeds/samples/`` (unchanged), are split into pages of
+``page_size`` (or the client's smaller ``limit``) and linked by ``links.next`` URLs carrying an
+opaque base64 ``cursor`` shaped like the real ones. The last page has no ``links``.
+
+Faults are consumed in order, one per request (optionally only for one feed): an HTTP status
+(429 with ``Retry-After``, 403, 500, 503...), a delay before answering, a body cut short
+(invalid JSON, consistent length), a connection dropped mid-body, or any other body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from aiohttp import web
+
+SAMPLES = Path(__file__).resolve().parents[2] / "feeds" / "samples"
+FTS_PATH = "/api/1.0/ocdsReleasePackages"
+CF_PATH = "/Published/Notices/OCDS/Search"
+DEFAULT_FTS_FILES = (
+    "fts_release_package_2026-10-06_limit4.json",
+    "fts_032703-2026_UK4_tender.json",
+    "fts_037689-2026_UK1_pipeline.json",
+)
+DEFAULT_CF_FILES = ("cf_ocds_search_2025-01-20_to_2025-01-23_page1.json",)
+Source = Literal["fts", "cf"]
+JSON = dict[str, Any]
+_DATE_PARAMS: dict[str, tuple[str, str]] = {
+    "fts": ("updatedFrom", "updatedTo"),
+    "cf": ("publishedFrom", "publishedTo"),
+}
+
+
+@dataclass
+class Fault:
+    """One scripted misbehaviour; build with the class methods."""
+
+    kind: Literal["status", "delay", "truncate", "disconnect", "body"]
+    status: int = 200
+    retry_after: str | None = None
+    seconds: float = 0.0
+    body: str = ""
+    content_type: str = "application/json"
+    source: Source | None = None  # only requests to this feed consume it
+
+    @classmethod
+    def http(
+        cls,
+        status: int,
+        *,
+        retry_after: float | str | None = None,
+        body: str | None = None,
+        source: Source | None = None,
+    ) -> Fault:
+        """Answer ``status`` (with a ``Retry-After`` header if given) instead of the page."""
+        text = body if body is not None else json.dumps({"error": f"HTTP {status}"})
+        ra = None if retry_after is None else str(retry_after)
+        return cls("status", status=status, retry_after=ra, body=text, source=source)
+
+    @classmethod
+    def delay(cls, seconds: float, *, source: Source | None = None) -> Fault:
+        """Wait ``seconds`` before answering normally (longer than the client's timeout)."""
+        return cls("delay", seconds=seconds, source=source)
+
+    @classmethod
+    def truncated(cls, *, source: Source | None = None) -> Fault:
+        """Answer 200 with the first half of the page: a complete response of invalid JSON."""
+        return cls("truncate", source=source)
+
+    @classmethod
+    def disconnect(cls, *, source: Source | None = None) -> Fault:
+        """Announce the full Content-Length, send half the page, drop the connection."""
+        return cls("disconnect", source=source)
+
+    @classmethod
+    def raw(
+        cls,
+        status: int,
+        body: str,
+        content_type: str = "text/html",
+        *,
+        source: Source | None = None,
+    ) -> Fault:
+        """Any other answer, e.g. a 200 HTML maintenance page."""
+        return cls("body", status=status, body=body, content_type=content_type, source=source)
+
+
+@dataclass
+class FeedRequest:
+    source: Source
+    path: str
+    query: dict[str, str]
+    status: int
+    fault: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+def encode_cursor(query: dict[str, str], offset: int) -> str:
+    parts = [f"{k}={v}" for k, v in query.items() if k != "cursor"]
+    return base64.b64encode("|".join([*parts, f"nextCursor={offset}"]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    """The release offset in a cursor made by :func:`encode_cursor`; ValueError if invalid."""
+    text = base64.b64decode(cursor.encode(), validate=True).decode()
+    last = text.rsplit("|", 1)[-1]
+    if not last.startswith("nextCursor="):
+        raise ValueError(cursor)
+    return int(last[len("nextCursor=") :])
+
+
+def _load(files: Iterable[str | Path], samples_dir: Path) -> tuple[JSON, list[JSON]]:
+    meta: JSON = {}
+    releases: list[JSON] = []
+    for name in files:
+        path = Path(name) if Path(name).is_absolute() else samples_dir / name
+        package = json.loads(path.read_text(encoding="utf-8"))
+        if not meta:
+            meta = {k: v for k, v in package.items() if k not in {"releases", "links"}}
+        releases.extend(package["releases"])
+    return meta, releases
+
+
+def _parse_date(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.astimezone()
+
+
+class FeedServer:
+    """The feed server. ``async with FeedServer() as feed`` or the ``feed_server`` fixture."""
+
+    def __init__(
+        self,
+        *,
+        fts_files: Sequence[str | Path] = DEFAULT_FTS_FILES,
+        cf_files: Sequence[str | Path] = DEFAULT_CF_FILES,
+        fts_page_size: int = 2,
+        cf_page_size: int = 25,
+        samples_dir: Path = SAMPLES,
+        filter_by_date: bool = False,
+        host: str = "127.0.0.1",
+    ) -> None:
+        fts_meta, fts = _load(fts_files, samples_dir)
+        cf_meta, cf = _load(cf_files, samples_dir)
+        self.meta: dict[Source, JSON] = {"fts": fts_meta, "cf": cf_meta}
+        self.releases: dict[Source, list[JSON]] = {"fts": fts, "cf": cf}
+        self.page_size: dict[Source, int] = {"fts": fts_page_size, "cf": cf_page_size}
+        self.filter_by_date = filter_by_date
+        self.faults: list[Fault] = []
+        self.requests: list[FeedRequest] = []
+        self.host = host
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Server root: stands in for ``https://www.find-tender.service.gov.uk`` and
+        ``https://www.contractsfinder.service.gov.uk``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def fts_url(self) -> str:
+        return self.url + FTS_PATH
+
+    @property
+    def cf_url(self) -> str:
+        return self.url + CF_PATH
+
+    async def start(self) -> FeedServer:
+        app = web.Application()
+        app.router.add_get(FTS_PATH, self._fts)
+        app.router.add_get(FTS_PATH + "/{notice}", self._fts_notice)
+        app.router.add_get(CF_PATH, self._cf)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.2, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FeedServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- scripting ---------------------------------------------------------------------------
+
+    def script(self, *faults: Fault) -> None:
+        """Append faults; each later request consumes the first one that applies to it."""
+        self.faults.extend(faults)
+
+    def add_release(self, source: Source, release: JSON) -> None:
+        """A new release appears in a feed (appended, i.e. on the last page)."""
+        self.releases[source].append(release)
+
+    def pages(self, source: Source) -> int:
+        size = self.page_size[source]
+        return max(1, -(-len(self.releases[source]) // size))
+
+    def requests_to(self, source: Source) -> list[FeedRequest]:
+        return [r for r in self.requests if r.source == source]
+
+    # --- handlers ----------------------------------------------------------------------------
+
+    async def _fts(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, "fts")
+
+    async def _cf(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, "cf")
+
+    async def _fts_notice(self, request: web.Request) -> web.StreamResponse:
+        notice = request.match_info["notice"]
+        found = [
+            r
+            for r in self.releases["fts"]
+            if r.get("id", "").startswith(notice) or r.get("ocid", "").endswith(notice)
+        ]
+        body: JSON | None = None
+        if found:
+            body = {**copy.deepcopy(self.meta["fts"]), "uri": str(request.url), "releases": found}
+        return await self._answer(request, "fts", body)
+
+    def _take_fault(self, source: Source) -> Fault | None:
+        for fault in self.faults:
+            if fault.source in (None, source):
+                self.faults.remove(fault)
+                return fault
+        return None
+
+    def _page(self, request: web.Request, source: Source) -> JSON:
+        query = dict(request.query)
+        releases = self.releases[source]
+        if self.filter_by_date:
+            lo_name, hi_name = _DATE_PARAMS[source]
+            lo = _parse_date(query.get(lo_name, ""))
+            hi = _parse_date(query.get(hi_name, ""))
+            kept = []
+            for r in releases:
+                when = _parse_date(str(r.get("date", "")))
+                if when is None or (lo and when < lo) or (hi and when >= hi):
+                    continue
+                kept.append(r)
+            releases = kept
+        size = self.page_size[source]
+        if query.get("limit", "").isdigit():
+            size = max(1, min(size, int(query["limit"])))
+        offset = decode_cursor(query["cursor"]) if "cursor" in query else 0
+        package: JSON = copy.deepcopy(self.meta[source])
+        package["uri"] = str(request.url)
+        package["releases"] = releases[offset : offset + size]
+        if offset + size < len(releases):
+            base = {k: v for k, v in query.items() if k != "cursor"}
+            qs = "&".join(f"{k}={v}" for k, v in base.items())
+            path = FTS_PATH if source == "fts" else CF_PATH
+            sep = "&" if qs else ""
+            package["links"] = {
+                "next": f"{self.url}{path}?{qs}{sep}cursor={encode_cursor(base, offset + size)}"
+            }
+        return package
+
+    async def _serve(self, request: web.Request, source: Source) -> web.StreamResponse:
+        try:
+            body = self._page(request, source)
+        except ValueError:
+            self._record(request, source, 400, None)
+            return web.json_response({"error": "Invalid cursor"}, status=400)
+        return await self._answer(request, source, body)
+
+    async def _answer(
+        self, request: web.Request, source: Source, body: JSON | None
+    ) -> web.StreamResponse:
+        fault = self._take_fault(source)
+        if body is None and fault is None:
+            self._record(request, source, 404, None)
+            return web.json_response({"error": "Not found"}, status=404)
+        payload = json.dumps(body).encode()
+        if fault is None:
+            self._record(request, source, 200, None)
+            return web.Response(body=payload, content_type="application/json")
+        self._record(request, source, fault.status, fault.kind)
+        if fault.kind == "status":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+            return web.Response(
+                status=fault.status,
+                text=fault.body,
+                content_type=fault.content_type,
+                headers=headers,
+            )
+        if fault.kind == "body":
+            return web.Response(
+                status=fault.status, text=fault.body, content_type=fault.content_type
+            )
+        if fault.kind == "delay":
+            await asyncio.sleep(fault.seconds)
+            return web.Response(body=payload, content_type="application/json")
+        if fault.kind == "truncate":
+            return web.Response(body=payload[: len(payload) // 2], content_type="application/json")
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(payload)
+        await response.prepare(request)
+        await response.write(payload[: len(payload) // 2])
+        if request.transport is not None:
+            request.transport.close()
+        return response
+
+    def _record(self, request: web.Request, source: Source, status: int, fault: str | None) -> None:
+        self.requests.append(FeedRequest(source, request.path, dict(request.query), status, fault))
