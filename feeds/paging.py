@@ -121,7 +121,10 @@ def _same_site(url: str, reference: str) -> bool:
 
 
 def _full_url(url: str, params: Params | None) -> str:
-    return str(httpx.URL(url, params=dict(params) if params else None))
+    """The URL as requested (``httpx.URL(url, params=None)`` would drop the query)."""
+    if not params:
+        return url
+    return str(httpx.URL(url).copy_merge_params(dict(params)))
 
 
 async def iter_pages(
