@@ -93,7 +93,7 @@ class Matcher:
         """Map every unknown notice word to the keyword words it may misspell (cached)."""
         todo: dict[str, set[str]] = defaultdict(set)
         for doc in docs:
-            for field in (doc.title, doc.description):
+            for field in doc.fields:
                 for tok in field.tokens:
                     s = tok.stem
                     if (
@@ -127,7 +127,7 @@ class Matcher:
             for q in queries:
                 self._typo_cache[q] = tuple(found.get(q, ()))
         for doc in docs:
-            for field in (doc.title, doc.description):
+            for field in doc.fields:
                 fuzzy: dict[str, list[int]] = {}
                 for tok in field.tokens:
                     for key in self._typo_cache.get(tok.stem, ()):
@@ -141,7 +141,7 @@ class Matcher:
     def _hits(self, doc: Document) -> dict[int, Hit]:
         candidates: set[int] = set()
         anchors = self._anchors
-        for field in (doc.title, doc.description):
+        for field in doc.fields:
             for key in field.exact:
                 got = anchors.get(key)
                 if got:
@@ -156,7 +156,8 @@ class Matcher:
             t = find(pattern, doc.title)
             d = find(pattern, doc.description)
             if t is not None or d is not None:
-                hits[pid] = Hit(t, d)
+                lead = find(pattern, doc.lead) if d is not None else None
+                hits[pid] = Hit(t, lead, d)
         return hits
 
     def match_documents(self, docs: Sequence[Document]) -> list[Match]:

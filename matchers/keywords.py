@@ -14,12 +14,13 @@ Term keys live in three namespaces that cannot collide:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from rapidfuzz.distance import OSA
 
 from matchers.lexicon import synonyms
+from matchers.senses import compiled as other_senses
 from matchers.text import STOPWORDS, Token, stem, tokenize
 from matchers.words import is_known
 
@@ -65,7 +66,9 @@ class Pattern:
 
     kind: Literal["words", "exact"]
     terms: tuple[str, ...]
-    fuzzy: bool  # whether stem terms accept typos (never for exclusions)
+    # Tolerant matching: stem terms accept typos, and a word used in another sense
+    # (:mod:`matchers.senses`) does not count. Off for exclusions and quoted phrases.
+    fuzzy: bool
 
     def fuzzy_terms(self) -> tuple[str, ...]:
         if not self.fuzzy or self.kind != "words":
@@ -162,6 +165,8 @@ class Field:
     tokens: list[Token]
     exact: dict[str, list[int]]
     fuzzy: dict[str, list[int]]
+    # stem -> positions where the word is used in another sense, with that sense's context
+    masked: dict[str, list[tuple[int, frozenset[str]]]] = field(default_factory=dict)
 
     def surface_at(self, positions: tuple[int, ...]) -> str:
         wanted = set(positions)
@@ -170,7 +175,11 @@ class Field:
 
 def analyse(text: str) -> Field:
     """Tokenise a field and build its exact keys (no typo expansion yet)."""
-    tokens = tokenize(text)
+    return analyse_tokens(tokenize(text))
+
+
+def analyse_tokens(tokens: list[Token]) -> Field:
+    """Build a field's keys from tokens (also used for the opening words of a description)."""
     exact: dict[str, list[int]] = {}
 
     def put(key: str, pos: int) -> None:
@@ -197,15 +206,38 @@ def analyse(text: str) -> Field:
         prev = tok
     for lst in exact.values():
         lst.sort()
-    return Field(tokens, exact, {})
+    return Field(tokens, exact, {}, _masks(tokens))
+
+
+def _masks(tokens: list[Token]) -> dict[str, list[tuple[int, frozenset[str]]]]:
+    senses = other_senses()
+    masked: dict[str, list[tuple[int, frozenset[str]]]] = {}
+    for i, tok in enumerate(tokens):
+        for stems, idx, context in senses.get(tok.stem, ()):
+            end = i + len(stems)
+            if end > len(tokens):
+                continue
+            run = tokens[i:end]
+            if run[-1].pos - run[0].pos != len(stems) - 1:
+                continue
+            if all(t.stem == s for t, s in zip(run, stems, strict=True)):
+                masked.setdefault(stems[idx], []).append((run[idx].pos, context))
+    return masked
 
 
 def _positions(pattern: Pattern, term: str, field: Field) -> list[int]:
     exact = field.exact.get(term, [])
-    if pattern.fuzzy and pattern.kind == "words":
-        extra = field.fuzzy.get(term)
-        if extra:
-            return sorted(set(exact) | set(extra))
+    if not (pattern.fuzzy and pattern.kind == "words"):
+        return exact
+    extra = field.fuzzy.get(term)
+    if extra:
+        exact = sorted(set(exact) | set(extra))
+    masks = field.masked.get(term)
+    if masks:
+        terms = set(pattern.terms)
+        drop = {pos for pos, context in masks if not context <= terms}
+        if drop:
+            exact = [p for p in exact if p not in drop]
     return exact
 
 

@@ -19,14 +19,15 @@ def _fuzzy_positions(field: Field, key: str) -> list[int]:
 
 
 def _brute_hit(doc: Document, pattern: Pattern) -> Hit | None:
-    for field in (doc.title, doc.description):
+    for field in doc.fields:
         for term in pattern.fuzzy_terms():
             if term not in field.fuzzy:
                 positions = _fuzzy_positions(field, term)
                 field.fuzzy[term] = sorted(set(positions))
     t = find(pattern, doc.title)
     d = find(pattern, doc.description)
-    return Hit(t, d) if t is not None or d is not None else None
+    lead = find(pattern, doc.lead)
+    return Hit(t, lead, d) if t is not None or d is not None else None
 
 
 def match_brute(notices: Iterable[Notice], profiles: Iterable[Profile]) -> list[Match]:

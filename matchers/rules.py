@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from feeds.notice import Notice
 from matchers import cpv as cpv_codes
 from matchers import regions as region_codes
-from matchers.keywords import Field, Keyword, Pattern, analyse, compile_keyword
+from matchers.keywords import Field, Keyword, Pattern, analyse, analyse_tokens, compile_keyword
+from matchers.text import tokenize
 from matchers.profile import Profile
 
 
@@ -75,15 +76,27 @@ def compile_profile(profile: Profile) -> CompiledProfile:
     )
 
 
+#: Keywords count in the title and in the opening words of the description (about its first
+#: sentence or two, where a notice says what it buys). Later mentions are mostly background,
+#: boilerplate and contact details ("see our website", "seek advice"), so they do not make a
+#: match on their own; exclusions still veto from anywhere.
+LEAD_WORDS = 30
+
+
 @dataclass(slots=True)
 class Document:
     """A notice prepared for matching (title and description analysed once)."""
 
     notice: Notice
     title: Field
+    lead: Field  # the first LEAD_WORDS words of the description
     description: Field
     regions: tuple[str, ...]
     cpv: tuple[str, ...]
+
+    @property
+    def fields(self) -> tuple[Field, Field, Field]:
+        return (self.title, self.lead, self.description)
 
 
 def prepare(notice: Notice) -> Document:
@@ -92,10 +105,12 @@ def prepare(notice: Notice) -> Document:
         code = region_codes.to_code(region)
         if code is not None and code not in codes:
             codes.append(code)
+    tokens = tokenize(notice.description or "")
     return Document(
         notice=notice,
         title=analyse(notice.title or ""),
-        description=analyse(notice.description or ""),
+        lead=analyse_tokens(tokens[:LEAD_WORDS]),
+        description=analyse_tokens(tokens),
         regions=tuple(codes),
         cpv=tuple(cpv_codes.clean_code(c) for c in notice.cpv if c),
     )
@@ -103,9 +118,11 @@ def prepare(notice: Notice) -> Document:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """Where a pattern occurs: positions in the title and/or the description."""
+    """Where a pattern occurs: positions in the title, the description's opening, the whole
+    description (None where it does not occur)."""
 
     title: tuple[int, ...] | None
+    lead: tuple[int, ...] | None
     description: tuple[int, ...] | None
 
 
@@ -147,7 +164,13 @@ def filters_pass(cp: CompiledProfile, doc: Document) -> tuple[bool, str | None]:
 
 
 def excluded(cp: CompiledProfile, hit: HitFinder) -> bool:
-    return any(hit(v.pattern) is not None for kw in cp.exclusions for v in kw.variants)
+    """An exclusion anywhere in the title or description vetoes the notice."""
+    for kw in cp.exclusions:
+        for v in kw.variants:
+            h = hit(v.pattern)
+            if h is not None and (h.title is not None or h.description is not None):
+                return True
+    return False
 
 
 def cpv_hit(cp: CompiledProfile, doc: Document) -> str | None:
@@ -184,7 +207,7 @@ def evaluate(cp: CompiledProfile, doc: Document, hit: HitFinder) -> Match | None
                 continue
             for where, positions, field, base in (
                 ("title", h.title, doc.title, _TITLE_SCORE),
-                ("description", h.description, doc.description, _DESCRIPTION_SCORE),
+                ("description", h.lead, doc.lead, _DESCRIPTION_SCORE),
             ):
                 if positions is None:
                     continue

@@ -198,6 +198,19 @@ _SUFFIXES: tuple[str, ...] = (
 )
 
 
+# -ing nouns that name a different thing from their verb ("marketing" is not "market",
+# "parking" is not "park"): kept whole, plurals folded.
+_KEEP: dict[str, str] = {
+    "marketing": "marketing",
+    "parking": "parking",
+    "parkings": "parking",
+    "evening": "evening",
+    "evenings": "evening",
+    "morning": "morning",
+    "mornings": "morning",
+}
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Light English stemmer: ``roofing``->``roof``, ``caterers``->``cater``.
@@ -207,6 +220,8 @@ def stem(word: str) -> str:
     """
     if len(word) <= 3 or not word.isalpha():
         return word
+    if word in _KEEP:
+        return _KEEP[word]
     # plurals
     if word.endswith("sses"):
         word = word[:-2]
