@@ -73,12 +73,12 @@ def _page(title: str, body_html: str, status: int = 200) -> web.Response:
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
-        f"<title>{html.escape(title)}</title>"
+        f"<title>{html.escape(title, quote=False)}</title>"
         "<style>body{font-family:Arial,Helvetica,sans-serif;max-width:34em;margin:3em auto;"
         "padding:0 1em;line-height:1.5;color:#222}button{font-size:1em;padding:.6em 1.2em;"
         "border:0;border-radius:4px;background:#1f5f8b;color:#fff;cursor:pointer}"
         ".muted{color:#666;font-size:.9em}</style></head>\n<body>\n"
-        f"<h1>{html.escape(title)}</h1>\n{body_html}\n</body></html>\n"
+        f"<h1>{html.escape(title, quote=False)}</h1>\n{body_html}\n</body></html>\n"
     )
     return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
 
