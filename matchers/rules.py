@@ -15,8 +15,8 @@ from feeds.notice import Notice
 from matchers import cpv as cpv_codes
 from matchers import regions as region_codes
 from matchers.keywords import Field, Keyword, Pattern, analyse, analyse_tokens, compile_keyword
-from matchers.text import tokenize
 from matchers.profile import Profile
+from matchers.text import tokenize
 
 
 @dataclass(frozen=True, slots=True)

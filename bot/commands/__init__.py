@@ -13,4 +13,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.subscribers",
     "bot.commands.demo",
     "bot.commands.triage",
+    "bot.commands.match",
 )
