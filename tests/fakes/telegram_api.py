@@ -870,6 +870,8 @@ class FakeTelegram:
             user.blocked = False  # writing to a bot you blocked unblocks it
             chat = self.chats[user_id]
         else:
+            if chat_id not in self.chats:
+                raise ValueError(f"unknown chat {chat_id}: call add_group() first")
             chat = self.chats[chat_id]
             chat.members.add(user_id)
         msg: JSON = {

@@ -11,6 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -349,3 +350,34 @@ async def test_user_presses_requires_existing_button(bot: Bot, fake_telegram: Fa
     await bot.answer_callback_query(qid)
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(qid)
+
+
+async def test_aio_rate_limiter_waits_out_a_429(fake_telegram: FakeTelegram) -> None:
+    fake_telegram.add_user(USER)
+    fake_telegram.inject_error("sendMessage", 429, retry_after=0.05)
+    app = (
+        ApplicationBuilder()
+        .token(fake_telegram.token)
+        .base_url(fake_telegram.base_url)
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .build()
+    )
+    async with app:
+        await app.bot.send_message(USER, "after the flood")
+    assert fake_telegram.flood_errors == 1
+    assert [m.text for m in fake_telegram.messages(USER)] == ["after the flood"]
+
+
+async def test_group_messages_and_commands(fake_telegram: FakeTelegram) -> None:
+    fake_telegram.add_group(GROUP, "Buyers", admins=[USER])
+    with pytest.raises(ValueError, match="add_group"):
+        fake_telegram.user_sends(USER, "hi", chat_id=-999)
+    msg = fake_telegram.user_sends(USER, f"/stats@{fake_telegram.bot_username}", chat_id=GROUP)
+    assert msg["chat"] == {"id": GROUP, "type": "group", "title": "Buyers"}
+    assert msg["entities"] == [{"type": "bot_command", "offset": 0, "length": 23}]
+    async with Bot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
+        [update] = await bot.get_updates()
+        assert update.effective_message is not None
+        assert update.effective_message.parse_entities() != {}
+        reply = await bot.send_message(GROUP, "ok", reply_to_message_id=msg["message_id"])
+        assert reply.message_id == msg["message_id"] + 1
