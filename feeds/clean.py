@@ -49,7 +49,7 @@ _MOJIBAKE_RE = re.compile(
 )
 _TAG_RE = re.compile(r"</?[A-Za-z!][^<>]*>")
 _DROP_BLOCK_RE = re.compile(r"<(script|style)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_BREAK_TAG_RE = re.compile(r"<(br|/p|p|/div|div|/li|li|tr|/tr|h\d|/h\d)\b[^<>]*>", re.IGNORECASE)
+_BREAK_TAG_RE = re.compile(r"<(br|/p|p|/div|div|li|tr|h\d|/h\d)\b[^<>]*>", re.IGNORECASE)
 _SPACES_RE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _MANY_NEWLINES_RE = re.compile(r"\n{3,}")
 

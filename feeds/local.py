@@ -112,6 +112,26 @@ def _parse_json_lines(text: str) -> ParseResult:
     return result
 
 
+def _ends_inside_value(text: str) -> bool:
+    """True when the text stops inside a string or with brackets still open: a cut-off file."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+    return in_string or depth > 0
+
+
 def _parse_json_text(text: str) -> ParseResult:
     try:
         obj = json.loads(text)
@@ -120,7 +140,7 @@ def _parse_json_text(text: str) -> ParseResult:
         try:
             json.loads(first_line)
         except json.JSONDecodeError:
-            if exc.pos >= len(text.rstrip()):
+            if exc.pos >= len(text.rstrip()) or _ends_inside_value(text):
                 raise FeedFormatError(
                     "the file is truncated: the JSON ends before it is complete"
                 ) from None

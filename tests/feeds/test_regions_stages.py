@@ -1,0 +1,122 @@
+"""Region names/codes/postcodes to NUTS, and stages from tags and UK notice types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feeds.regions import (
+    ENGLAND,
+    NUTS1_NAMES,
+    normalise_postcode,
+    normalise_region_name,
+    region_from_postcode,
+)
+from feeds.stages import UK_NOTICE_TYPES, is_open, pick_stage, stage_from_notice_type
+
+
+@pytest.mark.parametrize(
+    ("name", "codes"),
+    [
+        ("East Midlands", ["UKF"]),
+        ("  east   midlands ", ["UKF"]),
+        ("London", ["UKI"]),
+        ("Yorkshire and the Humber", ["UKE"]),
+        ("Yorkshire & Humber", ["UKE"]),
+        ("East of England", ["UKH"]),
+        ("Scotland", ["UKM"]),
+        ("Wales", ["UKL"]),
+        ("Northern Ireland", ["UKN"]),
+        ("United Kingdom", ["UK"]),
+        ("England", list(ENGLAND)),
+        ("UKF14", ["UKF14"]),
+        ("ukf", ["UKF"]),
+        ("TLF14", ["UKF14"]),
+        ("Atlantis", []),
+        ("", []),
+    ],
+)
+def test_normalise_region_name(name: str, codes: list[str]) -> None:
+    assert normalise_region_name(name) == codes
+
+
+def test_every_nuts1_name_round_trips() -> None:
+    for code, name in NUTS1_NAMES.items():
+        assert normalise_region_name(name) == [code]
+
+
+@pytest.mark.parametrize(
+    ("postcode", "code"),
+    [
+        ("DE1 3AA", "UKF"),
+        ("LE1 1FZ", "UKF"),
+        ("LN2 1BD", "UKF"),
+        ("NG5 8PP", "UKF"),
+        ("NN1 1DE", "UKF"),
+        ("DE13 0AA", "UKG"),  # Burton upon Trent
+        ("DE14 2AB", "UKG"),
+        ("de15 9xx", "UKG"),
+        ("DE12 7AA", "UKF"),
+        ("S41 7TX", "UKF"),  # Chesterfield
+        ("S1 2HH", "UKE"),  # Sheffield
+        ("PE10 9LE", "UKF"),  # Bourne, Lincolnshire
+        ("PE1 1AA", "UKH"),  # Peterborough
+        ("E20 1JN", "UKI"),
+        ("B4 7DJ", "UKG"),
+        ("CF10 1AA", "UKL"),
+        ("G21 4LS", "UKM"),
+        ("BT1 1AA", "UKN"),
+        ("JE2 3AB", None),
+        ("not a postcode", None),
+    ],
+)
+def test_region_from_postcode(postcode: str, code: str | None) -> None:
+    assert region_from_postcode(postcode) == code
+
+
+def test_normalise_postcode() -> None:
+    assert normalise_postcode("ng31ax") == "NG3 1AX"
+    assert normalise_postcode("Switch Up Centre, NG3 1AX") == "NG3 1AX"
+    assert normalise_postcode("DE14") is None
+
+
+def test_uk_notice_types_all_mapped() -> None:
+    assert sorted(UK_NOTICE_TYPES, key=lambda c: int(c[2:])) == [f"UK{i}" for i in range(1, 18)]
+    assert [stage_from_notice_type(f"UK{i}") for i in (1, 2, 3)] == ["planning"] * 3
+    assert stage_from_notice_type("uk4") == "tender"
+    assert stage_from_notice_type("UK6") == "award"
+    assert stage_from_notice_type("UK12") == "cancelled"
+    assert stage_from_notice_type("UK99") is None
+
+
+@pytest.mark.parametrize(
+    ("tags", "notice_type", "status", "stage"),
+    [
+        (["planning"], None, None, "planning"),
+        (["planningUpdate"], None, None, "planning"),
+        (["tenderAmendment"], None, "active", "tender"),
+        (["tenderUpdate"], None, None, "tender"),
+        (["award", "contract"], "UK6", None, "award"),
+        (["awardUpdate"], None, None, "award"),
+        (["contractAmendment"], None, None, "contract"),
+        (["tenderCancellation"], None, None, "cancelled"),
+        (["tender"], None, "withdrawn", "cancelled"),
+        (["tender"], "UK12", None, "cancelled"),
+        ([], "UK4", None, "tender"),
+        ([], None, None, "unknown"),
+    ],
+)
+def test_pick_stage(
+    tags: list[str], notice_type: str | None, status: str | None, stage: str
+) -> None:
+    assert pick_stage(tags=tags, notice_type=notice_type, tender_status=status) == stage
+
+
+def test_is_open() -> None:
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    assert is_open("planning", None, now)
+    assert is_open("tender", now + timedelta(days=1), now)
+    assert not is_open("tender", now - timedelta(seconds=1), now)
+    assert is_open("tender", None, now)
+    assert not is_open("award", None, now)
