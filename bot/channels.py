@@ -78,6 +78,10 @@ async def telegram_application(
             if app.running:
                 await app.stop()
         await app.shutdown()
+        if receive_updates:
+            from bot.handlers import close_handlers
+
+            await close_handlers(app)
 
 
 def email_factory(config: Config) -> EmailFactory | None:
