@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # SMTP line endings; headers may run to RFC 5322's hard limit of 998 characters instead of
 # being folded (and possibly encoded) at 78.
-POLICY = email.policy.SMTP.clone(max_line_length=998)
+POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 
 
 class EmailError(Exception):
@@ -191,8 +191,10 @@ class EmailSender:
             if s.username:
                 await smtp.login(s.username, s.password or "")
         except aiosmtplib.SMTPAuthenticationError as exc:
+            # A configuration problem, not this message's: temporary, so that the outbox
+            # retries once the operator has fixed the password instead of failing every row.
             await self._quietly_close(smtp)
-            raise EmailPermanentError(
+            raise EmailTemporaryError(
                 f"SMTP login as {s.username!r} refused: {exc.code} {_one_line(exc.message)}"
             ) from None
         except aiosmtplib.SMTPResponseException as exc:
