@@ -711,20 +711,17 @@ def _fit_sections(header: str, sections: list[_Section], footer: str = "") -> st
     fixed = visible_length(header) + visible_length(footer) + 4
     fixed += sum(visible_length(s.heading) + 2 for s in sections if s.lines)
 
-    def total() -> int:
-        size = fixed
-        for s, lens in zip(sections, lengths, strict=True):
-            size += sum(lens[: s.shown])
-            if s.shown < len(s.lines):
-                size += len(_more(len(s.lines))) + 1
-        return size
-
+    size = fixed + sum(sum(lens) for lens in lengths)
     budget = TELEGRAM_TEXT_LIMIT - 16  # slack for separators
-    while total() > budget:
-        largest = max(sections, key=lambda s: s.shown)
-        if largest.shown == 0:
+    while size > budget:
+        index = max(range(len(sections)), key=lambda i: sections[i].shown)
+        section = sections[index]
+        if section.shown == 0:
             break
-        largest.shown -= 1
+        if section.shown == len(section.lines):  # from now on it needs a "…and N more" line
+            size += len(_more(len(section.lines))) + 1
+        section.shown -= 1
+        size -= lengths[index][section.shown]
     return _fit(_assemble(header, sections, footer))
 
 
