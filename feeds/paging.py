@@ -164,13 +164,12 @@ async def iter_pages(
         next_url = _next_link(body)
         if next_url is not None and not _same_site(next_url, url):
             raise FeedFetchError(full, f"links.next points to another site: {next_url}")
-        last = (
-            next_url is None
-            or not items
-            or next_url in visited
-            or (max_pages is not None and number >= max_pages)
+        exhausted = next_url is None or not items or next_url in visited
+        last = exhausted or (max_pages is not None and number >= max_pages)
+        # Stopping early at max_pages must resume at the next page, never skip it.
+        resume = (
+            done if exhausted else Cursor(next_url=next_url, since=window.since, until=window.until)
         )
-        resume = done if last else Cursor(next_url=next_url, since=window.since, until=window.until)
         yield FeedPage(
             url=full,
             number=number,

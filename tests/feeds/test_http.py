@@ -295,6 +295,8 @@ async def test_fetch_url_follows_paging_and_max_pages() -> None:
         two = await collect(fetch_url(client, f"{CF}?limit=40", max_pages=2))
     assert len(release_ids(everything)) == 100 and len(everything) == 3
     assert len(two) == 2 and two[-1].last
+    # Stopped early: the cursor still points at page 3, so nothing would be skipped.
+    assert two[-1].resume.next_url == f"{CF}?limit=40&cursor=2"
 
 
 async def test_non_package_response_is_a_fetch_error() -> None:
