@@ -359,6 +359,8 @@ async def on_remind(session: AsyncSession, owned: Owned, arg: str, state: Handle
         return Outcome("It closes within a day — too soon for a reminder. Good luck!")
     when = _and([_day(t, state.timezone) for t in plan.times])
     text = f"I'll remind you on {when}"
+    if owned.subscriber.paused:
+        text += " (if your alerts are on again by then: send /resume)"
     assert owned.delivery.id is not None
     remind = callback(ACTION_REMIND, owned.delivery.id)
     return Outcome(

@@ -35,6 +35,9 @@ ANN, BEN, CAT = 8001, 8002, 8003
 EDDIE = "eddie@example.org"
 PUBLIC_URL = "https://alerts.example.org"
 
+# 429s from the fake are paced by PTB, whose RetryAfter reads its deprecated int retry_after
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
