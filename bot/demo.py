@@ -25,6 +25,7 @@ from bot.app import CycleReport, Service
 from bot.config import Config, config_from_dict
 from bot.render import TelegramMessage
 from bot.subscriber_files import read_subscriber_file
+from storage.reports import NoticeSummary, notice_summary
 from storage.subscribers import upsert_subscriber
 
 SAMPLES = Path(__file__).resolve().parent.parent / "feeds" / "samples"
@@ -128,7 +129,10 @@ async def run_demo(outbox_dir: Path, out: TextIO = sys.stdout) -> CycleReport:
             service.dispatcher.clock = service.clock
             digests = await service.dispatch()
             report.dispatch.add(digests)
+            async with service.db.session() as session:
+                stored = await notice_summary(session, DEMO_NOW)
         print_summary(report, telegram.sent, email.files, outbox_dir, out)
+        print_notices(stored, out)
         return report
 
 
@@ -139,6 +143,8 @@ def print_summary(
     skipped = sum(p.skipped for p in report.polls)
     m = report.matching
     print("\n══ Summary " + "═" * 40, file=out)
+    for poll in report.polls:
+        print(f"  {poll.line()}", file=out)
     print(
         f"notices stored:   {stored} from {len(report.polls)} files ({skipped} skipped)", file=out
     )
@@ -150,9 +156,32 @@ def print_summary(
         print(f"feed problem:     {poll.line()}", file=out)
 
 
+def print_notices(summary: NoticeSummary, out: TextIO) -> None:
+    """What the database now holds: the issue's 'readable summary' of the notices."""
+    from bot.render import region_name
+
+    stages = ", ".join(f"{n} {stage}" for stage, n in summary.by_stage.most_common())
+    print(f"\nby stage:         {stages}", file=out)
+    regions = ", ".join(
+        f"{n} {region_name(r) if r != 'not stated' else r}"
+        for r, n in summary.by_region.most_common(8)
+    )
+    print(f"by region:        {regions}", file=out)
+    print(
+        f"suitability:      {summary.vcse_suitable} suitable for VCSEs, "
+        f"{summary.sme_suitable} for SMEs; {summary.duplicates} seen on both feeds",
+        file=out,
+    )
+    print(f"\nclosing soonest (as of {DEMO_NOW:%d %b %Y}):", file=out)
+    for deadline, title, buyer in summary.closing_soonest:
+        print(f"  {deadline:%a %d %b %Y}  {title[:70]} — {buyer or 'buyer not stated'}", file=out)
+
+
 def main_demo(outbox: str = "demo-outbox") -> int:
     import asyncio
+    import logging
 
+    logging.getLogger("bot").setLevel(logging.WARNING)  # the summary says what happened
     outbox_dir = Path(outbox)
     if outbox_dir.exists():
         shutil.rmtree(outbox_dir)
