@@ -9,8 +9,8 @@ build a Service from the config and call one of its entry points.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
