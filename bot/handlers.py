@@ -48,6 +48,8 @@ from telegram.ext import (
     filters,
 )
 
+import bot.chat
+import bot.enquiries
 from bot.config import Config
 from bot.render import (
     ACTION_MUTE,
@@ -157,6 +159,9 @@ def install_handlers(
         clock=clock,
     )
     app.bot_data[STATE_KEY] = state
+    # Feature packages first: their commands and buttons win over the defaults below.
+    bot.chat.install(app, state)
+    bot.enquiries.install(app, state)
     app.add_handler(CallbackQueryHandler(on_callback))
     for name, handler in COMMANDS.items():
         app.add_handler(CommandHandler(name, handler))

@@ -1,0 +1,13 @@
+"""Subscribers' self-service by chat: onboarding, settings, email linking, data rights.
+
+:func:`install` registers this package's Telegram handlers; it is called by
+:func:`bot.handlers.install_handlers` before the catch-all handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def install(app: Any, state: Any) -> None:
+    """Register the chat-settings handlers on ``app`` (nothing yet)."""
