@@ -1,0 +1,163 @@
+"""The dispatcher against the strict fake Bot API: what each Telegram answer leads to.
+
+403 deactivates the chat at once; 429 is waited out and never dropped (nor counted as a
+failed attempt); a 400 the retry can't fix fails the row with its reason; 5xx retries
+with back-off until the attempt budget, then fails with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.channels import build_application
+from bot.config import config_from_dict
+from bot.dispatcher import Dispatcher, DispatchSettings
+from bot.telegram_channel import TelegramSender
+from storage.db import Database
+from storage.models import DeliveryRow, SubscriberRow
+from storage.notices import store_notice
+from storage.outbox import NewDelivery, enqueue
+from tests.fakes.flood import FloodLimits
+from tests.fakes.telegram_api import FakeTelegram
+from tests.storage.test_notices import _notice
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+NOW = datetime(2025, 1, 21, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(limits=FloodLimits().scaled(50)) as server:
+        yield server
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def _queue(database: Database, chats: list[int]) -> dict[int, int]:
+    """One alert per chat; returns chat id -> subscriber id."""
+    async with database.session() as s:
+        stored = await store_notice(s, _notice())
+        subs = {chat: SubscriberRow(telegram_chat_id=chat, telegram_active=True) for chat in chats}
+        s.add_all(subs.values())
+        await s.flush()
+        await enqueue(
+            s,
+            [
+                NewDelivery(sub.id or 0, stored.notice_id, 1, "telegram", NOW, reasons=("r",))
+                for sub in subs.values()
+            ],
+        )
+        return {chat: sub.id or 0 for chat, sub in subs.items()}
+
+
+async def _rows(database: Database) -> dict[int, DeliveryRow]:
+    async with database.session() as s:
+        return {r.subscriber_id: r for r in (await s.exec(select(DeliveryRow))).all()}
+
+
+@pytest.fixture
+async def dispatcher(
+    fake: FakeTelegram, database: Database
+) -> AsyncIterator[tuple[Dispatcher, Clock]]:
+    config = config_from_dict({"telegram": {"token": fake.token, "base_url": fake.base_url}})
+    app = build_application(config)
+    await app.initialize()
+    clock = Clock()
+    settings = dataclasses.replace(DispatchSettings(), max_attempts=3)
+    yield (
+        Dispatcher(
+            database, settings, worker_id="t", telegram=TelegramSender(app.bot), clock=clock
+        ),
+        clock,
+    )
+    await app.shutdown()
+
+
+async def test_blocked_user_is_deactivated_at_once_and_others_still_get_theirs(
+    fake: FakeTelegram, database: Database, dispatcher: tuple[Dispatcher, Clock]
+) -> None:
+    for uid in (1, 2):
+        fake.add_user(uid)
+    fake.user_blocks(2)
+    subs = await _queue(database, [1, 2])
+    disp, clock = dispatcher
+    report = await disp.run_until_idle()
+    rows = await _rows(database)
+    assert rows[subs[1]].status == "sent"
+    assert rows[subs[2]].status == "cancelled"
+    async with database.session() as s:
+        blocked = await s.get(SubscriberRow, subs[2])
+    assert blocked is not None and blocked.telegram_active is False
+    assert report.sent == 1 and report.cancelled == 1
+    # Nothing more is attempted for the blocked chat, even much later.
+    clock.now += timedelta(days=1)
+    await disp.run_until_idle()
+    assert len([r for r in fake.calls("sendMessage") if str(r.params.get("chat_id")) == "2"]) == 1
+
+
+async def test_a_chat_that_never_started_the_bot_is_deactivated(
+    fake: FakeTelegram, database: Database, dispatcher: tuple[Dispatcher, Clock]
+) -> None:
+    subs = await _queue(database, [77])
+    disp, _ = dispatcher
+    await disp.run_until_idle()
+    assert (await _rows(database))[subs[77]].status == "cancelled"
+    assert fake.errors(400)[0].description == "Bad Request: chat not found"
+
+
+async def test_flood_429_is_waited_out_and_never_dropped(
+    fake: FakeTelegram, database: Database, dispatcher: tuple[Dispatcher, Clock]
+) -> None:
+    fake.add_user(5)
+    # More 429s than the rate limiter retries itself: the outbox must take over.
+    fake.inject_error("sendMessage", 429, retry_after=0.01, chat_id=5, times=6)
+    subs = await _queue(database, [5])
+    disp, clock = dispatcher
+    first = await disp.run_until_idle()
+    row = (await _rows(database))[subs[5]]
+    assert first.retried == 1 and row.status == "pending" and row.attempts == 0
+    clock.now += timedelta(seconds=5)
+    await disp.run_until_idle()
+    row = (await _rows(database))[subs[5]]
+    assert row.status == "sent" and len(fake.messages(5)) == 1
+
+
+async def test_a_bad_request_fails_the_row_with_its_reason(
+    fake: FakeTelegram, database: Database, dispatcher: tuple[Dispatcher, Clock]
+) -> None:
+    fake.add_user(6)
+    fake.inject_error("sendMessage", 400, "Bad Request: can't parse entities", chat_id=6)
+    subs = await _queue(database, [6])
+    disp, _ = dispatcher
+    report = await disp.run_until_idle()
+    row = (await _rows(database))[subs[6]]
+    assert report.failed == 1 and row.status == "failed"
+    assert "can't parse entities" in (row.last_error or "").lower()
+
+
+async def test_server_errors_retry_with_backoff_then_fail_after_the_budget(
+    fake: FakeTelegram, database: Database, dispatcher: tuple[Dispatcher, Clock]
+) -> None:
+    fake.add_user(7)
+    fake.inject_error("sendMessage", 502, chat_id=7, times=10)
+    subs = await _queue(database, [7])
+    disp, clock = dispatcher
+    for _ in range(3):
+        await disp.run_until_idle()
+        row = (await _rows(database))[subs[7]]
+        assert row.due_at > clock.now or row.status == "failed"
+        clock.now = row.due_at + timedelta(seconds=1)
+    row = (await _rows(database))[subs[7]]
+    assert row.status == "failed" and row.attempts == 3
+    assert "502" in (row.last_error or "") or "Bad Gateway" in (row.last_error or "")
