@@ -45,18 +45,22 @@ class Matcher:
     def __init__(self, profiles: Iterable[Profile]) -> None:
         self.profiles: list[CompiledProfile] = [compile_profile(p) for p in profiles]
         self._pattern_ids: dict[Pattern, int] = {}
+        self._pid_by_object: dict[int, int] = {}  # id(pattern object) -> pattern id
         self._patterns: list[Pattern] = []
         users: list[list[int]] = []
+        # a user is encoded as profile index * slots + keyword index
+        self._slots = max((len(cp.keywords) for cp in self.profiles), default=0) + 1
+        slots = self._slots
         for idx, cp in enumerate(self.profiles):
-            for kw in cp.keywords:
+            for k, kw in enumerate(cp.keywords):
                 for v in kw.variants:
                     pid = self._intern(v.pattern, users)
-                    users[pid].append(idx)
+                    users[pid].append(idx * slots + k)
             for kw in cp.exclusions:
                 for v in kw.variants:
                     self._intern(v.pattern, users)
         # profiles using each pattern as a keyword (deduplicated, compact)
-        self._users: list[array[int]] = [array("i", sorted(set(u))) for u in users]
+        self._users: list[array[int]] = [array("q", sorted(set(u))) for u in users]
         self._anchors: dict[str, list[int]] = defaultdict(list)
         for pid, pattern in enumerate(self._patterns):
             anchor = max(pattern.terms, key=lambda t: (len(t), t))
@@ -81,6 +85,8 @@ class Matcher:
             self._pattern_ids[pattern] = pid
             self._patterns.append(pattern)
             users.append([])
+        # equal patterns from different keywords are different objects: remember each one
+        self._pid_by_object[id(pattern)] = pid
         return pid
 
     @property
@@ -164,11 +170,18 @@ class Matcher:
         self._expand_typos(docs)
         out: list[Match] = []
         pattern_ids = self._pattern_ids
+        by_object = self._pid_by_object
         for doc in docs:
             hits = self._hits(doc)
-            profiles: set[int] = set()
-            for pid in hits:
-                profiles.update(self._users[pid])
+            keyword_hits: dict[int, set[int]] = defaultdict(set)
+            slots = self._slots
+            for pid, h in hits.items():
+                # keywords count in the title and the description's opening only; patterns
+                # found further down matter only as exclusions
+                if h.title is not None or h.lead is not None:
+                    for user in self._users[pid]:
+                        keyword_hits[user // slots].add(user % slots)
+            profiles = set(keyword_hits)
             for code in doc.cpv:
                 for n in range(2, len(code) + 1):
                     got = self._cpv.get(code[:n])
@@ -176,11 +189,13 @@ class Matcher:
                         profiles.update(got)
 
             def hit(pattern: Pattern, hits: dict[int, Hit] = hits) -> Hit | None:
-                pid = pattern_ids.get(pattern)
+                pid = by_object.get(id(pattern))
+                if pid is None:
+                    pid = pattern_ids.get(pattern)
                 return hits.get(pid) if pid is not None else None
 
             for idx in sorted(profiles):
-                m = evaluate(self.profiles[idx], doc, hit)
+                m = evaluate(self.profiles[idx], doc, hit, keyword_hits.get(idx, ()))
                 if m is not None:
                     out.append(m)
         return out

@@ -14,7 +14,8 @@ Term keys live in three namespaces that cannot collide:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Literal
 
 from rapidfuzz.distance import OSA
@@ -22,7 +23,7 @@ from rapidfuzz.distance import OSA
 from matchers.lexicon import synonyms
 from matchers.senses import compiled as other_senses
 from matchers.text import STOPWORDS, Token, stem, tokenize
-from matchers.words import is_known
+from matchers.words import corrections, is_known
 
 #: Extra words allowed inside a phrase's window ("roof repair" finds "repairs to the roof").
 PHRASE_SLACK = 3
@@ -31,11 +32,12 @@ _QUOTES = '"“”„«»'
 
 
 def allowed_edits(key: str) -> int:
-    """Typos tolerated for a keyword word: none up to 4 letters, 1 up to 8, then 2."""
+    """Typos tolerated for a keyword word (by its stem): none up to 4 letters, 1 up to 7,
+    then 2."""
     n = len(key)
     if n <= 4:
         return 0
-    if n <= 8:
+    if n <= 7:
         return 1
     return 2
 
@@ -69,11 +71,16 @@ class Pattern:
     # Tolerant matching: stem terms accept typos, and a word used in another sense
     # (:mod:`matchers.senses`) does not count. Off for exclusions and quoted phrases.
     fuzzy: bool
+    typo_terms: tuple[str, ...] = dc_field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.fuzzy and self.kind == "words":
+            typo = tuple(t for t in self.terms if t.islower() and allowed_edits(t) > 0)
+            object.__setattr__(self, "typo_terms", typo)
 
     def fuzzy_terms(self) -> tuple[str, ...]:
-        if not self.fuzzy or self.kind != "words":
-            return ()
-        return tuple(t for t in self.terms if t.islower() and allowed_edits(t) > 0)
+        """The terms that accept typos (stems of more than four letters)."""
+        return self.typo_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +154,43 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
         for other in synonyms(text):
             add(_words_pattern(other, fuzzy), other)
             add(_joined_pattern(other, fuzzy), other)
+        # the user's own typos: an unknown word also searches for the real words it is close to
+        for fixed in _corrected(text):
+            add(_words_pattern(fixed, fuzzy), fixed)
+            add(_joined_pattern(fixed, fuzzy), fixed)
+            for other in synonyms(fixed):
+                add(_words_pattern(other, fuzzy), other)
     return Keyword(text, tuple(variants))
+
+
+def _corrected(text: str) -> list[str]:
+    """``"schol catering"`` -> ``["school catering"]``: each misspelt word replaced by its
+    closest real words (at most a few variants)."""
+    tokens = tokenize(text)
+    options: list[list[str]] = []
+    changed = False
+    for tok in tokens:
+        fixes: tuple[str, ...] = ()
+        misspelt = (
+            not is_acronym_surface(tok.surface)
+            and tok.lower.isalpha()
+            and len(tok.lower) > 4
+            and not is_known(tok.stem)
+            and not is_known(tok.lower)
+        )
+        if misspelt:
+            fixes = corrections(tok.lower, allowed_edits(tok.lower))
+        if fixes:
+            changed = True
+            options.append(list(fixes[:3]))
+        else:
+            options.append([tok.lower])
+    if not changed:
+        return []
+    out = [""]
+    for opts in options:
+        out = [f"{prefix} {o}".strip() for prefix in out for o in opts][:6]
+    return out
 
 
 # --- one text field ----------------------------------------------------------------------
@@ -166,7 +209,7 @@ class Field:
     exact: dict[str, list[int]]
     fuzzy: dict[str, list[int]]
     # stem -> positions where the word is used in another sense, with that sense's context
-    masked: dict[str, list[tuple[int, frozenset[str]]]] = field(default_factory=dict)
+    masked: dict[str, list[tuple[int, frozenset[str]]]] = dc_field(default_factory=dict)
 
     def surface_at(self, positions: tuple[int, ...]) -> str:
         wanted = set(positions)

@@ -16,6 +16,9 @@ import json
 from functools import lru_cache
 from importlib import resources
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from matchers.lexicon import lexicon_words
 from matchers.text import stem, words
 
@@ -100,6 +103,29 @@ def known_stems() -> frozenset[str]:
     """Stems of every known word (the typo test compares stems)."""
     vocab = set(_COMMON.split()) | _cpv_words() | lexicon_words()
     return frozenset(stem(w) for w in vocab) | frozenset(vocab)
+
+
+@lru_cache(maxsize=1)
+def _raw_by_letter() -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for w in sorted(set(_COMMON.split()) | _cpv_words() | lexicon_words()):
+        if w.isalpha() and len(w) > 3:
+            table.setdefault(w[0], []).append(w)
+    return table
+
+
+@lru_cache(maxsize=50_000)
+def corrections(word: str, max_edits: int) -> tuple[str, ...]:
+    """Known words within ``max_edits`` of a misspelt ``word`` (same first letter), closest
+    first. Used to read a user's own typo ("maintenence") as the word they meant."""
+    if max_edits <= 0 or not word:
+        return ()
+    candidates = _raw_by_letter().get(word[0], [])
+    found = process.extract(
+        word, candidates, scorer=OSA.distance, score_cutoff=max_edits, limit=None
+    )
+    ranked = sorted((int(dist), w) for w, dist, _ in found if abs(len(w) - len(word)) <= max_edits)
+    return tuple(w for _, w in ranked)
 
 
 def is_known(word_stem: str) -> bool:

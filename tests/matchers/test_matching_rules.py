@@ -1,0 +1,342 @@
+"""Each matching rule of issue 3, on real notice text from feeds/samples."""
+
+from __future__ import annotations
+
+import pytest
+from matching_helpers import (
+    BROADBAND,
+    CLEANING,
+    FACILITIES,
+    IT_SERVICES,
+    LIFT_REPAIRS,
+    NHS_AWARD,
+    SCHOOL_CATERING,
+    hits,
+    notice,
+    one,
+    profile,
+    real,
+)
+
+from feeds.notice import Value
+from matchers.cpv import covers, describe, significant, suggest_cpv
+from matchers.engine import Matcher, match, match_in_thread
+from matchers.profile import ProfileError, parse_profile, parse_profiles
+
+# --- the real notices used below --------------------------------------------------------
+
+
+def test_sample_titles_are_what_the_tests_quote() -> None:
+    assert real(SCHOOL_CATERING).title == "United Kingdom-Bristol: School catering services"
+    assert real(LIFT_REPAIRS).title.startswith("1415-066 Lift repairs and maintenance")
+    assert real(IT_SERVICES).title == "Provision of IT & Digital Managed Services"
+    assert (
+        real(BROADBAND).title == "Africa Hub - Nairobi - Provision of Broadband Internet Services"
+    )
+    assert (
+        real(FACILITIES).title
+        == "United Kingdom-London: Building and facilities management services"
+    )
+
+
+# --- words --------------------------------------------------------------------------------
+
+
+def test_title_weighs_more_than_description() -> None:
+    n = real(SCHOOL_CATERING)
+    in_title = one(n, profile(["school catering"]))
+    in_description = one(n, profile(["framework agreement"]))
+    assert in_title is not None and in_description is not None
+    assert in_title.reasons[0] == "matched “school catering” in the title"
+    assert in_description.reasons[0] == "matched “framework agreement” in the description"
+    assert in_title.score > in_description.score
+
+
+@pytest.mark.parametrize("keyword", ["SCHOOL CATERING", "School-Catering", "schöol catering"])
+def test_case_accents_and_punctuation_do_not_matter(keyword: str) -> None:
+    assert hits(real(SCHOOL_CATERING), profile([keyword]))
+
+
+@pytest.mark.parametrize(
+    ("keyword", "ref"),
+    [
+        ("lift repair", LIFT_REPAIRS),  # "Lift repairs"
+        ("caterer", SCHOOL_CATERING),  # "catering"
+        ("cleans", CLEANING),  # "Building-cleaning services"
+        ("managing facilities", FACILITIES),  # "facilities management"
+    ],
+)
+def test_inflections_match(keyword: str, ref: tuple[str, str]) -> None:
+    assert hits(real(ref), profile([keyword]))
+
+
+def test_roof_repair_finds_roofing_repairs() -> None:
+    assert hits(notice("Roofing repairs to council depots"), profile(["roof repair"]))
+
+
+@pytest.mark.parametrize("keyword", ["catring", "schol catering", "maintenence"])
+def test_typos_in_longer_words_are_tolerated(keyword: str) -> None:
+    n = real(SCHOOL_CATERING) if "cat" in keyword else real(LIFT_REPAIRS)
+    assert hits(n, profile([keyword]))
+
+
+def test_typo_in_the_notice_is_reported_with_its_spelling() -> None:
+    m = one(notice("Interpretting and translaton services"), profile(["translation"]))
+    assert m is not None
+    assert m.reasons[0] == "matched “translation” in the title (spelt “translaton”)"
+
+
+def test_no_fuzz_for_short_words() -> None:
+    # "lift" (4 letters) must not find "lint" or "gift"; "roof" must not find "room"
+    assert not hits(notice("Gift vouchers"), profile(["lift"]))
+    assert not hits(notice("Meeting room hire"), profile(["roof"]))
+
+
+def test_a_real_word_is_never_a_typo_of_another() -> None:
+    assert not hits(notice("Painting and decorating"), profile(["printing"]))
+    assert not hits(notice("Support for refugees"), profile(["refuge"]))
+
+
+def test_acronyms_are_whole_words_and_case_sensitive() -> None:
+    it = real(IT_SERVICES)
+    assert hits(it, profile(["IT"]))
+    # "IT" is not inside "facilities", nor the word "it" / "It"
+    assert not hits(real(FACILITIES), profile(["IT"]))
+    assert not hits(notice("It is a framework for cleaning"), profile(["IT"]))
+    assert hits(notice("Recruitment of IDVAs for the county"), profile(["IDVA"]))
+
+
+def test_acronym_in_an_award_title_with_stage_filter() -> None:
+    award = real(NHS_AWARD)
+    assert not hits(award, profile(["NHS"]))  # awards are not alerted by default
+    assert hits(award, profile(["NHS"], stages=["award"]))
+
+
+def test_nothing_matches_inside_another_word() -> None:
+    assert not hits(real(BROADBAND), profile(["road"]))
+    assert not hits(real(BROADBAND), profile(["band"]))
+    assert hits(real(BROADBAND), profile(["broadband"]))
+
+
+def test_phrase_words_close_together_in_any_order() -> None:
+    # "Lift repairs and maintenance": "maintenance" and "lift" three words apart
+    assert hits(real(LIFT_REPAIRS), profile(["maintenance of lifts"]))
+    # too far apart: no match
+    far = notice("Lift shaft survey, painting of stairwells, corridors and cupboards, maintenance")
+    assert not hits(far, profile(["lift maintenance"]))
+
+
+def test_phrase_words_must_be_in_the_same_sentence() -> None:
+    assert not hits(notice("Road works. Safety barriers"), profile(["road safety"]))
+
+
+def test_quoted_phrase_matches_exactly() -> None:
+    n = real(SCHOOL_CATERING)
+    assert hits(n, profile(['"school catering"']))
+    assert not hits(n, profile(['"catering school"']))
+    assert not hits(n, profile(['"school caterers"']))  # no inflection inside quotes
+
+
+def test_run_together_words() -> None:
+    assert hits(notice("Holiday playscheme 2025"), profile(["play scheme"]))
+    assert hits(notice("Child care places"), profile(["childcare"]))
+
+
+def test_lexicon_synonyms_with_reason() -> None:
+    m = one(notice("Grounds maintenance of parks and cemeteries"), profile(["grass cutting"]))
+    assert m is not None
+    assert m.reasons[0] == "matched “grass cutting” in the title (as “grounds maintenance”)"
+    assert m.matched_keywords == ("grass cutting",)
+    assert hits(notice("Domiciliary care framework"), profile(["home care"]))
+
+
+def test_word_in_another_sense_is_not_a_hit() -> None:
+    assert not hits(notice("Debt recovery services"), profile(["recovery"]))
+    assert hits(notice("Debt recovery services"), profile(["debt recovery"]))
+    assert hits(notice("Recovery support for drug users"), profile(["recovery"]))
+
+
+def test_description_counts_in_its_opening_words_only() -> None:
+    filler = " ".join(["The council will run the procurement openly."] * 8)
+    late = notice("Provision of services", f"{filler} Contact us via our website.")
+    early = notice("Provision of services", "A new website for the museum. " + filler)
+    assert not hits(late, profile(["website"]))
+    assert hits(early, profile(["website"]))
+
+
+# --- exclusions -----------------------------------------------------------------------------
+
+
+def test_exclusion_vetoes() -> None:
+    n = real(LIFT_REPAIRS)
+    assert hits(n, profile(["lift repairs"]))
+    assert not hits(n, profile(["lift repairs"], exclude=["housing"]))
+    # anywhere in the description, too
+    assert not hits(real(SCHOOL_CATERING), profile(["school catering"], exclude=["call-off"]))
+
+
+def test_exclusion_phrase() -> None:
+    eq = notice("Catering equipment, supply only")
+    assert hits(eq, profile(["catering"]))
+    assert not hits(eq, profile(["catering"], exclude=["supply only"]))
+
+
+# --- CPV ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["555", "55500000", "5552", "55524000", "55"])
+def test_cpv_covers_everything_beneath(code: str) -> None:
+    m = one(real(SCHOOL_CATERING), profile([], cpv=[code]))
+    assert m is not None
+    assert m.reasons == ("CPV 55524000 School catering services",)
+
+
+@pytest.mark.parametrize("code", ["556", "55523000", "90911200"])
+def test_cpv_elsewhere_does_not_match(code: str) -> None:
+    assert not hits(real(SCHOOL_CATERING), profile([], cpv=[code]))
+
+
+def test_cpv_helpers() -> None:
+    assert significant("55500000") == "555"
+    assert significant("55524000-1") == "55524"
+    assert covers("555", "55524000") and not covers("556", "55524000")
+    assert describe("90911200") == "CPV 90911200 Building-cleaning services"
+    codes = [s.code for s in suggest_cpv("school catering")]
+    assert "55524000" in codes
+    assert any(s.code.startswith("555") for s in suggest_cpv("caterer"))
+
+
+def test_reasons_fit_to_print() -> None:
+    p = profile(["school catering"], cpv=["555"], regions=["South West"])
+    m = one(real(SCHOOL_CATERING), p)
+    assert m is not None
+    assert "; ".join(m.reasons) == (
+        "matched “school catering” in the title; CPV 55524000 School catering services; "
+        "South West (UKK)"
+    )
+    assert 0 < m.score <= 100
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+def test_region_names_and_codes() -> None:
+    n = real(SCHOOL_CATERING)  # Bristol, UKK
+    assert hits(n, profile(["school catering"], regions=["UKK"]))
+    assert hits(n, profile(["school catering"], regions=["south west"]))
+    assert hits(n, profile(["school catering"], regions=["UKK1"]))  # region-wide notice
+    assert not hits(n, profile(["school catering"], regions=["East Midlands"]))
+    east = real(SCHOOL_CATERING, regions=("UKF14",))
+    m = one(east, profile(["school catering"], regions=["East Midlands"]))
+    assert m is not None and m.reasons[-1] == "East Midlands (UKF14)"
+    assert hits(east, profile(["school catering"], regions=["TLF"]))  # ITL code
+
+
+def test_uk_wide_notices_pass_unless_local_only() -> None:
+    n = real(IT_SERVICES)  # regions ("UK",)
+    assert n.regions == ("UK",)
+    assert hits(n, profile(["IT"], regions=["East Midlands"]))
+    assert not hits(n, profile(["IT"], regions=["East Midlands"], local_only=True))
+    england = real(IT_SERVICES, regions=("ENG",))
+    assert hits(england, profile(["IT"], regions=["UKF"]))
+    assert not hits(england, profile(["IT"], regions=["Wales"]))
+
+
+def test_notice_without_region_passes_unless_local_only() -> None:
+    n = real(LIFT_REPAIRS)
+    assert n.regions == ()
+    assert hits(n, profile(["lift repairs"], regions=["London"]))
+    assert not hits(n, profile(["lift repairs"], regions=["London"], local_only=True))
+
+
+def test_value_range() -> None:
+    n = real(IT_SERVICES)  # 2.5m - 4m
+    assert hits(n, profile(["IT"], min_value=1_000_000, max_value=3_000_000))
+    assert not hits(n, profile(["IT"], max_value=2_000_000))
+    assert not hits(n, profile(["IT"], min_value=5_000_000))
+
+
+def test_no_value_passes_unless_required() -> None:
+    n = real(IT_SERVICES, value=None)
+    assert hits(n, profile(["IT"], min_value=10_000, max_value=50_000))
+    assert not hits(n, profile(["IT"], min_value=10_000, require_value=True))
+    zero = real(IT_SERVICES, value=Value(amount=0, min=None))
+    assert hits(zero, profile(["IT"], max_value=50_000))
+
+
+def test_suitability() -> None:
+    n = real(IT_SERVICES)  # suitable_sme True, suitable_vcse False
+    assert hits(n, profile(["IT"], sme_only=True))
+    assert not hits(n, profile(["IT"], vcse_only=True))
+    unknown = real(IT_SERVICES, suitable_sme=None)
+    assert not hits(unknown, profile(["IT"], sme_only=True))
+
+
+def test_stages_default_planning_and_tender() -> None:
+    n = real(SCHOOL_CATERING)
+    p = profile(["school catering"])
+    assert p.stages == ("planning", "tender")
+    assert hits(real(SCHOOL_CATERING, stage="planning"), p)
+    assert not hits(real(SCHOOL_CATERING, stage="award"), p)
+    assert hits(n, profile(["school catering"], stages=["tender"]))
+    assert not hits(n, profile(["school catering"], stages=["planning"]))
+
+
+# --- profiles -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"id": "x", "keywords": ["a"], "cpv": ["abc"]}, "cpv"),
+        ({"id": "x", "keywords": "catering", "regions": ["Atlantis"]}, "regions"),
+        ({"id": "x", "keywords": [3]}, "keywords"),
+        ({"id": "x"}, "keywords"),
+        ({"id": "x", "keywords": []}, "keywords"),
+        ({"id": "x", "keywords": ["a"], "min_value": "lots"}, "min_value"),
+        ({"id": "x", "keywords": ["a"], "min_value": 10, "max_value": 5}, "max_value"),
+        ({"id": "x", "keywords": ["a"], "stages": ["open"]}, "stages"),
+        ({"id": "x", "keywords": ["a"], "vcse_only": "yes"}, "vcse_only"),
+        ({"id": "x", "keywords": ["..."]}, "keywords"),
+    ],
+)
+def test_bad_profiles_name_profile_and_field(data: dict[str, object], field: str) -> None:
+    with pytest.raises(ProfileError) as info:
+        parse_profile(data)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"profile 'x': field '{field}': ")
+
+
+def test_duplicate_ids_are_refused() -> None:
+    with pytest.raises(ProfileError, match="profile 'a': field 'id'"):
+        parse_profiles([{"id": "a", "keywords": ["x"]}, {"id": "a", "keywords": ["y"]}])
+
+
+def test_profile_round_trip() -> None:
+    p = profile(["school meals"], cpv=["55524000-1"], regions=["England"], min_value="1,000")
+    assert p.cpv == ("55524000",)
+    assert "UKF" in p.regions and len(p.regions) == 9
+    assert p.min_value == 1000
+    assert type(p).from_dict(p.to_dict()) == p
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+def test_matcher_is_reusable_and_ordered() -> None:
+    profiles = [profile(["school catering"], id="a"), profile(["cleaning"], id="b")]
+    matcher = Matcher(profiles)
+    notices = [real(CLEANING), real(SCHOOL_CATERING)]
+    first = matcher.match(notices)
+    assert [(m.notice_ocid, m.profile_id) for m in first] == [
+        (CLEANING[1], "b"),
+        (SCHOOL_CATERING[1], "a"),
+    ]
+    assert matcher.match(notices) == first == match(notices, profiles)
+
+
+async def test_match_in_thread() -> None:
+    p = [profile(["school catering"])]
+    got = await match_in_thread([real(SCHOOL_CATERING)], p)
+    assert [m.profile_id for m in got] == ["p"]
+    assert await match_in_thread([real(SCHOOL_CATERING)], Matcher(p)) == got
