@@ -120,6 +120,7 @@ class Service:
         return DispatchSettings(
             timezone=ZoneInfo(self.config.alerts.timezone),
             max_attempts=self.config.alerts.max_attempts,
+            group_within=self.config.alerts.group_within,
             secret_key=self.config.secret_key,
             public_url=web.base_url,
             from_address=self.config.email.from_address or "alerts@bestbot.invalid",

@@ -33,6 +33,8 @@ from storage.outbox import (
     FAILED,
     cancel_pending_for,
     claim_due,
+    defer,
+    last_sent_at,
     mark_final,
     mark_retry,
     mark_sent,
@@ -63,6 +65,8 @@ class DispatchSettings:
     batch_size: int = 500
     concurrency: int = 8
     lease: timedelta = timedelta(minutes=2)
+    #: Alerts within this long of the previous message wait and go out as one message.
+    group_within: timedelta = timedelta(minutes=1)
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8080"
     from_address: str = "alerts@bestbot.invalid"
@@ -185,6 +189,8 @@ class Dispatcher:
         if not sub.telegram_active or sub.telegram_chat_id is None or sub.paused:
             await self._finish(group, CANCELLED, "telegram channel not active", report)
             return
+        if await self._hold_for_grouping(group):
+            return
         message = self._render_telegram(group)
         try:
             message_id = await self.telegram.send(sub.telegram_chat_id, message)
@@ -196,6 +202,24 @@ class Dispatcher:
             await self._handle_failure(group, exc, report)
             return
         await self._mark_sent(group, str(message_id), report)
+
+    async def _hold_for_grouping(self, group: _Group) -> bool:
+        """Defer new alerts that follow a message by less than ``group_within``.
+
+        A burst (two feeds polled a minute apart, say) then arrives as one grouped
+        message instead of a string of pings. Updates and reminders are not held.
+        """
+        window = self.settings.group_within
+        if window <= timedelta(0) or any(r.kind != "alert" for r in group.rows):
+            return False
+        assert group.subscriber.id is not None
+        async with self.db.session() as session:
+            last = await last_sent_at(session, group.subscriber.id, group.channel)
+            if last is None or self.clock() - last >= window:
+                return False
+            ids = [r.id for r in group.rows if r.id is not None]
+            await defer(session, ids, self.worker_id, last + window)
+        return True
 
     def _render_telegram(self, group: _Group) -> TelegramMessage:
         now, tz = self.clock(), self.settings.timezone
@@ -250,7 +274,7 @@ class Dispatcher:
     async def _mark_sent(self, group: _Group, ref: str, report: DispatchReport) -> None:
         ids = [r.id for r in group.rows if r.id is not None]
         async with self.db.session() as session:
-            await mark_sent(session, ids, self.worker_id, message_ref=ref)
+            await mark_sent(session, ids, self.worker_id, message_ref=ref, sent_at=self.clock())
         report.sent += len(ids)
         report.messages += 1
 

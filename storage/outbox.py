@@ -120,7 +120,11 @@ async def claim_due(
 
 
 async def mark_sent(
-    session: AsyncSession, ids: Sequence[int], worker: str, message_ref: str | None = None
+    session: AsyncSession,
+    ids: Sequence[int],
+    worker: str,
+    message_ref: str | None = None,
+    sent_at: datetime | None = None,
 ) -> None:
     """Record success; only rows still claimed by ``worker`` are touched."""
     await session.exec(
@@ -128,7 +132,7 @@ async def mark_sent(
         .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.claimed_by) == worker)
         .values(
             status=SENT,
-            sent_at=utcnow(),
+            sent_at=sent_at or utcnow(),
             message_ref=message_ref,
             claimed_until=None,
             attempts=col(DeliveryRow.attempts) + 1,
@@ -192,6 +196,30 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
         select(DeliveryRow.due_at)
         .where(DeliveryRow.status == PENDING)
         .order_by(col(DeliveryRow.due_at))
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+async def defer(session: AsyncSession, ids: Sequence[int], worker: str, until: datetime) -> None:
+    """Put claimed rows back, due at ``until``, without counting an attempt."""
+    await session.exec(
+        update(DeliveryRow)
+        .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.claimed_by) == worker)
+        .values(due_at=until, claimed_until=None)
+    )
+
+
+async def last_sent_at(session: AsyncSession, subscriber_id: int, channel: str) -> datetime | None:
+    """When the subscriber last received something on ``channel``."""
+    query = (
+        select(DeliveryRow.sent_at)
+        .where(
+            col(DeliveryRow.subscriber_id) == subscriber_id,
+            col(DeliveryRow.channel) == channel,
+            col(DeliveryRow.status) == SENT,
+        )
+        .order_by(col(DeliveryRow.sent_at).desc())
         .limit(1)
     )
     return (await session.exec(query)).first()

@@ -161,3 +161,29 @@ async def test_server_errors_retry_with_backoff_then_fail_after_the_budget(
     row = (await _rows(database))[subs[7]]
     assert row.status == "failed" and row.attempts == 3
     assert "502" in (row.last_error or "") or "Bad Gateway" in (row.last_error or "")
+
+
+async def test_a_burst_within_a_minute_arrives_as_one_grouped_message(
+    fake: FakeTelegram, database: Database, dispatcher: tuple[Dispatcher, Clock]
+) -> None:
+    fake.add_user(9)
+    subs = await _queue(database, [9])
+    disp, clock = dispatcher
+    await disp.run_until_idle()
+    # Two more matches land 20 s later (another feed's poll): they wait, then go as one.
+    clock.now += timedelta(seconds=20)
+    async with database.session() as s:
+        ids = []
+        for n in (2, 3):
+            stored = await store_notice(s, _notice(ocid=f"ocds-b5fd17-{n}", title=f"Meals {n}"))
+            ids.append(stored.notice_id)
+        await enqueue(
+            s, [NewDelivery(subs[9], nid, 1, "telegram", clock.now, reasons=("r",)) for nid in ids]
+        )
+    held = await disp.run_until_idle()
+    assert held.sent == 0 and len(fake.messages(9)) == 1
+    clock.now += timedelta(seconds=41)
+    sent = await disp.run_until_idle()
+    assert sent.sent == 2 and sent.messages == 1
+    messages = fake.messages(9)
+    assert len(messages) == 2 and "Meals 2" in messages[1].text and "Meals 3" in messages[1].text
