@@ -24,6 +24,7 @@ import httpx
 
 from bot.config import Config, FeedConfig
 from bot.dispatcher import Dispatcher, DispatchReport, DispatchSettings, EmailFactory
+from bot.nudges import NudgeReport, send_nudges
 from bot.pipeline import MatchReport, TimingDefaults, match_and_enqueue
 from bot.polling import PollReport, poll_file, poll_pages
 from feeds import contracts_finder, find_a_tender
@@ -203,6 +204,19 @@ class Service:
         report.dispatch = await self.dispatch()
         return report
 
+    async def nudge(self) -> NudgeReport:
+        """Send the weekly nudges due this hour (a no-op when switched off)."""
+        if not self.config.alerts.nudge:
+            return NudgeReport()
+        return await send_nudges(
+            self._database(),
+            self.clock(),
+            tz=ZoneInfo(self.config.alerts.timezone),
+            telegram=self.telegram,
+            email=self.email,
+            build_email=nudge_email_builder(self) if self.email else None,
+        )
+
     async def dispatch(self) -> DispatchReport:
         assert self.dispatcher is not None
         return await self.dispatcher.run_until_idle()
@@ -264,6 +278,28 @@ def _email_builder(service: Service) -> Callable[..., Any]:
             unsubscribe_url=kw["unsubscribe_url"],
             unsubscribe_mailto=f"mailto:{kw['from_email']}?subject=unsubscribe",
             message_id_domain=kw["from_email"].rpartition("@")[2] or "bestbot.invalid",
+        )
+
+    return build
+
+
+def nudge_email_builder(service: Service) -> Callable[[Any, int], Any]:
+    """The weekly nudge as an email to one subscriber."""
+    from bot import render
+    from bot.email_channel import build_message
+
+    def build(sub: Any, checked: int) -> Any:
+        assert service.dispatcher is not None
+        settings = service.dispatcher.settings
+        unsubscribe = service.dispatcher.unsubscribe_url(sub.id)
+        rendered = render.nudge_email(checked, unsubscribe_url=unsubscribe, manage_url=None)
+        return build_message(
+            rendered,
+            to=sub.email,
+            from_address=settings.from_address,
+            unsubscribe_url=unsubscribe,
+            unsubscribe_mailto=f"mailto:{settings.from_email}?subject=unsubscribe",
+            message_id_domain=settings.from_email.rpartition("@")[2] or "bestbot.invalid",
         )
 
     return build

@@ -41,7 +41,27 @@ def build_scheduler(service: Service) -> AsyncIOScheduler:
             coalesce=True,
             next_run_time=datetime.now().astimezone(),
         )
+    scheduler.add_job(
+        nudge_job,
+        "cron",
+        args=[service],
+        minute=5,
+        id="weekly nudges",
+        name="weekly nudges",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler
+
+
+async def nudge_job(service: Service) -> None:
+    """Hourly: nudge subscribers whose digest hour it is and who heard nothing for a week."""
+    try:
+        report = await service.nudge()
+        if report.due:
+            log.info("nudges: %d due, %d sent, %d failed", report.due, report.sent, report.failed)
+    except Exception:
+        log.exception("nudge job failed")
 
 
 async def poll_job(service: Service, feed: FeedConfig) -> None:
