@@ -26,7 +26,7 @@ from matchers.profile import Profile, parse_profile
 from storage.db import Database
 from storage.models import DeliveryRow, ProfileRow, SubscriberRow
 from storage.notices import StoreResult, load_notices
-from storage.outbox import NewDelivery, enqueue
+from storage.outbox import NewDelivery, enqueue, reschedule_reminders
 
 log = logging.getLogger(__name__)
 UPDATE_FIELDS = ("title", "deadline", "value")
@@ -210,3 +210,8 @@ async def _queue_updates(
         )
     async with db.session() as session:
         report.updates += await enqueue(session, deliveries)
+        for result in changed:
+            if "deadline" in result.changes:
+                new = result.changes["deadline"][1]
+                deadline = datetime.fromisoformat(new) if new else None
+                await reschedule_reminders(session, result.canonical_id, deadline, now)

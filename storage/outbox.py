@@ -223,3 +223,33 @@ async def last_sent_at(session: AsyncSession, subscriber_id: int, channel: str) 
         .limit(1)
     )
     return (await session.exec(query)).first()
+
+
+async def reschedule_reminders(
+    session: AsyncSession, notice_id: int, deadline: datetime | None, now: datetime
+) -> int:
+    """Move pending "closes in N days" reminders when a notice's deadline moves.
+
+    A reminder whose new time has passed (or whose notice lost its deadline) is
+    cancelled rather than sent late. Returns how many rows were touched.
+    """
+    rows = await session.exec(
+        select(DeliveryRow).where(
+            col(DeliveryRow.notice_id) == notice_id,
+            col(DeliveryRow.kind) == "reminder",
+            col(DeliveryRow.status) == PENDING,
+        )
+    )
+    touched = 0
+    for row in rows:
+        days = (
+            int(row.variant[:-1]) if row.variant.endswith("d") and row.variant[:-1].isdigit() else 0
+        )
+        due = deadline - timedelta(days=days) if deadline is not None else None
+        if due is None or due <= now:
+            row.status, row.last_error = CANCELLED, "deadline moved"
+        else:
+            row.due_at = due
+        session.add(row)
+        touched += 1
+    return touched

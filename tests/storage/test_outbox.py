@@ -9,7 +9,14 @@ from sqlmodel import select
 from storage.db import Database
 from storage.models import DeliveryRow, SubscriberRow
 from storage.notices import store_notice
-from storage.outbox import NewDelivery, claim_due, enqueue, mark_retry, mark_sent
+from storage.outbox import (
+    NewDelivery,
+    claim_due,
+    enqueue,
+    mark_retry,
+    mark_sent,
+    reschedule_reminders,
+)
 from storage.types import utcnow
 from tests.storage.test_notices import _notice
 
@@ -86,3 +93,32 @@ async def test_retries_then_fails_with_the_reason(database: Database) -> None:
         row = (await s.exec(select(DeliveryRow))).one()
         assert await claim_due(s, "w1", now=when + timedelta(days=1)) == []
     assert (row.status, row.attempts, row.last_error) == ("failed", 3, "SMTP 451")
+
+
+async def test_reminders_follow_a_moved_deadline(database: Database) -> None:
+    subs, notice_id = await _setup(database, subscribers=1)
+    now = utcnow()
+    deadline = now + timedelta(days=10)
+    async with database.session() as s:
+        await enqueue(
+            s,
+            [
+                NewDelivery(
+                    subs[0],
+                    notice_id,
+                    0,
+                    "telegram",
+                    deadline - timedelta(days=d),
+                    kind="reminder",
+                    variant=f"{d}d",
+                )
+                for d in (3, 1)
+            ],
+        )
+    moved = now + timedelta(days=2)  # brought forward: the 3-day reminder is now in the past
+    async with database.session() as s:
+        assert await reschedule_reminders(s, notice_id, moved, now) == 2
+    async with database.session() as s:
+        rows = {r.variant: r for r in (await s.exec(select(DeliveryRow))).all()}
+    assert rows["3d"].status == "cancelled"
+    assert rows["1d"].status == "pending" and rows["1d"].due_at == moved - timedelta(days=1)
