@@ -116,16 +116,25 @@ def _raw_by_letter() -> dict[str, list[str]]:
 
 @lru_cache(maxsize=50_000)
 def corrections(word: str, max_edits: int) -> tuple[str, ...]:
-    """Known words within ``max_edits`` of a misspelt ``word`` (same first letter), closest
-    first. Used to read a user's own typo ("maintenence") as the word they meant."""
+    """Known words that a misspelt ``word`` was probably meant to be, closest first.
+
+    Only letters dropped, added or swapped count ("catring", "schol", "maintenace",
+    "interpertting"): a changed letter is as likely to be another real word we do not know
+    ("grazing" is not "grading"), so it is never corrected. Same first letter required.
+    """
     if max_edits <= 0 or not word:
         return ()
     candidates = _raw_by_letter().get(word[0], [])
     found = process.extract(
         word, candidates, scorer=OSA.distance, score_cutoff=max_edits, limit=None
     )
-    ranked = sorted((int(dist), w) for w, dist, _ in found if abs(len(w) - len(word)) <= max_edits)
-    return tuple(w for _, w in ranked)
+    ranked: list[tuple[int, str]] = []
+    for w, dist, _ in found:
+        d = int(dist)
+        gap = abs(len(w) - len(word))
+        if gap == d or (d == 1 and gap == 0 and sorted(w) == sorted(word)):
+            ranked.append((d, w))
+    return tuple(w for _, w in sorted(ranked))
 
 
 def is_known(word_stem: str) -> bool:

@@ -74,7 +74,7 @@ def test_roof_repair_finds_roofing_repairs() -> None:
     assert hits(notice("Roofing repairs to council depots"), profile(["roof repair"]))
 
 
-@pytest.mark.parametrize("keyword", ["catring", "schol catering", "maintenence"])
+@pytest.mark.parametrize("keyword", ["catring", "schol catering", "maintenace"])
 def test_typos_in_longer_words_are_tolerated(keyword: str) -> None:
     n = real(SCHOOL_CATERING) if "cat" in keyword else real(LIFT_REPAIRS)
     assert hits(n, profile([keyword]))
@@ -84,6 +84,11 @@ def test_typo_in_the_notice_is_reported_with_its_spelling() -> None:
     m = one(notice("Interpretting and translaton services"), profile(["translation"]))
     assert m is not None
     assert m.reasons[0] == "matched “translation” in the title (spelt “translaton”)"
+
+
+def test_a_rare_real_word_in_a_keyword_is_not_corrected() -> None:
+    assert not hits(notice("Grading of staff roles"), profile(["grazing"]))
+    assert hits(notice("Linking Levisham Grazing Assessment"), profile(["grazing"]))
 
 
 def test_no_fuzz_for_short_words() -> None:
