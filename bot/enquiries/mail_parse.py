@@ -140,7 +140,7 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP:
             self.skipping = max(0, self.skipping - 1)
-        elif tag in self._BLOCK or tag == "li":
+        elif tag in self._BLOCK:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
