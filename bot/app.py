@@ -24,6 +24,7 @@ import httpx
 
 from bot.config import Config, FeedConfig
 from bot.dispatcher import Dispatcher, DispatchReport, DispatchSettings, EmailFactory
+from bot.enquiries.service import EnquiryService
 from bot.nudges import NudgeReport, send_nudges
 from bot.pipeline import MatchReport, TimingDefaults, match_and_enqueue
 from bot.polling import PollReport, poll_file, poll_pages
@@ -81,6 +82,7 @@ class Service:
         self.telegram = telegram
         self.email = email
         self.dispatcher: Dispatcher | None = None
+        self.enquiries: EnquiryService | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -101,6 +103,14 @@ class Service:
             email=self.email,
             build_email=_email_builder(self) if self.email else None,
             clock=self.clock,
+        )
+        self.enquiries = EnquiryService.from_config(
+            self.config,
+            self.db,
+            telegram=self.telegram,
+            email=self.email,
+            clock=self.clock,
+            worker_id=self.worker_id,
         )
 
     async def close(self) -> None:

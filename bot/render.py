@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "ACTION_ASK",
     "ACTION_MUTE",
     "ACTION_NOT_RELEVANT",
     "ACTION_RELEVANT",
@@ -64,6 +65,7 @@ ACTION_NOT_RELEVANT = "fb-"
 ACTION_MUTE = "mute"
 ACTION_UNDO = "undo"
 ACTION_REMIND = "rem"
+ACTION_ASK = "ask"  # ❓ Ask an adviser (handled by bot.enquiries)
 
 # Caps in characters of *raw* text, before escaping.
 _TITLE_MAX = 300
@@ -579,6 +581,7 @@ def _alert_buttons(view: AlertView, now: datetime) -> tuple[tuple[Button, ...], 
         rows.append(tuple(mutes))
     if view.deadline is not None and _aware(view.deadline) - _aware(now) > timedelta(days=1):
         rows.append((Button("⏰ Remind me", callback(ACTION_REMIND, view.delivery_id)),))
+    rows.append((Button("❓ Ask an adviser", callback(ACTION_ASK, view.delivery_id)),))
     return tuple(rows)
 
 

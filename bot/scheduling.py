@@ -1,4 +1,4 @@
-"""The APScheduler jobs of ``bestbot run``: one poll job per feed.
+"""The APScheduler jobs of ``bestbot run``: one poll job per feed, one enquiry-timer job.
 
 Each feed gets an interval job with jitter (so a fleet of bots doesn't hit the
 feed in lock-step), ``max_instances=1`` (never two runs of one feed in this
@@ -51,7 +51,31 @@ def build_scheduler(service: Service) -> AsyncIOScheduler:
         max_instances=1,
         coalesce=True,
     )
+    scheduler.add_job(
+        enquiry_job,
+        "interval",
+        args=[service],
+        seconds=ENQUIRY_TICK_SECONDS,
+        id="enquiry timers",
+        name="enquiry timers",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now().astimezone(),
+    )
     return scheduler
+
+
+ENQUIRY_TICK_SECONDS = 30.0
+"""How often enquiry SLA timers are checked and the enquiry outbox is retried."""
+
+
+async def enquiry_job(service: Service) -> None:
+    """Fire due enquiry timers and send what is left in the enquiry outbox; never raises."""
+    try:
+        if service.enquiries is not None:
+            await service.enquiries.tick()
+    except Exception:
+        log.exception("enquiry timers failed")
 
 
 async def nudge_job(service: Service) -> None:

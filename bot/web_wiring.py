@@ -67,6 +67,10 @@ async def web_server(service: Service) -> AsyncIterator[None]:
         store=DatabaseUnsubscribeStore(service),
         health=health_check(service),
     )
+    if service.enquiries is not None:
+        from bot.enquiries.web import add_rating_routes
+
+        add_rating_routes(app, service.enquiries)
     runner = await start_web(app, web.host, web.port)
     try:
         yield

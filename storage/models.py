@@ -222,3 +222,202 @@ class AppSettingRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# --------------------------------------------------------------------------- enquiries
+
+
+class AdviserRow(SQLModel, table=True):
+    """A SEEM adviser (imported from the roster JSON); ``code`` is the roster's ``id``.
+
+    ``telegram_id`` is set by the import or when the adviser opens their invite link.
+    """
+
+    __tablename__ = "adviser"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=100, unique=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    telegram_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
+    )
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    capacity: int = 5
+    away: bool = False
+    away_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    active: bool = True
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class EnquiryRow(SQLModel, table=True):
+    """One question from an enterprise and where it stands.
+
+    ``status`` goes open (routed, not yet accepted) -> accepted -> resolved. The enterprise
+    is the subscriber when known (deleted with it), else just a chat id or an address.
+    """
+
+    __tablename__ = "enquiry"
+    __table_args__ = (Index("ix_enquiry_status_adviser", "status", "adviser_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    channel: str = Field(max_length=10)
+    telegram_chat_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+    email: str | None = Field(default=None, max_length=320, index=True)
+    sender_name: str | None = Field(default=None, max_length=200)
+    subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    notice_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("notice.id", ondelete="SET NULL"), nullable=True),
+    )
+    topic: str = Field(default="general", max_length=30)
+    region: str | None = Field(default=None, max_length=100)
+    confidence: float = 0.0
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", max_length=10)
+    adviser_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("adviser.id", ondelete="SET NULL"), nullable=True),
+    )
+    excluded: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    thread_id: str | None = Field(default=None, max_length=300)
+    assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    ack_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    reply_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    first_response_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    rating: int | None = None
+    rated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class EnquiryMessageRow(SQLModel, table=True):
+    """One message in an enquiry's conversation. ``email_message_id`` makes intake
+    idempotent: the same email received twice is stored once."""
+
+    __tablename__ = "enquiry_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enquiry_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("enquiry.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    author: str = Field(max_length=20)  # "enterprise" or "adviser"
+    adviser_id: int | None = None
+    channel: str = Field(max_length=10)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    email_message_id: str | None = Field(default=None, max_length=300, unique=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class EnquiryEventRow(SQLModel, table=True):
+    """The audit trail: every step of every enquiry, with when and who."""
+
+    __tablename__ = "enquiry_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enquiry_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("enquiry.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=20)
+    actor: str = Field(max_length=120)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class EnquiryTimerRow(SQLModel, table=True):
+    """An SLA timer (``ack`` or ``reply``), claimed with a lease like the outbox."""
+
+    __tablename__ = "enquiry_timer"
+    __table_args__ = (Index("ix_enquiry_timer_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enquiry_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("enquiry.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=10)
+    adviser_id: int | None = None
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="pending", max_length=10)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class EnquiryOutboxRow(SQLModel, table=True):
+    """An outgoing enquiry message (to the enterprise or an adviser), written in the same
+    transaction as the change it reports; sent and marked afterwards (see the alert outbox).
+
+    ``email_message_id`` is chosen when the row is written, so a retry keeps it and replies
+    to the mail can be matched to the enquiry.
+    """
+
+    __tablename__ = "enquiry_outbox"
+    __table_args__ = (Index("ix_enquiry_outbox_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enquiry_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("enquiry.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    recipient: str = Field(max_length=20)  # "enterprise" or "adviser"
+    adviser_id: int | None = None
+    purpose: str = Field(max_length=20)
+    channel: str = Field(max_length=10)
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    email_to: str | None = Field(default=None, max_length=320)
+    subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    buttons: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    email_message_id: str | None = Field(default=None, max_length=300, index=True)
+    in_reply_to: str | None = Field(default=None, max_length=300)
+    status: str = Field(default="pending", max_length=10)
+    due_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    message_ref: str | None = Field(default=None, max_length=300)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class EnquiryChatStateRow(SQLModel, table=True):
+    """A chat's pending conversation step ("ask": the next message is the question)."""
+
+    __tablename__ = "enquiry_chat_state"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    awaiting: str = Field(max_length=20)
+    notice_id: int | None = None
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -14,4 +14,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.demo",
     "bot.commands.triage",
     "bot.commands.match",
+    "bot.commands.advisers",
+    "bot.commands.enquiries",
 )

@@ -1,7 +1,8 @@
 """Enquiries: questions from enterprises, routed to SEEM advisers, relayed, escalated.
 
 :func:`install` registers this package's Telegram handlers; it is called by
-:func:`bot.handlers.install_handlers` before the catch-all handlers.
+:func:`bot.handlers.install_handlers` before the catch-all handlers. The workflow itself is
+:class:`bot.enquiries.service.EnquiryService`; see ``docs/enquiries.md``.
 """
 
 from __future__ import annotations
@@ -10,4 +11,7 @@ from typing import Any
 
 
 def install(app: Any, state: Any) -> None:
-    """Register the enquiry handlers on ``app`` (nothing yet)."""
+    """Register the enquiry handlers on ``app`` (``state`` is the handlers' shared state)."""
+    from bot.enquiries.telegram import install as install_telegram
+
+    install_telegram(app, state)

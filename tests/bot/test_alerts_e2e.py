@@ -134,7 +134,13 @@ async def test_alert_by_telegram_and_email_once_then_one_update(
     assert "closes Fri 7 Mar, 13:00 — 43 days left" in alert.text
     assert "Why: matched “catering” in the title" in alert.text
     texts = [b["text"] for b in alert.buttons]
-    assert texts == ["👍 Relevant", "👎 Not relevant", "🔕 Mute “catering”", "⏰ Remind me"]
+    assert texts == [
+        "👍 Relevant",
+        "👎 Not relevant",
+        "🔕 Mute “catering”",
+        "⏰ Remind me",
+        "❓ Ask an adviser",
+    ]
 
     # Email: exactly one multipart/alternative message with the unsubscribe headers.
     (mail,) = smtp.to(EDDIE)

@@ -1,0 +1,488 @@
+"""Telegram side of enquiries: ``/ask``, the ❓ alert button, adviser buttons and replies,
+``/queue``, ``/away``, ``/back``, the adviser invite and admins' ``/stats``.
+
+Handlers keep nothing in memory: who may do what is looked up in the database on every
+update (callback data and replies can be forged or replayed). The text handler runs in an
+earlier handler group, so it sees messages before the catch-alls of other packages and
+stops them only when a message is for an enquiry.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.enquiries import texts
+from bot.enquiries.invites import register_start_payload
+from bot.enquiries.service import (
+    ACCEPT,
+    ENQUIRY_ACTION,
+    INVITE_PURPOSE,
+    PASS,
+    RATE_DOWN,
+    RATE_UP,
+    RESOLVE,
+    EnquiryService,
+    IncomingMessage,
+)
+from bot.render import parse_callback
+from bot.tokens import verify
+from storage import enquiries as store
+from storage.feedback import delivery_for_chat, feedback_totals
+
+log = logging.getLogger(__name__)
+
+SERVICE_KEY = "bestbot.enquiries"
+ASK_ACTION = "ask"
+Context = CallbackContext[Any, Any, Any, Any]
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+ASK_PROMPT = (
+    "What would you like to ask a SEEM adviser? Send your question in one message "
+    "(send any command to cancel)."
+)
+TOO_SHORT = "Please write a few words so the right adviser can help."
+NOT_YOURS = "That button isn't yours."
+GARBLED = "Sorry, I didn't understand that button. It may be from an older message."
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def install(app: Any, state: Any) -> None:
+    """Build this process's :class:`EnquiryService` and register the handlers."""
+    config = getattr(state, "config", None)
+    if config is None:
+        log.warning("no config in the handler state: enquiry handlers not installed")
+        return
+    from bot.channels import email_factory
+    from bot.telegram_channel import TelegramSender
+
+    service = EnquiryService.from_config(
+        config,
+        state.db,
+        telegram=TelegramSender(app.bot),
+        email=email_factory(config),
+        clock=state.clock,
+        worker_id=f"telegram:{id(app)}",
+    )
+    app.bot_data[SERVICE_KEY] = service
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_text), group=-1)
+    app.add_handler(CallbackQueryHandler(on_enquiry_button, pattern=rf"^{ENQUIRY_ACTION}:"))
+    app.add_handler(CallbackQueryHandler(on_ask_button, pattern=rf"^{ASK_ACTION}:"))
+    for name, handler in (
+        ("ask", on_ask),
+        ("queue", on_queue),
+        ("away", on_away),
+        ("back", on_back),
+        ("stats", on_stats),
+    ):
+        app.add_handler(CommandHandler(name, handler))
+    register_start_payload(app, "adv-", on_invite)
+
+
+def _service(context: Context) -> EnquiryService:
+    service = context.bot_data[SERVICE_KEY]
+    assert isinstance(service, EnquiryService)
+    return service
+
+
+async def _reply(update: Update, text_html: str) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_html(texts.fit(text_html), link_preview_options=_NO_PREVIEW)
+
+
+async def _unknown(update: Update, context: Context) -> None:
+    from bot.handlers import on_unknown_command
+
+    await on_unknown_command(update, context)
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+
+async def on_ask(update: Update, context: Context) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    text = (message.text or "").partition(" ")[2].strip()
+    service = _service(context)
+    if not text:
+        await service.await_question(chat.id)
+        await _reply(update, html.escape(ASK_PROMPT, quote=False))
+        return
+    await _ask(service, update, text, None)
+
+
+async def _ask(service: EnquiryService, update: Update, text: str, notice_id: int | None) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None
+    if len(text.split()) < 2:
+        await service.await_question(chat.id, notice_id)
+        await _reply(update, html.escape(TOO_SHORT, quote=False))
+        return
+    name = None
+    if chat.type == ChatType.PRIVATE and user is not None:
+        name = user.full_name
+    elif chat.title:
+        name = chat.title
+    # The acknowledgement (with the reference) goes out through the enquiry outbox.
+    await service.receive(
+        IncomingMessage(
+            channel="telegram",
+            text=text,
+            sender_name=name,
+            telegram_chat_id=chat.id,
+            notice_id=notice_id,
+        )
+    )
+
+
+async def on_ask_button(update: Update, context: Context) -> None:
+    """❓ Ask an adviser under an alert: the next message is a question about that notice."""
+    query = update.callback_query
+    if query is None:
+        return
+    parsed = parse_callback(query.data)
+    chat = update.effective_chat
+    chat_id = chat.id if chat is not None else query.from_user.id
+    service = _service(context)
+    if parsed is None or parsed[0] != ASK_ACTION:
+        await _answer(query, GARBLED)
+        return
+    async with service.db.session() as session:
+        owned = await delivery_for_chat(session, parsed[1], chat_id)
+    if owned is None:
+        log.warning("refused an ask press for delivery %s: not this chat's", parsed[1])
+        await _answer(query, NOT_YOURS)
+        return
+    await service.await_question(chat_id, owned.delivery.notice_id)
+    await _answer(query, "Send your question about this opportunity")
+    try:
+        await context.bot.send_message(
+            chat_id,
+            html.escape("What would you like to ask about this opportunity? " + ASK_PROMPT[40:]),
+            parse_mode="HTML",
+        )
+    except TelegramError as exc:
+        log.info("could not prompt for a question: %s", type(exc).__name__)
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Runs before every other text handler: an awaited question, or a reply to one of our
+    enquiry messages, is consumed here; anything else passes on untouched."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or message.text is None:
+        return
+    service = _service(context)
+    text = message.text
+    if text.startswith("/"):
+        if not text.startswith("/ask"):
+            async with service.db.session() as session:
+                if await store.has_chat_state(session, chat.id):
+                    await store.pop_chat_state(session, chat.id, service.clock())
+        return
+    reply_to = message.reply_to_message
+    if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.is_bot:
+        async with service.db.session() as session:
+            found = await store.enquiry_for_message(session, chat.id, reply_to.message_id)
+            actor = await service.actor_for(session, user.id) if user is not None else None
+        if found is not None:
+            enquiry, row = found
+            assert enquiry.id is not None
+            if row.recipient == "adviser":
+                if actor is None:
+                    log.warning("refused a reply on enquiry %s from a non-adviser", enquiry.id)
+                    outcome_text = "Only the adviser handling this enquiry can answer it."
+                else:
+                    outcome = await service.relay_from_adviser(enquiry.id, actor, text)
+                    outcome_text = outcome.message
+            else:
+                outcome = await service.relay_from_enterprise(enquiry.id, chat.id, text)
+                outcome_text = outcome.message
+            await _reply(update, f"<i>{html.escape(outcome_text, quote=False)}</i>")
+            raise ApplicationHandlerStop
+    awaiting, notice_id = await service.take_question_state(chat.id)
+    if awaiting:
+        await _ask(service, update, text.strip(), notice_id)
+        raise ApplicationHandlerStop
+
+
+# --- adviser buttons ---------------------------------------------------------------------------
+
+
+async def _answer(query: Any, text: str) -> None:
+    try:
+        await query.answer(text[:200])
+    except TelegramError as exc:
+        log.info("callback answer failed: %s", type(exc).__name__)
+
+
+async def on_enquiry_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    service = _service(context)
+    parsed = parse_callback(query.data)
+    if parsed is None or parsed[0] != ENQUIRY_ACTION:
+        log.warning("unreadable enquiry callback refused")
+        await _answer(query, GARBLED)
+        return
+    _, enquiry_id, verb = parsed
+    user_id = query.from_user.id
+    chat = update.effective_chat
+    if verb in (RATE_UP, RATE_DOWN):
+        outcome = await service.rate(
+            enquiry_id, verb == RATE_UP, chat_id=chat.id if chat is not None else user_id
+        )
+        await _answer(query, outcome.message)
+        if outcome.ok:
+            await _mark(
+                query,
+                "Thanks for your feedback! 👍" if verb == RATE_UP else "Thanks for your feedback.",
+            )
+        return
+    if verb not in (ACCEPT, PASS, RESOLVE):
+        await _answer(query, GARBLED)
+        return
+    async with service.db.session() as session:
+        actor = await service.actor_for(session, user_id)
+    if actor is None:
+        log.warning("refused enquiry button %r on %s: not an adviser", verb, enquiry_id)
+        await _answer(query, NOT_YOURS)
+        return
+    outcome = await service.act(enquiry_id, verb, actor)
+    await _answer(query, outcome.message)
+    if outcome.ok:
+        status = {
+            ACCEPT: "Accepted — reply to this message to answer.",
+            PASS: "Passed on.",
+            RESOLVE: "Resolved.",
+        }[verb]
+        await _mark(query, status, keep_buttons=verb == ACCEPT)
+
+
+async def _mark(query: Any, status: str, keep_buttons: bool = False) -> None:
+    """Show the outcome under the message; drop the buttons once they can do nothing."""
+    message = query.message
+    if message is None or not getattr(message, "text_html", None):
+        return
+    base = message.text_html.split("\n\n<i>▸ ")[0]
+    text = f"{base}\n\n<i>▸ {html.escape(status, quote=False)}</i>"
+    if text == message.text_html:
+        return
+    try:
+        await query.edit_message_text(
+            texts.fit(text),
+            parse_mode="HTML",
+            reply_markup=message.reply_markup if keep_buttons else None,
+            link_preview_options=_NO_PREVIEW,
+        )
+    except TelegramError as exc:
+        log.info("could not edit an enquiry message: %s", type(exc).__name__)
+
+
+# --- adviser commands ----------------------------------------------------------------------------
+
+
+async def _adviser(update: Update, context: Context) -> Any:
+    """The adviser sending this command in a private chat, else None (after answering as for
+    an unknown command: non-advisers get no adviser commands)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        await _unknown(update, context)
+        return None
+    async with _service(context).db.session() as session:
+        adviser = await store.adviser_by_telegram(session, user.id)
+    if adviser is None:
+        await _unknown(update, context)
+    return adviser
+
+
+async def on_queue(update: Update, context: Context) -> None:
+    adviser = await _adviser(update, context)
+    if adviser is None:
+        return
+    service = _service(context)
+    now = service.clock()
+    async with service.db.session() as session:
+        live = await store.live_for_adviser(session, adviser.id)
+    if not live:
+        await _reply(update, "Your queue is empty. 🎉")
+        return
+    lines = [f"<b>Your open enquiries ({len(live)})</b>"]
+    for enquiry in live[:40]:
+        assert enquiry.id is not None
+        flag = " ⚠️ overdue" if store.is_overdue(enquiry, now) else ""
+        state = "waiting for you to accept" if enquiry.status == store.OPEN else "accepted"
+        lines.append(
+            f"• {store.reference(enquiry.id)} — {texts.esc(texts.topic_name(enquiry.topic))}, "
+            f"{texts.esc(texts.one_line(enquiry.sender_name or 'enterprise', 40))}, "
+            f"{texts.age(now - enquiry.created_at)} old, {state}{flag}"
+        )
+    if store.is_away(adviser, now):
+        lines.append("\n<i>You are marked away: send /back when you return.</i>")
+    await _reply(update, "\n".join(lines))
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """``2026-12-01``, ``1/12/2026``, ``1 Dec [2026]``, ``Monday``, ``tomorrow``."""
+    word = text.strip().lower().removeprefix("until").strip()
+    if not word:
+        return None
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    for i, name in enumerate(days):
+        if word in (name, name[:3]):
+            return today + timedelta(days=(i - today.weekday() - 1) % 7 + 1)
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        pass
+    found = re.fullmatch(r"(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?", word)
+    if found:
+        day, month, year = int(found[1]), int(found[2]), found[3]
+    else:
+        found = re.fullmatch(
+            r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3})[a-z]*\.?(?:\s+(\d{4}))?", word
+        )
+        if not found or found[2] not in MONTHS:
+            return None
+        day, month, year = int(found[1]), MONTHS.index(found[2]) + 1, found[3]
+    full_year = int(year) + (2000 if year and len(year) == 2 else 0) if year else today.year
+    try:
+        result = date(full_year, month, day)
+    except ValueError:
+        return None
+    if year is None and result < today:
+        result = result.replace(year=today.year + 1)
+    return result
+
+
+async def on_away(update: Update, context: Context) -> None:
+    adviser = await _adviser(update, context)
+    if adviser is None:
+        return
+    service = _service(context)
+    tz = service.settings.timezone
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    arg = (message.text or "").partition(" ")[2].strip()
+    until: datetime | None = None
+    if arg:
+        day = parse_day(arg, service.clock().astimezone(tz).date())
+        if day is None:
+            await _reply(
+                update,
+                "Sorry, I couldn't read that date. Try <code>/away until 2026-12-01</code>, "
+                "<code>/away until 1 Dec</code> or just <code>/away</code>.",
+            )
+            return
+        until = datetime.combine(day, time(0, 0), tzinfo=tz)
+    await service.set_away(update.effective_user.id, until)
+    back = (
+        f" until {until.strftime('%a')} {until.day} {until.strftime('%b')}"
+        if until is not None
+        else ""
+    )
+    await _reply(
+        update,
+        f"You're marked away{back}. New enquiries go to other advisers, and your open ones "
+        "are passed on if they become overdue. Send /back when you return.",
+    )
+
+
+async def on_back(update: Update, context: Context) -> None:
+    adviser = await _adviser(update, context)
+    if adviser is None:
+        return
+    assert update.effective_user is not None
+    await _service(context).set_back(update.effective_user.id)
+    await _reply(update, "Welcome back! You'll receive new enquiries again. /queue shows yours.")
+
+
+async def on_invite(update: Update, context: Context, payload: str) -> None:
+    """``/start adv-<token>``: link this Telegram account to the invited adviser."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    service = _service(context)
+    adviser_pk = verify(await service.secret(), INVITE_PURPOSE, payload)
+    adviser = await service.link_adviser(adviser_pk, user.id) if adviser_pk is not None else None
+    if adviser is None:
+        log.warning("refused an adviser invite (bad, used or clashing)")
+        await _reply(
+            update,
+            "Sorry, this adviser invite link is not valid or has already been used. "
+            "Please ask a SEEM admin for a new one.",
+        )
+        return
+    await _reply(
+        update,
+        f"Welcome, {texts.esc(texts.one_line(adviser.name, 80))}! You're set up as a SEEM "
+        "adviser: enquiries for you will arrive here with Accept / Pass on / Resolve buttons, "
+        "and replying to an enquiry message answers the enterprise.\n"
+        "/queue — your open enquiries\n/away [until DATE] — pause new enquiries\n"
+        "/back — receive them again",
+    )
+
+
+# --- admins ----------------------------------------------------------------------------------
+
+
+async def on_stats(update: Update, context: Context) -> None:
+    """Admins: enquiry figures and alert feedback totals; anyone else: unknown command."""
+    user = update.effective_user
+    service = _service(context)
+    if user is None or user.id not in service.settings.admin_ids:
+        await _unknown(update, context)
+        return
+    now = service.clock()
+    async with service.db.session() as session:
+        stats = await store.enquiry_stats(session, now)
+        totals = await feedback_totals(session)
+    median = texts.age(stats.median_first_response) if stats.median_first_response else "—"
+    lines = [
+        f"<b>Feedback</b>: {totals.relevant} 👍, {totals.not_relevant} 👎 "
+        f"on {len(totals.notices)} notices"
+    ]
+    for item in totals.notices[:10]:
+        lines.append(
+            f"• {texts.esc(texts.one_line(item.title, 80))} — "
+            f"{item.relevant} 👍, {item.not_relevant} 👎"
+        )
+    lines += [
+        "\n<b>Enquiries</b>",
+        f"Open: {stats.open} (overdue: {stats.overdue}) · resolved: {stats.resolved} · "
+        f"total: {stats.total}",
+        f"Median time to first response: {median}",
+        f"Ratings: {stats.ratings_up} 👍, {stats.ratings_down} 👎",
+    ]
+    if stats.by_topic:
+        lines.append("<b>By topic</b> (open/total)")
+        for topic, n in stats.by_topic.most_common(10):
+            lines.append(
+                f"• {texts.esc(texts.topic_name(topic))}: {stats.open_by_topic[topic]}/{n}"
+            )
+    if stats.by_adviser:
+        lines.append("<b>By adviser</b> (open/total)")
+        for name, n in stats.by_adviser.most_common(15):
+            lines.append(
+                f"• {texts.esc(texts.one_line(name, 60))}: {stats.open_by_adviser[name]}/{n}"
+            )
+    await _reply(update, "\n".join(lines))

@@ -1,0 +1,198 @@
+"""What enterprises and advisers read about enquiries: Telegram HTML and email text.
+
+Every user string (question, names, subjects, notice titles) is cleaned of control and bidi
+characters and HTML-escaped here, and nothing else builds enquiry messages. Advisers are
+shown to enterprises by their role name only, never by a Telegram handle or address.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.render import TELEGRAM_TEXT_LIMIT, visible_length
+
+TOPIC_NAMES = {
+    "tendering": "Tendering and bids",
+    "legal": "Legal and contracts",
+    "finance": "Finance",
+    "funding": "Funding and investment",
+    "social_value": "Social value",
+    "start_up": "Starting up",
+    "employment": "Employment and HR",
+    "general": "General",
+}
+QUESTION_MAX = 3000
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def clean(text: str | None, limit: int | None = None) -> str:
+    """Plain text with its line breaks, without control, bidi or private characters."""
+    if not text:
+        return ""
+    out = []
+    for ch in text.replace("\r\n", "\n").replace("\r", "\n"):
+        if ch in "\n\t":
+            out.append(ch if ch == "\n" else " ")
+            continue
+        if ch in _BIDI or ch == "\ufeff":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            continue
+        out.append(ch)
+    result = _BLANKS.sub("\n\n", "".join(out)).strip()
+    if limit is not None and len(result) > limit:
+        result = result[: limit - 1].rstrip() + "…"
+    return result
+
+
+def one_line(text: str | None, limit: int = 120) -> str:
+    return " ".join(clean(text, limit * 2).split())[:limit]
+
+
+def esc(text: str | None, limit: int | None = None) -> str:
+    return html.escape(clean(text, limit), quote=False)
+
+
+def topic_name(topic: str) -> str:
+    return TOPIC_NAMES.get(topic, topic.replace("_", " ").capitalize())
+
+
+def when(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """ "today 15:00", "tomorrow 10:00", "Monday 10:00" or "Mon 1 Dec 10:00"."""
+    local, today = moment.astimezone(tz), now.astimezone(tz).date()
+    clock = local.strftime("%H:%M")
+    days = (local.date() - today).days
+    if days <= 0:
+        return f"today {clock}"
+    if days == 1:
+        return f"tomorrow {clock}"
+    if days < 7:
+        return f"{_DAYS[local.weekday()]} {clock}"
+    return f"{_DAYS[local.weekday()][:3]} {local.day} {_MONTHS[local.month - 1]} {clock}"
+
+
+def age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)}m"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h {minutes % 60:02d}m"
+    return f"{hours // 24}d {hours % 24}h"
+
+
+def fit(text_html: str) -> str:
+    """Never more than Telegram accepts: drop whole lines from the end."""
+    if visible_length(text_html) <= TELEGRAM_TEXT_LIMIT:
+        return text_html
+    lines = text_html.split("\n")
+    while len(lines) > 1 and visible_length("\n".join([*lines, "…"])) > TELEGRAM_TEXT_LIMIT:
+        lines.pop()
+    return "\n".join([*lines, "…"])
+
+
+@dataclass(frozen=True)
+class Brief:
+    """Everything an adviser is shown about a new enquiry."""
+
+    reference: str
+    topic: str
+    confidence: float
+    region: str | None
+    enterprise: str
+    contact: str
+    profile: Sequence[str]
+    notice_title: str | None
+    notice_url: str | None
+    notice_facts: Sequence[str]
+    subject: str | None
+    text: str
+    reasons: Sequence[str]
+    note: str | None = None
+
+
+def adviser_telegram(brief: Brief) -> str:
+    lines = []
+    if brief.note:
+        lines.append(f"<i>{esc(brief.note, 300)}</i>")
+    lines.append(f"📨 <b>New enquiry {brief.reference}</b>")
+    lines.append(
+        f"Topic: <b>{esc(topic_name(brief.topic))}</b> (confidence {brief.confidence:.0%})"
+    )
+    lines.append(f"From: {esc(brief.enterprise, 120)} — {esc(brief.contact, 120)}")
+    if brief.region:
+        lines.append(f"Region: {esc(brief.region, 60)}")
+    for item in brief.profile:
+        lines.append(f"• {esc(item, 300)}")
+    if brief.notice_title:
+        title = esc(brief.notice_title, 200)
+        url = brief.notice_url
+        if url and url.startswith(("http://", "https://")) and " " not in url:
+            title = f'<a href="{html.escape(url, quote=True)}">{title}</a>'
+        lines.append(f"About: {title}")
+        lines.extend(f"   {esc(f, 120)}" for f in brief.notice_facts)
+    if brief.subject:
+        lines.append(f"Subject: {esc(brief.subject, 200)}")
+    lines.append(f"\n<blockquote>{esc(brief.text, QUESTION_MAX)}</blockquote>")
+    if brief.reasons:
+        lines.append(f"<i>Why you: {esc('; '.join(brief.reasons), 400)}</i>")
+    lines.append("\nReply to this message to answer the enterprise.")
+    return fit("\n".join(lines))
+
+
+def adviser_email(brief: Brief) -> tuple[str, str]:
+    """(subject, plain text) for an adviser who works by email."""
+    parts = []
+    if brief.note:
+        parts.append(clean(brief.note, 300) + "\n")
+    parts.append(f"New enquiry {brief.reference}")
+    parts.append(f"Topic: {topic_name(brief.topic)} (confidence {brief.confidence:.0%})")
+    parts.append(f"From: {one_line(brief.enterprise)} - {one_line(brief.contact)}")
+    if brief.region:
+        parts.append(f"Region: {one_line(brief.region)}")
+    parts.extend(f"- {one_line(item, 300)}" for item in brief.profile)
+    if brief.notice_title:
+        parts.append(f"About: {one_line(brief.notice_title, 200)}")
+        if brief.notice_url:
+            parts.append(f"   {one_line(brief.notice_url, 300)}")
+        parts.extend(f"   {one_line(f)}" for f in brief.notice_facts)
+    if brief.subject:
+        parts.append(f"Subject: {one_line(brief.subject, 200)}")
+    parts.append("")
+    parts.append(clean(brief.text, 20_000))
+    parts.append("")
+    if brief.reasons:
+        parts.append("Why you: " + one_line("; ".join(brief.reasons), 400))
+    parts.append(
+        "\nReply to this email to answer the enterprise (your reply is passed on and "
+        "accepts the enquiry). Or reply with just one word on the first line:\n"
+        "  ACCEPT - take it on;  PASS - pass it to the next adviser;  RESOLVE - close it."
+    )
+    subject = f"[{brief.reference}] New enquiry: {topic_name(brief.topic)}"
+    return subject, "\n".join(parts)
+
+
+def email_html(text: str) -> str:
+    """The plain text as a minimal HTML part (escaped, line breaks kept)."""
+    body = html.escape(text, quote=False)
+    return (
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"></head>'
+        '<body style="font-family:Arial,Helvetica,sans-serif;line-height:1.5">'
+        f'<div style="white-space:pre-wrap">{body}</div></body></html>'
+    )
+
+
+def subject_for(reference: str, subject: str | None) -> str:
+    base = one_line(subject, 150) if subject else "Your question to SEEM"
+    if reference in base:
+        return base if base.lower().startswith("re:") else f"Re: {base}"
+    return f"Re: [{reference}] {base}"
