@@ -14,8 +14,14 @@ Exchange set-ups) fall back to ``UNSEEN`` / ``\\Seen``.
 
 Mail is handled oldest first; if ``receive`` fails, the poll stops there and
 that mail and every later one stay unflagged for the next poll, so a reply
-is never stored before the message it answers. Mail that must not open an
-enquiry (auto-replies, bounces, list mail, our own; see
+is never stored before the message it answers. The failed mail gets
+``$BestbotFailed`` (servers with keywords only); if it fails again on a
+later poll, that poll steps past it to the next mail, so one mail the
+workflow can't digest doesn't block intake forever (it stays unflagged and
+is retried every poll), while a general outage (the next mail fails too)
+still stops the poll with nothing reordered.
+
+Mail that must not open an enquiry (auto-replies, bounces, list mail, our own; see
 :mod:`bot.enquiries.mail_parse`) is flagged too (also ``$BestbotIgnored``),
 so it isn't read again and again.
 
@@ -29,6 +35,7 @@ import asyncio
 import contextlib
 import imaplib
 import logging
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +47,7 @@ from bot.enquiries.mail_parse import Ignored, ParsedMail, parse_mail
 
 __all__ = [
     "DONE_KEYWORD",
+    "FAILED_KEYWORD",
     "IGNORED_KEYWORD",
     "IncomingMessage",
     "Mailbox",
@@ -57,6 +65,7 @@ log = logging.getLogger(__name__)
 
 DONE_KEYWORD = "$BestbotDone"
 IGNORED_KEYWORD = "$BestbotIgnored"
+FAILED_KEYWORD = "$BestbotFailed"
 #: Most messages handled in one poll (the rest wait for the next one).
 DEFAULT_BATCH = 50
 #: Mail older than this is never picked up (so connecting an old mailbox doesn't
@@ -66,6 +75,7 @@ DEFAULT_LOOKBACK = timedelta(days=30)
 FETCH_BYTES = 2_000_000
 DEFAULT_TIMEOUT = 30.0
 
+_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -244,17 +254,34 @@ class Mailbox:
                 uids.extend(int(token) for token in chunk.split() if token.isdigit())
         return sorted(uids)
 
-    def fetch(self, uid: int) -> bytes | None:
-        """The message's bytes (at most :data:`FETCH_BYTES`) without setting ``\\Seen``.
+    def fetch(self, uid: int) -> tuple[bytes, frozenset[str]] | None:
+        """The message's bytes (at most :data:`FETCH_BYTES`) and flags, leaving ``\\Seen`` alone.
 
         None if it has gone (deleted by someone else since the search).
         """
-        status, data = self._session().uid("FETCH", str(uid), f"(BODY.PEEK[]<0.{FETCH_BYTES}>)")
+        status, data = self._session().uid(
+            "FETCH", str(uid), f"(FLAGS BODY.PEEK[]<0.{FETCH_BYTES}>)"
+        )
         if status != "OK":
             raise MailboxError(f"fetch {uid} failed: {_first(data)}")
-        parts = [item[1] for item in data if isinstance(item, tuple) and len(item) == 2]
-        raw = b"".join(part for part in parts if isinstance(part, bytes))
-        return raw or None
+        raw = b""
+        flags: set[str] = set()
+        for item in data:
+            meta = item[0] if isinstance(item, tuple) else item
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
+                raw += item[1]
+            if isinstance(meta, bytes):
+                for found in _FLAGS.findall(meta):
+                    flags.update(found.decode("ascii", "replace").split())
+        return (raw, frozenset(flags)) if raw else None
+
+    def mark_failed(self, uid: int) -> None:
+        """Note on the message that storing it failed once (see :func:`poll_mailbox`)."""
+        if not self.keywords:
+            return
+        status, data = self._session().uid("STORE", str(uid), "+FLAGS.SILENT", FAILED_KEYWORD)
+        if status != "OK":
+            raise MailboxError(f"cannot flag {uid}: {_first(data)}")
 
     def mark_done(self, uid: int, *, ignored: bool = False) -> None:
         """Flag the message handled, so no later poll reads it again."""
@@ -325,9 +352,10 @@ async def _handle(
     box: Mailbox, uids: list[int], receiver: Receiver, own: set[str], report: MailboxReport
 ) -> None:
     for index, uid in enumerate(uids):
-        raw = await asyncio.to_thread(box.fetch, uid)
-        if raw is None:
+        fetched = await asyncio.to_thread(box.fetch, uid)
+        if fetched is None:
             continue
+        raw, flags = fetched
         report.fetched += 1
         parsed = parse_mail(raw, own)
         if isinstance(parsed, Ignored):
@@ -339,11 +367,19 @@ async def _handle(
         try:
             received = await receiver.receive(to_incoming(parsed))
         except Exception as exc:
-            # Stop here: this mail and every later one are read again next poll, in order.
             report.errors += 1
+            report.problem = report.problem or f"receive failed for uid {uid}: {_describe(exc)}"
+            if FAILED_KEYWORD in flags:
+                # Failed on an earlier poll too: perhaps this mail is the problem, so step
+                # past it (it stays unflagged and is retried every poll). If the next mail
+                # fails as well, the trouble is general and we stop below, order intact.
+                report.left += 1
+                log.exception("mail uid %s (%s) failed again; skipped", uid, parsed.message_id)
+                continue
+            # Stop here: this mail and every later one are read again next poll, in order.
             report.left += len(uids) - index
-            report.problem = f"receive failed for uid {uid}: {_describe(exc)}"
             log.exception("mail uid %s (%s) not stored; retried next poll", uid, parsed.message_id)
+            await asyncio.to_thread(box.mark_failed, uid)
             return
         await asyncio.to_thread(box.mark_done, uid)
         if received.created:

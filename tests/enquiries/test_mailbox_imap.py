@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.enquiries.mailbox import (
     DONE_KEYWORD,
+    FAILED_KEYWORD,
     IGNORED_KEYWORD,
     IncomingMessage,
     Mailbox,
@@ -128,11 +129,41 @@ async def test_failure_mid_batch_leaves_that_mail_and_later_ones(dovecot: Doveco
     assert flags[uids[0]] >= DONE
     assert DONE_KEYWORD not in flags[uids[1]] | flags[uids[2]]
     assert "\\Seen" not in flags[uids[1]] | flags[uids[2]]  # BODY.PEEK: not marked read
+    assert FAILED_KEYWORD in flags[uids[1]] and FAILED_KEYWORD not in flags[uids[2]]
 
     healed = RecordingReceiver()
     report = await poll(dovecot, healed)
     assert healed.subjects == ["Question 2", "Question 3"] and report.errors == 0
     assert all(f >= DONE for f in dovecot.flags().values())
+
+
+async def test_a_mail_that_keeps_failing_does_not_block_later_mail(dovecot: Dovecot) -> None:
+    uids = [dovecot.append(s.simple(n)) for n in (1, 2, 3, 4)]
+    poison = RecordingReceiver(fail_on={"Question 2"})
+
+    first = await poll(dovecot, poison)  # fails once: stop, keep the order
+    assert poison.subjects == ["Question 1"] and first.left == 3
+    second = await poll(dovecot, poison)  # fails again: step past it
+    assert poison.subjects == ["Question 1", "Question 3", "Question 4"]
+    assert (second.new, second.errors, second.left) == (2, 1, 1)
+    flags = dovecot.flags()
+    assert DONE_KEYWORD not in flags[uids[1]] and FAILED_KEYWORD in flags[uids[1]]
+
+    healed = RecordingReceiver()
+    await poll(dovecot, healed)  # it is never given up on
+    assert healed.subjects == ["Question 2"]
+
+
+async def test_an_outage_stops_every_poll_without_reordering(dovecot: Dovecot) -> None:
+    for n in (1, 2, 3):
+        dovecot.append(s.simple(n))
+    down = RecordingReceiver(fail_on={"Question 1", "Question 2", "Question 3"})
+    for _ in range(4):
+        report = await poll(dovecot, down)
+        assert report.new == 0 and report.errors >= 1
+    healed = RecordingReceiver()
+    await poll(dovecot, healed)
+    assert healed.subjects == ["Question 1", "Question 2", "Question 3"]
 
 
 async def test_crash_after_receive_rereads_with_the_same_message_id(dovecot: Dovecot) -> None:
@@ -234,8 +265,9 @@ async def test_seen_flag_fallback_without_custom_keywords(dovecot: Dovecot) -> N
         assert box.keywords  # Dovecot allows them...
         box.keywords = False  # ...so pretend it doesn't
         [uid] = await asyncio.to_thread(box.pending)
-        raw = await asyncio.to_thread(box.fetch, uid)
-        assert raw is not None and b"Question 1" in raw
+        fetched = await asyncio.to_thread(box.fetch, uid)
+        assert fetched is not None and b"Question 1" in fetched[0]
+        assert fetched[1] == frozenset()
         await asyncio.to_thread(box.mark_done, uid)
         assert await asyncio.to_thread(box.pending) == []
     finally:
