@@ -1,0 +1,647 @@
+"""Alert delivery through the outbox at Telegram's flood limits, against the fake Bot API.
+
+    .venv/bin/python benchmarks/bench_delivery.py            # 1,000 alerts (about 90 s)
+    .venv/bin/python benchmarks/bench_delivery.py --quick    # 60 alerts, for tests
+    .venv/bin/python benchmarks/bench_delivery.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+Each alert goes to its own subscriber (1,000 distinct private chats), each carrying a real notice
+from ``feeds/samples/`` stored with ``storage.notices.store_notice``. The real parts do the work:
+``Dispatcher`` claims the outbox rows, renders them and sends them through ``TelegramSender`` and
+python-telegram-bot's ``Bot`` with ``AIORateLimiter`` (built by ``bot.channels``), to
+``tests.fakes.FakeTelegram`` on loopback enforcing Telegram's limits (30 messages/s overall with
+a burst of 30, 1 message/s per chat). The flood-limit floor for 1,000 messages is therefore
+about 32-33 s; the benchmark reports the achieved rate as a share of 30 messages/s.
+
+Phases, in one run so the ratios hold on a noisy machine:
+
+1. ``outbox``   the dispatcher at Telegram's limits (the figure that matters);
+2. ``naive``    the same 1,000 messages (same HTML, same buttons) sent by a sequential loop of
+                ``bot.send_message`` with no database at all, through the same rate limiter;
+3. ``outbox (capacity)`` and ``naive (capacity)``: both again with the fake's limits switched
+                off and no rate limiter, to show how far below the pipeline's own capacity the
+                30 messages/s ceiling is, and what the outbox costs per message.
+
+It asserts for every phase: zero lost (every delivery row ``sent`` and every chat received
+exactly one message, whose id is the row's ``message_ref``), zero duplicated, zero 400s, and
+that any 429 was retried rather than dropped. Timings are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from sqlalchemy import func, update  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions  # noqa: E402
+from telegram.constants import ParseMode  # noqa: E402
+from telegram.error import RetryAfter  # noqa: E402
+from telegram.ext import AIORateLimiter, ApplicationBuilder  # noqa: E402
+
+from bot.channels import telegram_application  # noqa: E402
+from bot.config import config_from_dict  # noqa: E402
+from bot.dispatcher import Dispatcher, DispatchReport, DispatchSettings  # noqa: E402
+from bot.telegram_channel import TelegramSender  # noqa: E402
+from feeds.local import parse_file  # noqa: E402
+from feeds.notice import Notice  # noqa: E402
+from storage.db import Database, is_sqlite, upgrade_async  # noqa: E402
+from storage.models import DeliveryRow, SubscriberRow  # noqa: E402
+from storage.notices import store_notice  # noqa: E402
+from storage.outbox import PENDING, SENT, NewDelivery, enqueue  # noqa: E402
+from storage.types import utcnow  # noqa: E402
+from tests.fakes.flood import FloodLimits  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+
+SAMPLES = REPO / "feeds" / "samples"
+CHAT_BASE = 700_000_000  # chat ids CHAT_BASE + 1 .. CHAT_BASE + n
+CEILING = 30.0  # Telegram's overall limit, messages per second
+TARGET_SHARE = 0.90
+
+
+# ------------------------------------------------------------------------------- the data
+
+
+def sample_notices() -> list[Notice]:
+    """Every release in the bundled real samples, one per (source, ocid), in a fixed order."""
+    seen: set[tuple[str, str]] = set()
+    notices: list[Notice] = []
+    for path in sorted(SAMPLES.iterdir()):
+        if path.suffix not in {".json", ".jsonl", ".csv"}:
+            continue
+        for notice in parse_file(path).notices:
+            key = (notice.source, notice.ocid)
+            if key not in seen:
+                seen.add(key)
+                notices.append(notice)
+    return notices
+
+
+@dataclass(frozen=True)
+class Population:
+    """What was queued: chat id -> delivery row id."""
+
+    rows_by_chat: dict[int, int]
+
+    @property
+    def chats(self) -> list[int]:
+        return sorted(self.rows_by_chat)
+
+
+async def populate(db: Database, n: int, *, chat_base: int = CHAT_BASE) -> Population:
+    """``n`` Telegram subscribers, each with one due alert for a different real notice."""
+    notices = sample_notices()[:n]
+    async with db.session() as session:
+        stored = [await store_notice(session, notice) for notice in notices]
+    now = utcnow()
+    async with db.session() as session:
+        subs = [
+            SubscriberRow(
+                name=f"Enterprise {i}",
+                telegram_chat_id=chat_base + i,
+                telegram_active=True,
+                frequency="instant",
+            )
+            for i in range(1, n + 1)
+        ]
+        session.add_all(subs)
+        await session.flush()
+        deliveries = []
+        for i, sub in enumerate(subs):
+            assert sub.id is not None
+            notice = stored[i % len(stored)]
+            deliveries.append(
+                NewDelivery(
+                    subscriber_id=sub.id,
+                    notice_id=notice.canonical_id,
+                    version=notice.version,
+                    channel="telegram",
+                    due_at=now - timedelta(seconds=1),
+                    score=90,
+                    reasons=["matched “services” in the title"],
+                    keywords=["services"],
+                )
+            )
+        await enqueue(session, deliveries)
+    async with db.session() as session:
+        rows = await session.exec(
+            select(SubscriberRow.telegram_chat_id, DeliveryRow.id).join(
+                DeliveryRow, col(DeliveryRow.subscriber_id) == col(SubscriberRow.id)
+            )
+        )
+        return Population({int(chat): int(rid) for chat, rid in rows.all() if chat and rid})
+
+
+async def reset_outbox(db: Database) -> None:
+    """Make every delivery pending and unclaimed again (for the next phase)."""
+    async with db.session() as session:
+        await session.exec(
+            update(DeliveryRow).values(
+                status=PENDING,
+                claimed_by=None,
+                claimed_until=None,
+                sent_at=None,
+                message_ref=None,
+                attempts=0,
+                last_error=None,
+            )
+        )
+
+
+async def status_counts(db: Database) -> Counter[str]:
+    async with db.session() as session:
+        rows = await session.exec(
+            select(DeliveryRow.status, func.count()).group_by(col(DeliveryRow.status))
+        )
+        return Counter({status: int(count) for status, count in rows.all()})
+
+
+async def message_refs(db: Database) -> dict[int, str | None]:
+    async with db.session() as session:
+        rows = await session.exec(select(DeliveryRow.id, DeliveryRow.message_ref))
+        return {int(rid): ref for rid, ref in rows.all() if rid is not None}
+
+
+async def drain(
+    dispatcher: Dispatcher, db: Database, *, give_up_after: float = 600.0
+) -> DispatchReport:
+    """Dispatch until no row is pending, waiting out retries (what the service loop does)."""
+    total = DispatchReport()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + give_up_after
+    while True:
+        total.add(await dispatcher.run_until_idle())
+        async with db.session() as session:
+            waiting = await session.exec(
+                select(func.min(DeliveryRow.due_at), func.max(DeliveryRow.claimed_until)).where(
+                    DeliveryRow.status == PENDING
+                )
+            )
+            next_due, claimed_until = waiting.one()
+        if next_due is None:
+            return total
+        if loop.time() > deadline:
+            raise TimeoutError("rows still pending after the timeout")
+        wake = max(next_due, claimed_until or next_due)
+        await asyncio.sleep(min(max((wake - utcnow()).total_seconds(), 0.05), 5.0))
+
+
+# ------------------------------------------------------------------------------- databases
+
+
+@asynccontextmanager
+async def database(url: str | None, workdir: Path) -> AsyncIterator[Database]:
+    """A migrated database: a SQLite file in ``workdir``, or a private PostgreSQL schema."""
+    schema: str | None = None
+    conninfo = ""
+    if url is None:
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    elif not is_sqlite(url):
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        await upgrade_async(url)
+        db = Database(url)
+        try:
+            yield db
+        finally:
+            await db.dispose()
+    finally:
+        if schema is not None:
+            import psycopg
+
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def backend_name(url: str | None) -> str:
+    return "sqlite (file, WAL)" if url is None or is_sqlite(url) else "postgresql"
+
+
+# ------------------------------------------------------------------------------- phases
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    limits: str
+    messages: int
+    seconds: float
+    sent_requests: int  # sendMessage requests seen by the fake
+    http_status: dict[int, int]
+    lost: int
+    duplicated: int
+    wrong_ref: int  # rows whose message_ref is not the id of the message their chat got
+    rows_not_sent: int
+    dispatcher_retries: int  # 429s that reached the dispatcher (re-queued, not dropped)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def flood_429(self) -> int:
+        return self.http_status.get(429, 0)
+
+    @property
+    def bad_400(self) -> int:
+        return self.http_status.get(400, 0)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.lost == 0
+            and self.duplicated == 0
+            and self.bad_400 == 0
+            and self.wrong_ref == 0
+            and self.rows_not_sent == 0
+        )
+
+
+def fake_user_setup(fake: FakeTelegram, chats: Sequence[int]) -> None:
+    for chat in chats:
+        fake.add_user(chat)  # started: the private chat exists
+
+
+def count_messages(fake: FakeTelegram, expected: Sequence[int]) -> tuple[int, int, Counter[int]]:
+    """(lost, duplicated, per-chat counts) from what the fake recorded."""
+    per_chat = Counter(m.chat_id for m in fake.sent if m.method.lower() == "sendmessage")
+    lost = sum(1 for chat in expected if per_chat[chat] == 0)
+    duplicated = sum(c - 1 for c in per_chat.values() if c > 1)
+    duplicated += sum(c for chat, c in per_chat.items() if chat not in set(expected))
+    return lost, duplicated, per_chat
+
+
+def send_statuses(fake: FakeTelegram) -> dict[int, int]:
+    return dict(Counter(r.status for r in fake.requests if r.method.lower() == "sendmessage"))
+
+
+def bench_config(fake: FakeTelegram, db: Database) -> Any:
+    return config_from_dict(
+        {
+            "database": {"url": db.url},
+            "telegram": {"token": fake.token, "base_url": fake.base_url},
+            "alerts": {"quiet_hours": "off"},
+            "web": {"secret_key": "b" * 32},
+        },
+        env={},
+    )
+
+
+async def outbox_phase(
+    db: Database,
+    pop: Population,
+    limits: FloodLimits,
+    settings: DispatchSettings,
+    *,
+    rate_limited: bool,
+    name: str,
+    limiter_rate: float | None = None,
+) -> tuple[PhaseResult, list[tuple[int, str, dict[str, Any] | None]]]:
+    """The real dispatcher; returns the result and what was sent (for the naive phase)."""
+    await reset_outbox(db)
+    async with FakeTelegram(limits=limits) as fake:
+        fake_user_setup(fake, pop.chats)
+        async with _bot(fake, db, rate_limited=rate_limited, limiter_rate=limiter_rate) as bot:
+            dispatcher = Dispatcher(
+                db, settings, worker_id=f"bench-{os.getpid()}", telegram=TelegramSender(bot)
+            )
+            start = time.perf_counter()
+            report = await drain(dispatcher, db)
+            seconds = time.perf_counter() - start
+        lost, duplicated, _ = count_messages(fake, pop.chats)
+        refs = await message_refs(db)
+        got = {m.chat_id: m.message_id for m in fake.sent}
+        wrong = sum(
+            1 for chat, rid in pop.rows_by_chat.items() if refs.get(rid) != str(got.get(chat))
+        )
+        statuses = await status_counts(db)
+        sent = [(m.chat_id, m.raw_text, m.reply_markup) for m in fake.sent]
+        result = PhaseResult(
+            name=name,
+            limits=_limits_label(limits, rate_limited),
+            messages=len(fake.sent),
+            seconds=seconds,
+            sent_requests=len(fake.calls("sendMessage")),
+            http_status=send_statuses(fake),
+            lost=lost,
+            duplicated=duplicated,
+            wrong_ref=wrong,
+            rows_not_sent=sum(c for s, c in statuses.items() if s != SENT),
+            dispatcher_retries=report.retried,
+        )
+    return result, sent
+
+
+async def naive_phase(
+    db: Database,
+    pop: Population,
+    limits: FloodLimits,
+    payloads: Sequence[tuple[int, str, dict[str, Any] | None]],
+    *,
+    rate_limited: bool,
+    name: str,
+    limiter_rate: float | None = None,
+) -> PhaseResult:
+    """The same messages by a plain sequential loop of ``bot.send_message``: no outbox."""
+    retries = 0
+    async with FakeTelegram(limits=limits) as fake:
+        fake_user_setup(fake, pop.chats)
+        async with _bot(fake, db, rate_limited=rate_limited, limiter_rate=limiter_rate) as bot:
+            start = time.perf_counter()
+            for chat, text, markup in payloads:
+                while True:
+                    try:
+                        await bot.send_message(
+                            chat_id=chat,
+                            text=text,
+                            parse_mode=ParseMode.HTML,
+                            reply_markup=InlineKeyboardMarkup.de_json(markup, bot)
+                            if markup
+                            else None,
+                            link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        )
+                        break
+                    except RetryAfter as exc:  # only if the rate limiter gave up
+                        retries += 1
+                        await asyncio.sleep(retry_seconds(exc))
+            seconds = time.perf_counter() - start
+        lost, duplicated, _ = count_messages(fake, pop.chats)
+        return PhaseResult(
+            name=name,
+            limits=_limits_label(limits, rate_limited),
+            messages=len(fake.sent),
+            seconds=seconds,
+            sent_requests=len(fake.calls("sendMessage")),
+            http_status=send_statuses(fake),
+            lost=lost,
+            duplicated=duplicated,
+            wrong_ref=0,
+            rows_not_sent=0,
+            dispatcher_retries=retries,
+        )
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value: Any = getattr(exc, "_retry_after", None) or exc.retry_after
+    return float(value.total_seconds()) if isinstance(value, timedelta) else float(value)
+
+
+@asynccontextmanager
+async def _bot(
+    fake: FakeTelegram, db: Database, *, rate_limited: bool, limiter_rate: float | None = None
+) -> AsyncIterator[Bot]:
+    """bestbot's own PTB application (with AIORateLimiter), or a bare one for capacity runs.
+
+    ``limiter_rate`` replaces bestbot's limiter by one pacing at that many messages/s overall
+    (an experiment: everything else as in ``bot.channels.build_application``).
+    """
+    if rate_limited and not limiter_rate:
+        async with telegram_application(bench_config(fake, db), receive_updates=False) as app:
+            yield app.bot
+        return
+    builder: Any = ApplicationBuilder().token(fake.token).base_url(fake.base_url)
+    if rate_limited:
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=limiter_rate or CEILING, max_retries=3)
+        )
+    bare = builder.build()
+    await bare.initialize()
+    try:
+        yield bare.bot
+    finally:
+        await bare.shutdown()
+
+
+def _limits_label(limits: FloodLimits, rate_limited: bool) -> str:
+    if not limits.enabled:
+        label = "off"
+    elif limits.time_scale == 1.0:
+        label = "Telegram"
+    else:
+        label = f"Telegram x{limits.time_scale:g}"
+    return label + (" + AIORateLimiter" if rate_limited else ", no limiter")
+
+
+# ------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Options:
+    alerts: int = 1000
+    quick: bool = False
+    database_url: str | None = None
+    concurrency: int | None = None
+    batch_size: int | None = None
+    baseline: bool = True
+    capacity: bool = True
+    limiter_rate: float | None = None
+
+
+@dataclass
+class Result:
+    alerts: int
+    backend: str
+    settings: dict[str, Any]
+    phases: list[PhaseResult]
+    setup_seconds: float
+
+    @property
+    def main(self) -> PhaseResult:
+        return self.phases[0]
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.phases)
+
+    @property
+    def floor_seconds(self) -> float:
+        """The fastest the fake allows at Telegram's limits: a burst of 30, then 30/s."""
+        return max(self.alerts - 30, 0) / CEILING
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "alerts": self.alerts,
+            "backend": self.backend,
+            "settings": self.settings,
+            "setup_seconds": round(self.setup_seconds, 2),
+            "phases": [
+                {**asdict(p), "rate": round(p.rate, 2), "seconds": round(p.seconds, 3)}
+                for p in self.phases
+            ],
+            "ok": self.ok,
+        }
+
+
+async def run(opts: Options) -> Result:
+    import tempfile
+
+    n = opts.alerts
+    limits = FloodLimits().scaled(10) if opts.quick else FloodLimits()
+    settings = DispatchSettings()
+    if opts.concurrency:
+        settings = replace(settings, concurrency=opts.concurrency)
+    if opts.batch_size:
+        settings = replace(settings, batch_size=opts.batch_size)
+    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as tmp:
+        async with database(opts.database_url, Path(tmp)) as db:
+            start = time.perf_counter()
+            pop = await populate(db, n)
+            setup = time.perf_counter() - start
+            assert len(pop.rows_by_chat) == n, "every subscriber has one delivery row"
+            phases = []
+            main, payloads = await outbox_phase(
+                db,
+                pop,
+                limits,
+                settings,
+                rate_limited=True,
+                name="outbox (Dispatcher)",
+                limiter_rate=opts.limiter_rate,
+            )
+            phases.append(main)
+            if opts.baseline:
+                phases.append(
+                    await naive_phase(
+                        db,
+                        pop,
+                        limits,
+                        payloads,
+                        rate_limited=True,
+                        name="naive send loop",
+                        limiter_rate=opts.limiter_rate,
+                    )
+                )
+            if opts.capacity:
+                off = FloodLimits.off()
+                cap, _ = await outbox_phase(
+                    db, pop, off, settings, rate_limited=False, name="outbox (capacity)"
+                )
+                phases.append(cap)
+                if opts.baseline:
+                    phases.append(
+                        await naive_phase(
+                            db, pop, off, payloads, rate_limited=False, name="naive (capacity)"
+                        )
+                    )
+    shown = {
+        "concurrency": settings.concurrency,
+        "batch_size": settings.batch_size,
+        "lease_s": settings.lease.total_seconds(),
+        "limiter_msg_s": opts.limiter_rate or CEILING,
+    }
+    return Result(n, backend_name(opts.database_url), shown, phases, setup)
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def print_table(result: Result) -> None:
+    print(
+        f"delivery: {result.alerts} alerts to {result.alerts} chats, {result.backend}, "
+        f"dispatcher {result.settings}; setup {result.setup_seconds:.1f} s"
+    )
+    print(f"machine: {machine()}")
+    header = (
+        f"{'phase':<22} {'limits':<28} {'msgs':>5} {'wall s':>7} {'msg/s':>7} "
+        f"{'of 30/s':>7} {'429':>4} {'400':>4} {'lost':>4} {'dup':>4} {'requeued':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for p in result.phases:
+        share = f"{p.rate / CEILING:.0%}" if "Telegram" in p.limits else "-"
+        print(
+            f"{p.name:<22} {p.limits:<28} {p.messages:>5} {p.seconds:>7.2f} {p.rate:>7.1f} "
+            f"{share:>7} {p.flood_429:>4} {p.bad_400:>4} {p.lost:>4} {p.duplicated:>4} "
+            f"{p.dispatcher_retries:>8}"
+        )
+    main = result.main
+    if "Telegram" in main.limits and main.limits.startswith("Telegram +"):
+        print(
+            f"flood-limit floor {result.floor_seconds:.1f} s (burst 30, then 30/s); "
+            f"outbox took {main.seconds:.1f} s = {main.rate:.1f} msg/s = "
+            f"{main.rate / CEILING:.0%} of 30 msg/s (target >= {TARGET_SHARE:.0%}): "
+            + ("met" if main.rate >= TARGET_SHARE * CEILING else "NOT met")
+        )
+    by_name = {p.name: p for p in result.phases}
+    naive = by_name.get("naive send loop")
+    if naive:
+        print(f"outbox / naive wall time at the limits: {main.seconds / naive.seconds:.2f}x")
+    cap, naive_cap = by_name.get("outbox (capacity)"), by_name.get("naive (capacity)")
+    if cap and naive_cap:
+        per_msg = (cap.seconds - naive_cap.seconds) / max(cap.messages, 1) * 1000
+        print(
+            f"unthrottled: outbox {cap.rate:.0f} msg/s vs naive loop {naive_cap.rate:.0f} msg/s "
+            f"(outbox {per_msg:+.1f} ms/message wall; the outbox sends "
+            f"{result.settings['concurrency']} at a time)"
+        )
+    print("correctness:", "OK (0 lost, 0 duplicated, 0 400s)" if result.ok else "FAILED")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="60 alerts at 10x limits (tests)")
+    parser.add_argument("--alerts", type=int, help="number of alerts (default 1000, quick 60)")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument("--concurrency", type=int, help="DispatchSettings.concurrency override")
+    parser.add_argument("--batch-size", type=int, help="DispatchSettings.batch_size override")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the naive send loop")
+    parser.add_argument("--no-capacity", action="store_true", help="skip the unthrottled runs")
+    parser.add_argument(
+        "--limiter-rate",
+        type=float,
+        help="experiment: pace AIORateLimiter at this overall msg/s instead of bestbot's 30",
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    opts = Options(
+        alerts=args.alerts or (60 if args.quick else 1000),
+        quick=args.quick,
+        database_url=args.database_url,
+        concurrency=args.concurrency,
+        batch_size=args.batch_size,
+        baseline=not args.no_baseline,
+        capacity=not args.no_capacity,
+        limiter_rate=args.limiter_rate,
+    )
+    result = asyncio.run(run(opts))
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print_table(result)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
