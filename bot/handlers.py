@@ -1,4 +1,6 @@
-"""Telegram update handlers: the alert buttons and the first few commands.
+"""Telegram update handlers: the alert buttons, /stats, the catch-alls and the error handler.
+
+Subscribers' commands (/start, /help, /settings, ...) live in :mod:`bot.chat`.
 
 Why it is shaped like this:
 
@@ -71,8 +73,6 @@ from storage.feedback import (
     mute_keyword,
     record_feedback,
     schedule_reminders,
-    set_paused,
-    subscriber_by_chat,
     unmute_keyword,
 )
 from storage.types import utcnow
@@ -90,27 +90,10 @@ GARBLED = "Sorry, I didn't understand that button. It may be from an older messa
 FAILED = "Sorry, something went wrong. Please try again in a minute."
 NOT_SUBSCRIBED = (
     "You're not subscribed yet, so there is nothing to change here.\n"
-    "SEEM (Social Enterprise East Midlands) can set up contract alerts for your "
-    "enterprise. Send /help to see what I do."
+    "Send /start to set up contract alerts for your enterprise — it takes under a minute."
 )
 NON_TEXT = "I can only read text. Send /help to see what I can do."
-PLAIN_TEXT = "I answer commands for now. Send /help to see what I can do."
 UNKNOWN_COMMAND = "Sorry, I don't know {command}. Send /help to see what I can do."
-
-HELP = (
-    "Hello{name}! I'm <b>bestbot</b>, the contract alerts service of BEST Procurement "
-    "(Social Enterprise East Midlands).\n\n"
-    "I watch Find a Tender and Contracts Finder and tell you about public contracts that "
-    "match your enterprise's keywords. Under each alert you can tap:\n"
-    "👍 / 👎 — tell us whether it was relevant\n"
-    "🔕 Mute — stop matching on that keyword (with Undo)\n"
-    "⏰ Remind me — a reminder 3 days and 1 day before the deadline\n\n"
-    "<b>Commands</b>\n"
-    "/pause — pause your alerts\n"
-    "/resume — start them again\n"
-    "/stop — stop your alerts\n"
-    "/help — this message"
-)
 
 STATUS_MARK = "▸"
 _STATUS_HTML = f"\n\n<i>{STATUS_MARK} "
@@ -139,6 +122,8 @@ class HandlerState:
     admin_ids: frozenset[int]
     secrets: tuple[str, ...]
     clock: Callable[[], datetime] = utcnow
+    #: The whole config, for feature packages (secret key, bot username, SMTP settings).
+    config: Config | None = None
 
 
 def install_handlers(
@@ -157,6 +142,7 @@ def install_handlers(
         admin_ids=frozenset(config.telegram.admin_ids),
         secrets=tuple(s for s in (config.telegram.token,) if s),
         clock=clock,
+        config=config,
     )
     app.bot_data[STATE_KEY] = state
     # Feature packages first: their commands and buttons win over the defaults below.
@@ -166,8 +152,13 @@ def install_handlers(
     for name, handler in COMMANDS.items():
         app.add_handler(CommandHandler(name, handler))
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, on_unknown_command))
+    # Free text and everything else: the chat package knows whether a conversation (e.g.
+    # onboarding's "What does your enterprise do?") is waiting for it.
     app.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_plain_text)
+    )
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, on_group_text)
     )
     app.add_handler(
         MessageHandler(
@@ -470,74 +461,6 @@ def _chat_id(update: Update) -> int | None:
     return chat.id if chat is not None else None
 
 
-async def on_start(update: Update, context: Context) -> None:
-    chat_id = _chat_id(update)
-    if chat_id is None:
-        return
-    async with _state(context).db.session() as session:
-        sub = await subscriber_by_chat(session, chat_id)
-    if sub is None:
-        await _reply(update, _esc(NOT_SUBSCRIBED))
-        return
-    paused = "Your alerts are paused: send /resume to start them again." if sub.paused else ""
-    text = "Welcome back! Your contract alerts are set up. Send /help to see what I can do."
-    await _reply(update, _esc(f"{text}\n{paused}".strip()))
-
-
-async def on_help(update: Update, context: Context) -> None:
-    user = update.effective_user
-    name = f" {_esc(user.first_name[:64])}" if user is not None and user.first_name else ""
-    await _reply(update, HELP.format(name=name))
-
-
-async def _pause(update: Update, context: Context, paused: bool) -> bool | None:
-    """Set the subscriber's pause; None if unknown, else whether it changed."""
-    chat_id = _chat_id(update)
-    if chat_id is None:
-        return None
-    async with _state(context).db.session() as session:
-        sub = await subscriber_by_chat(session, chat_id)
-        if sub is None:
-            return None
-        was = sub.paused
-        await set_paused(session, chat_id, paused)
-    return was != paused
-
-
-async def on_pause(update: Update, context: Context) -> None:
-    changed = await _pause(update, context, True)
-    if changed is None:
-        text = NOT_SUBSCRIBED
-    elif changed:
-        text = "Your alerts are paused. Send /resume when you want them again."
-    else:
-        text = "Your alerts are already paused. Send /resume to start them again."
-    await _reply(update, _esc(text))
-
-
-async def on_resume(update: Update, context: Context) -> None:
-    changed = await _pause(update, context, False)
-    if changed is None:
-        text = NOT_SUBSCRIBED
-    elif changed:
-        text = "Welcome back — your alerts are on again."
-    else:
-        text = "Your alerts are already on."
-    await _reply(update, _esc(text))
-
-
-async def on_stop(update: Update, context: Context) -> None:
-    changed = await _pause(update, context, True)
-    if changed is None:
-        text = NOT_SUBSCRIBED
-    else:
-        text = (
-            "I've stopped your alerts; you won't hear from me until you send /resume. "
-            "Your keywords are kept, so /resume starts them again straight away."
-        )
-    await _reply(update, _esc(text))
-
-
 async def on_stats(update: Update, context: Context) -> None:
     """Feedback totals for admins; anyone else sees the unknown-command reply."""
     user = update.effective_user
@@ -565,19 +488,19 @@ async def on_unknown_command(update: Update, context: Context) -> None:
 
 
 async def on_plain_text(update: Update, context: Context) -> None:
-    await _reply(update, _esc(PLAIN_TEXT))
+    await bot.chat.on_text(update, context)
+
+
+async def on_group_text(update: Update, context: Context) -> None:
+    await bot.chat.on_group_text(update, context)
 
 
 async def on_non_text(update: Update, context: Context) -> None:
-    await _reply(update, _esc(NON_TEXT))
+    await bot.chat.on_non_text(update, context)
 
 
+#: /start, /help, /pause, /resume, /stop and the settings commands live in :mod:`bot.chat`.
 COMMANDS: dict[str, Callable[[Update, Context], Coroutine[Any, Any, None]]] = {
-    "start": on_start,
-    "help": on_help,
-    "pause": on_pause,
-    "resume": on_resume,
-    "stop": on_stop,
     "stats": on_stats,
 }
 

@@ -224,6 +224,56 @@ class AppSettingRow(SQLModel, table=True):
     value: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class ChatStateRow(SQLModel, table=True):
+    """Where a chat's conversation with the bot stands ("awaiting keywords", ...).
+
+    Kept in the database, not in the bot process, so that a conversation survives a restart
+    and any worker behind a webhook can take the next message.
+    """
+
+    __tablename__ = "chat_state"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    step: str = Field(max_length=30)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class EmailCodeRow(SQLModel, table=True):
+    """A pending email verification: only a keyed hash of the 6-digit code is stored."""
+
+    __tablename__ = "email_code"
+
+    subscriber_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("subscriber.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    email: str = Field(max_length=320)
+    code_hash: str = Field(max_length=64)
+    attempts: int = 0
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ChatThrottleRow(SQLModel, table=True):
+    """Per-user flood protection shared by every worker: a fixed window and its count."""
+
+    __tablename__ = "chat_throttle"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    window_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    count: int = 0
+    warned: bool = False
+
+
 # --------------------------------------------------------------------------- enquiries
 
 

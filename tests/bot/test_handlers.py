@@ -412,8 +412,11 @@ async def test_pause_resume_stop(bot: Bot) -> None:
 
 
 async def test_unknown_users_commands_and_messages_get_friendly_replies(bot: Bot) -> None:
-    for command in ("/pause", "/resume", "/stop", "/start"):
+    for command in ("/pause", "/resume", "/stop"):
         assert (await bot.send(EVE, command)).text == NOT_SUBSCRIBED
+    # /start onboards (tests/chat covers the conversation); a stranger's text gets a pointer
+    assert "What does your enterprise do?" in (await bot.send(EVE, "/start")).text
+    await bot.send(EVE, "/cancel")
     help_text = (await bot.send(EVE, "/help")).text
     assert help_text.startswith("Hello <Eve & Co>! I'm bestbot")  # escaped on the way out
     assert "/pause" in help_text
