@@ -40,10 +40,11 @@ import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from bot.config import InboundEmailConfig
 from bot.enquiries.mail_parse import Ignored, ParsedMail, parse_mail
+from bot.enquiries.service import IncomingMessage, Received
 
 __all__ = [
     "DONE_KEYWORD",
@@ -77,32 +78,6 @@ DEFAULT_TIMEOUT = 30.0
 
 _FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-@dataclass(frozen=True)
-class IncomingMessage:
-    """One message for the enquiry workflow (mirrors ``bot.enquiries.service``)."""
-
-    channel: Literal["telegram", "email"]
-    text: str
-    subject: str | None = None
-    sender_email: str | None = None
-    sender_name: str | None = None
-    telegram_chat_id: int | None = None
-    message_id: str | None = None
-    in_reply_to: str | None = None
-    references: tuple[str, ...] = ()
-    notice_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Received:
-    """What the workflow did with a message (mirrors ``bot.enquiries.service``)."""
-
-    enquiry_id: int
-    reference: str
-    created: bool
-    adviser_id: str | None
 
 
 class Receiver(Protocol):
