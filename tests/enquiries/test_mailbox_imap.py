@@ -275,6 +275,20 @@ async def test_seen_flag_fallback_without_custom_keywords(dovecot: Dovecot) -> N
     assert all(flags == {"\\Seen"} for flags in dovecot.flags().values())
 
 
+async def test_implicit_tls_verifies_the_certificate(dovecot: Dovecot) -> None:
+    if not dovecot.tls_port:
+        pytest.skip("no openssl to make a certificate")
+    dovecot.append(s.simple(1))
+    config = dovecot.inbound_config(ssl=True, port=dovecot.tls_port)
+
+    untrusted = await poll_mailbox(config, RecordingReceiver(), io_timeout=5)
+    assert untrusted.errors == 1 and "CERTIFICATE_VERIFY_FAILED" in (untrusted.problem or "")
+
+    receiver = RecordingReceiver()
+    report = await poll_mailbox(config, receiver, ssl_context=dovecot.client_tls_context)
+    assert receiver.subjects == ["Question 1"] and report.errors == 0
+
+
 async def test_wrong_password_is_reported_not_raised(
     dovecot: Dovecot, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,8 +1,11 @@
 """A real Dovecot IMAP server on 127.0.0.1 for the email-intake tests.
 
 Not a fake: Debian's ``dovecot-imapd`` started with a throw-away config in a
-temporary directory (plaintext passwd-file user, no TLS, Maildir), on a
-random free port, run in the foreground (``dovecot -F``) and stopped after.
+temporary directory (plaintext passwd-file user, Maildir) on a random free
+port, plus implicit TLS on ``tls_port`` with a self-signed certificate that
+``client_tls_context`` trusts; run in the foreground (``dovecot -F``) and
+stopped after.
+
 Works as root (mail is owned by the ``dovecot`` system user) and as an
 ordinary user (every Dovecot process runs as that user).
 
@@ -25,6 +28,7 @@ import pwd
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -36,6 +40,7 @@ import pytest
 
 from bot.config import InboundEmailConfig
 from tests.conftest import require_service
+from tests.fakes.smtp import self_signed_cert
 
 __all__ = ["Dovecot", "DovecotUnavailable", "dovecot", "dovecot_server"]
 
@@ -73,6 +78,10 @@ class Dovecot:
     def __init__(self) -> None:
         self.host = "127.0.0.1"
         self.port = 0
+        #: The implicit-TLS (imaps) port; 0 if no certificate could be made.
+        self.tls_port = 0
+        self.cert_path: Path | None = None
+        self.key_path: Path | None = None
         self.user = USER
         self.password = PASSWORD
         self.root: Path | None = None
@@ -98,6 +107,12 @@ class Dovecot:
             os.chown(self.root / "mail", pw.pw_uid, pw.pw_gid)
         (self.root / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
         self.port = _free_port()
+        try:
+            self.cert_path, self.key_path = self_signed_cert()
+            self.tls_port = _free_port()
+        except (OSError, subprocess.CalledProcessError):  # no openssl: plain IMAP only
+            self.cert_path = self.key_path = None
+            self.tls_port = 0
         conf = self.root / "dovecot.conf"
         conf.write_text(self._config())
         log = (self.root / "dovecot.out").open("wb")
@@ -180,7 +195,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 instance_name = bestbot-test-{self.port}
 log_path = {root}/dovecot.log
-ssl = no
+{self._ssl_settings()}
 auth_mechanisms = plain login
 auth_failure_delay = 0
 default_internal_user = {self._internal}
@@ -194,7 +209,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
   }}{chroot}
 }}
 """
@@ -234,6 +250,23 @@ userdb {{
   args = uid={self._mail} gid={group} home={root}/mail/%u
 }}
 """
+
+    def _ssl_settings(self) -> str:
+        if self.cert_path is None or self.key_path is None:
+            return "ssl = no"
+        if self.version >= (2, 4):
+            return (
+                f"ssl = yes\nssl_server_cert_file = {self.cert_path}\n"
+                f"ssl_server_key_file = {self.key_path}"
+            )
+        return f"ssl = yes\nssl_cert = <{self.cert_path}\nssl_key = <{self.key_path}"
+
+    @property
+    def client_tls_context(self) -> ssl.SSLContext:
+        """An SSL context that trusts this server's self-signed certificate."""
+        if self.cert_path is None:
+            raise RuntimeError("dovecot was started without TLS (no openssl)")
+        return ssl.create_default_context(cafile=str(self.cert_path))
 
     def _wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
