@@ -3,8 +3,8 @@
 
 Handlers keep nothing in memory: who may do what is looked up in the database on every
 update (callback data and replies can be forged or replayed). The text handler runs in an
-earlier handler group, so it sees messages before the catch-alls of other packages and
-stops them only when a message is for an enquiry.
+earlier handler group (:data:`TEXT_GROUP`), so it sees messages before the catch-alls of
+other packages and stops them only when a message is for an enquiry.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ from storage.feedback import delivery_for_chat, feedback_totals
 log = logging.getLogger(__name__)
 
 SERVICE_KEY = "bestbot.enquiries"
+TEXT_GROUP = -2
+"""Handler group of :func:`on_text`: before the chat package's group -1 (its flood check
+matches every update, and only one handler per group runs) and the catch-alls in group 0."""
 ASK_ACTION = "ask"
 Context = CallbackContext[Any, Any, Any, Any]
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -80,7 +83,9 @@ def install(app: Any, state: Any) -> None:
         worker_id=f"telegram:{id(app)}",
     )
     app.bot_data[SERVICE_KEY] = service
-    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_text), group=-1)
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_text), group=TEXT_GROUP
+    )
     app.add_handler(CallbackQueryHandler(on_enquiry_button, pattern=rf"^{ENQUIRY_ACTION}:"))
     app.add_handler(CallbackQueryHandler(on_ask_button, pattern=rf"^{ASK_ACTION}:"))
     for name, handler in (
