@@ -288,7 +288,7 @@ async def poll_mailbox(
     config: InboundEmailConfig,
     receiver: Receiver,
     *,
-    own_addresses: Iterable[str] = (),
+    own_addresses: Iterable[str | None] = (),
     batch: int = DEFAULT_BATCH,
     lookback: timedelta | None = DEFAULT_LOOKBACK,
     io_timeout: float = DEFAULT_TIMEOUT,
@@ -370,7 +370,7 @@ async def _handle(
 
 
 async def mailbox_job(
-    config: InboundEmailConfig, receiver: Receiver, own_addresses: Iterable[str] = ()
+    config: InboundEmailConfig, receiver: Receiver, own_addresses: Iterable[str | None] = ()
 ) -> MailboxReport:
     """The scheduler's job: one poll, logged; never raises."""
     report = await poll_mailbox(config, receiver, own_addresses=tuple(own_addresses))
@@ -383,7 +383,7 @@ def schedule_mailbox(
     scheduler: Any,
     receiver: Receiver,
     config: InboundEmailConfig,
-    own_addresses: Iterable[str] = (),
+    own_addresses: Iterable[str | None] = (),
 ) -> Any:
     """Add the "poll mailbox" interval job (every ``config.every``, first run now).
 
