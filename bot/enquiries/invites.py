@@ -21,14 +21,20 @@ PayloadHandler = Callable[[Update, Any, str], Awaitable[None]]
 
 
 def register_start_payload(app: Any, prefix: str, handler: PayloadHandler) -> None:
-    """Route ``/start <prefix><rest>`` to ``handler(update, context, rest)``."""
+    """Route ``/start <prefix><rest>`` to ``handler(update, context, rest)``; the handler
+    answers the user itself (also when the link is not valid)."""
     try:
         onboarding = importlib.import_module("bot.chat.onboarding")
     except ImportError:
         onboarding = None
     shared = getattr(onboarding, "register_start_payload", None)
     if callable(shared):
-        shared(prefix, handler)
+
+        async def whole_payload(update: Update, context: Any, payload: str) -> bool:
+            await handler(update, context, payload.removeprefix(prefix))
+            return True
+
+        shared(prefix, whole_payload)
         return
 
     async def on_start(update: Update, context: Any) -> None:

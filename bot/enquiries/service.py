@@ -1261,7 +1261,8 @@ class EnquiryService:
 
     async def invite_link(self, adviser: AdviserRow) -> str:
         assert adviser.id is not None
-        token = sign(await self.secret(), INVITE_PURPOSE, adviser.id)
+        # Telegram allows only A-Z a-z 0-9 _ - in a start parameter: the dot becomes "-".
+        token = sign(await self.secret(), INVITE_PURPOSE, adviser.id).replace(".", "-", 1)
         return f"https://t.me/{self.settings.bot_username or 'bestbot'}?start=adv-{token}"
 
 

@@ -427,7 +427,8 @@ async def on_invite(update: Update, context: Context, payload: str) -> None:
     if user is None or chat is None or chat.type != ChatType.PRIVATE:
         return
     service = _service(context)
-    adviser_pk = verify(await service.secret(), INVITE_PURPOSE, payload)
+    ident, _, signature = payload.strip().partition("-")
+    adviser_pk = verify(await service.secret(), INVITE_PURPOSE, f"{ident}.{signature}")
     adviser = await service.link_adviser(adviser_pk, user.id) if adviser_pk is not None else None
     if adviser is None:
         log.warning("refused an adviser invite (bad, used or clashing)")
