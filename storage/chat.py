@@ -53,7 +53,7 @@ def _insert(session: AsyncSession) -> Any:
 
 
 async def get_state(session: AsyncSession, chat_id: int) -> ChatStateRow | None:
-    return await session.get(ChatStateRow, chat_id)
+    return await session.get(ChatStateRow, chat_id, populate_existing=True)
 
 
 async def set_state(
@@ -72,7 +72,6 @@ async def set_state(
         },
     )
     await session.exec(stmt)
-    session.expire_all()
 
 
 async def clear_state(session: AsyncSession, chat_id: int) -> None:

@@ -32,7 +32,7 @@ async def test_start_to_working_subscription_and_a_matching_alert(chat: Chat) ->
     assert welcome.text.startswith("Hello Ann! 👋 I'm bestbot")
     assert "What does your enterprise do?" in welcome.text
     regions = await chat.send(ANN, "Community catering, school meals and  “meals on wheels”\n")
-    assert "I'll look for: “Community catering”, “school meals”, “\"meals on wheels\"”" in (
+    assert 'I\'ll look for: “Community catering”, “school meals”, “"meals on wheels"”' in (
         regions.text
     )
     found = await chat.subscriber(ANN)
