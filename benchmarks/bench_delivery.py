@@ -37,7 +37,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from sqlalchemy import func, update  # noqa: E402
+from sqlalchemy import event, func, update  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
@@ -255,6 +255,7 @@ class PhaseResult:
     wrong_ref: int  # rows whose message_ref is not the id of the message their chat got
     rows_not_sent: int
     dispatcher_retries: int  # 429s that reached the dispatcher (re-queued, not dropped)
+    commits: int = 0  # database transactions committed while dispatching
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -278,6 +279,13 @@ class PhaseResult:
             and self.wrong_ref == 0
             and self.rows_not_sent == 0
         )
+
+
+def _count_commits(counter: Counter[str]) -> Callable[[Any], None]:
+    def on_commit(_conn: Any) -> None:
+        counter["commit"] += 1
+
+    return on_commit
 
 
 def fake_user_setup(fake: FakeTelegram, chats: Sequence[int]) -> None:
@@ -319,18 +327,30 @@ async def outbox_phase(
     rate_limited: bool,
     name: str,
     limiter_rate: float | None = None,
+    prepare: Callable[[FakeTelegram], None] | None = None,
 ) -> tuple[PhaseResult, list[tuple[int, str, dict[str, Any] | None]]]:
-    """The real dispatcher; returns the result and what was sent (for the naive phase)."""
+    """The real dispatcher; returns the result and what was sent (for the naive phase).
+
+    ``prepare`` may script the fake first (e.g. inject 429s) to test the retry paths.
+    """
     await reset_outbox(db)
     async with FakeTelegram(limits=limits) as fake:
         fake_user_setup(fake, pop.chats)
+        if prepare is not None:
+            prepare(fake)
         async with _bot(fake, db, rate_limited=rate_limited, limiter_rate=limiter_rate) as bot:
             dispatcher = Dispatcher(
                 db, settings, worker_id=f"bench-{os.getpid()}", telegram=TelegramSender(bot)
             )
-            start = time.perf_counter()
-            report = await drain(dispatcher, db)
-            seconds = time.perf_counter() - start
+            commits = Counter[str]()
+            listener = _count_commits(commits)
+            event.listen(db.engine.sync_engine, "commit", listener)
+            try:
+                start = time.perf_counter()
+                report = await drain(dispatcher, db)
+                seconds = time.perf_counter() - start
+            finally:
+                event.remove(db.engine.sync_engine, "commit", listener)
         lost, duplicated, _ = count_messages(fake, pop.chats)
         refs = await message_refs(db)
         got = {m.chat_id: m.message_id for m in fake.sent}
@@ -341,7 +361,7 @@ async def outbox_phase(
         sent = [(m.chat_id, m.raw_text, m.reply_markup) for m in fake.sent]
         result = PhaseResult(
             name=name,
-            limits=_limits_label(limits, rate_limited),
+            limits=_limits_label(limits, rate_limited, limiter_rate),
             messages=len(fake.sent),
             seconds=seconds,
             sent_requests=len(fake.calls("sendMessage")),
@@ -351,6 +371,7 @@ async def outbox_phase(
             wrong_ref=wrong,
             rows_not_sent=sum(c for s, c in statuses.items() if s != SENT),
             dispatcher_retries=report.retried,
+            commits=commits["commit"],
         )
     return result, sent
 
@@ -391,7 +412,7 @@ async def naive_phase(
         lost, duplicated, _ = count_messages(fake, pop.chats)
         return PhaseResult(
             name=name,
-            limits=_limits_label(limits, rate_limited),
+            limits=_limits_label(limits, rate_limited, limiter_rate),
             messages=len(fake.sent),
             seconds=seconds,
             sent_requests=len(fake.calls("sendMessage")),
@@ -435,14 +456,16 @@ async def _bot(
         await bare.shutdown()
 
 
-def _limits_label(limits: FloodLimits, rate_limited: bool) -> str:
+def _limits_label(limits: FloodLimits, rate_limited: bool, limiter_rate: float | None) -> str:
     if not limits.enabled:
         label = "off"
     elif limits.time_scale == 1.0:
         label = "Telegram"
     else:
         label = f"Telegram x{limits.time_scale:g}"
-    return label + (" + AIORateLimiter" if rate_limited else ", no limiter")
+    if not rate_limited:
+        return label + ", no limiter"
+    return label + (f" + limiter {limiter_rate:g}/s" if limiter_rate else " + AIORateLimiter")
 
 
 # ------------------------------------------------------------------------------- the run
@@ -575,7 +598,8 @@ def print_table(result: Result) -> None:
     print(f"machine: {machine()}")
     header = (
         f"{'phase':<22} {'limits':<28} {'msgs':>5} {'wall s':>7} {'msg/s':>7} "
-        f"{'of 30/s':>7} {'429':>4} {'400':>4} {'lost':>4} {'dup':>4} {'requeued':>8}"
+        f"{'of 30/s':>7} {'429':>4} {'400':>4} {'lost':>4} {'dup':>4} {'requeued':>8} "
+        f"{'commits':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -584,10 +608,10 @@ def print_table(result: Result) -> None:
         print(
             f"{p.name:<22} {p.limits:<28} {p.messages:>5} {p.seconds:>7.2f} {p.rate:>7.1f} "
             f"{share:>7} {p.flood_429:>4} {p.bad_400:>4} {p.lost:>4} {p.duplicated:>4} "
-            f"{p.dispatcher_retries:>8}"
+            f"{p.dispatcher_retries:>8} {p.commits if p.name.startswith('outbox') else '-':>7}"
         )
     main = result.main
-    if "Telegram" in main.limits and main.limits.startswith("Telegram +"):
+    if main.limits.startswith("Telegram +"):
         print(
             f"flood-limit floor {result.floor_seconds:.1f} s (burst 30, then 30/s); "
             f"outbox took {main.seconds:.1f} s = {main.rate:.1f} msg/s = "

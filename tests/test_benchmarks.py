@@ -1,0 +1,87 @@
+"""The delivery and crash benchmarks in quick mode: their correctness claims, never their timings.
+
+Each runs the real dispatcher, TelegramSender and PTB Bot with AIORateLimiter against the fake
+Bot API on loopback (the crash benchmark in separate worker processes it kills with SIGKILL).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks import bench_crash, bench_delivery
+from benchmarks.__main__ import discover, select
+from bot.dispatcher import DispatchSettings
+from tests.fakes.flood import FloodLimits
+from tests.fakes.telegram_api import FakeTelegram
+
+# The fake's scaled limits send float retry_after values, which PTB reads through a
+# deprecated property.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+async def test_delivery_quick_loses_and_repeats_nothing() -> None:
+    result = await bench_delivery.run(bench_delivery.Options(alerts=60, quick=True))
+    names = [p.name for p in result.phases]
+    assert names == [
+        "outbox (Dispatcher)",
+        "naive send loop",
+        "outbox (capacity)",
+        "naive (capacity)",
+    ]
+    for phase in result.phases:
+        assert phase.messages == 60, phase.name
+        assert phase.lost == 0 and phase.duplicated == 0, phase
+        assert phase.bad_400 == 0, phase.http_status
+        assert set(phase.http_status) <= {200, 429}, phase.http_status
+        assert phase.wrong_ref == 0 and phase.rows_not_sent == 0, phase
+    assert result.ok
+
+
+async def test_delivery_429s_are_retried_not_dropped(tmp_path: Path) -> None:
+    """429s past the rate limiter's own retries go back to the outbox and are sent later."""
+    chats: list[int] = []
+
+    def flood(fake: FakeTelegram) -> None:
+        # Four refusals in a row for two chats: AIORateLimiter retries three times, then the
+        # dispatcher re-queues the row for retry_after; one more for a third chat.
+        for chat in chats[:2]:
+            fake.inject_error("sendMessage", 429, retry_after=0.2, chat_id=chat, times=4)
+        fake.inject_error("sendMessage", 429, retry_after=0.2, chat_id=chats[2])
+
+    async with bench_delivery.database(None, tmp_path) as db:
+        pop = await bench_delivery.populate(db, 12)
+        chats.extend(pop.chats)
+        result, _ = await bench_delivery.outbox_phase(
+            db,
+            pop,
+            FloodLimits().scaled(10),
+            DispatchSettings(),
+            rate_limited=True,
+            name="outbox",
+            prepare=flood,
+        )
+    assert result.flood_429 == 9
+    assert result.dispatcher_retries == 2  # the two rows re-queued by the dispatcher
+    assert result.ok and result.messages == 12 and result.lost == 0 and result.duplicated == 0
+
+
+async def test_crash_quick_loses_nothing_and_repeats_only_in_flight() -> None:
+    opts = bench_crash.Options(alerts=90, runs=2, quick=True, lease=1.0)
+    results = await bench_crash.run(opts)
+    assert len(results) == 2
+    assert len({r.kill_after for r in results}) == 2  # different kill points
+    for r in results:
+        assert 0 < r.received_at_kill < r.alerts, r  # killed mid-dispatch
+        assert r.lost == 0 and r.rows_not_sent == 0, r
+        assert r.duplicates <= r.bound == DispatchSettings().concurrency, r
+        assert r.duplicates == r.delivered_unmarked, r  # exactly the in-flight messages
+        assert r.ok
+
+
+def test_runner_finds_the_benchmarks() -> None:
+    scripts = {s.name: s for s in discover()}
+    assert scripts["bench_delivery"].quick and scripts["bench_crash"].quick
+    quick = dict((s.name, skip) for s, skip in select(list(scripts.values()), ["crash"], True))
+    assert quick == {"bench_crash": ""}
