@@ -1,14 +1,16 @@
 """Run bestbot's benchmarks and evaluations, one after another, each in its own process.
 
     .venv/bin/python -m benchmarks                 # every bench_*.py and eval_*.py, full size
-    .venv/bin/python -m benchmarks --quick         # those offering --quick, in quick mode
+    .venv/bin/python -m benchmarks --quick         # quick modes and the evaluations
     .venv/bin/python -m benchmarks delivery crash  # only names containing these words
     .venv/bin/python -m benchmarks --list
 
 A script takes part when its file name starts with ``bench_`` or ``eval_`` and it has a
-``main()``; it "offers --quick" when its source declares that option. Each one runs as
-``python benchmarks/<name>.py [--quick]`` from the repository root, so a crash or a failed
-assertion in one never stops the others; the exit status is 1 if any failed.
+``main()``; it "offers --quick" when its source declares that option. With ``--quick`` those
+run in quick mode, the ``eval_*`` scripts (one pass over a labelled dev set, seconds) run as
+they are, and any other benchmark is skipped. Each runs as ``python benchmarks/<name>.py
+[--quick]`` from the repository root, so a crash or a failed assertion in one never stops the
+others; the exit status is 1 if any failed.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def select(scripts: list[Script], words: list[str], quick: bool) -> list[tuple[S
     for script in scripts:
         if words and not any(w in script.name for w in words):
             continue
-        skip = "no --quick mode" if quick and not script.quick else ""
+        fast = script.quick or script.name.startswith("eval_")
+        skip = "no --quick mode" if quick and not fast else ""
         chosen.append((script, skip))
     return chosen
 
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks", description=__doc__.splitlines()[0] if __doc__ else None
     )
     parser.add_argument("names", nargs="*", help="run only scripts whose name contains one")
-    parser.add_argument("--quick", action="store_true", help="quick mode (skips scripts without)")
+    parser.add_argument("--quick", action="store_true", help="quick modes and the evaluations")
     parser.add_argument("--list", action="store_true", help="list the scripts and exit")
     args = parser.parse_args(argv)
     plan = select(discover(), args.names, args.quick)
@@ -79,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         if skip:
             results.append((script.name, f"skipped ({skip})", 0.0))
             continue
-        cmd = [sys.executable, str(script.path)] + (["--quick"] if args.quick else [])
+        quick = args.quick and script.quick
+        cmd = [sys.executable, str(script.path)] + (["--quick"] if quick else [])
         print(f"\n=== {script.name}: {' '.join(Path(c).name for c in cmd[1:])}", flush=True)
         start = time.perf_counter()
         rc = subprocess.call(cmd, cwd=REPO)
