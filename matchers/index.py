@@ -29,6 +29,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from feeds.notice import Notice
+from matchers.inference import MIN_PREFIX
 from matchers.keywords import Pattern, allowed_edits, find, typo_ok
 from matchers.profile import Profile
 from matchers.rules import CompiledProfile, Document, Hit, Match, compile_profile, evaluate, prepare
@@ -66,10 +67,16 @@ class Matcher:
             anchor = max(pattern.terms, key=lambda t: (len(t), t))
             self._anchors[anchor].append(pid)
         self._cpv: dict[str, list[int]] = defaultdict(list)
-        self._always: list[int] = []
         for idx, cp in enumerate(self.profiles):
             for prefix in cp.cpv:
                 self._cpv[prefix].append(idx)
+        # keywords by the CPV codes their words name (users encoded as above)
+        self._keyword_cpv: dict[str, list[int]] = defaultdict(list)
+        for idx, cp in enumerate(self.profiles):
+            for k, kw in enumerate(cp.keywords):
+                for prefix in dict.fromkeys(c.prefix for c in kw.inference.codes):
+                    if len(prefix) >= MIN_PREFIX:
+                        self._keyword_cpv[prefix].append(idx * slots + k)
         # fuzzy vocabulary: keyword words that tolerate typos, grouped by first letter
         fuzzy_vocab: dict[str, set[str]] = defaultdict(set)
         for pattern in self._patterns:
@@ -180,6 +187,10 @@ class Matcher:
                 # found further down matter only as exclusions
                 if h.title is not None or h.lead is not None:
                     for user in self._users[pid]:
+                        keyword_hits[user // slots].add(user % slots)
+            for code in doc.cpv:
+                for n in range(MIN_PREFIX, len(code) + 1):
+                    for user in self._keyword_cpv.get(code[:n], ()):
                         keyword_hits[user // slots].add(user % slots)
             profiles = set(keyword_hits)
             for code in doc.cpv:

@@ -20,7 +20,8 @@ from typing import Literal
 
 from rapidfuzz.distance import OSA
 
-from matchers.lexicon import synonyms
+from matchers.inference import NO_INFERENCE, Inference, infer
+from matchers.lexicon import head_variants, synonyms
 from matchers.senses import compiled as other_senses
 from matchers.text import STOPWORDS, Token, stem, tokenize
 from matchers.words import corrections, is_known
@@ -85,16 +86,25 @@ class Pattern:
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """A pattern and the text it stands for, shown in reasons when it is not the keyword."""
+    """A pattern and the text it stands for, shown in reasons when it is not the keyword.
+
+    ``title_only`` variants count only in the title, and only when one of the ``context`` stems
+    occurs somewhere in the notice (the head-noun rule: "staff training" -> "training" in the
+    title of a notice that speaks of staff, employees or the workforce).
+    """
 
     pattern: Pattern
     shown: str | None  # synonym text; None for the keyword itself and its run-together form
+    title_only: bool = False
+    context: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class Keyword:
     text: str
     variants: tuple[Variant, ...]
+    inference: Inference = NO_INFERENCE
+    acronym: str | None = None  # the keyword is this one acronym ("CMS")
 
 
 def _unquote(text: str) -> str | None:
@@ -150,17 +160,37 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
 
     add(_words_pattern(text, fuzzy), None)
     add(_joined_pattern(text, fuzzy), None)
-    if not exclusion:
-        for other in synonyms(text):
+    if exclusion:
+        return Keyword(text, tuple(variants))
+    for other in synonyms(text):
+        add(_words_pattern(other, fuzzy), other)
+        add(_joined_pattern(other, fuzzy), other)
+    # the user's own typos: an unknown word also searches for the real words it is close to
+    fixes = _corrected(text)
+    for fixed in fixes:
+        add(_words_pattern(fixed, fuzzy), fixed)
+        add(_joined_pattern(fixed, fuzzy), fixed)
+        for other in synonyms(fixed):
             add(_words_pattern(other, fuzzy), other)
-            add(_joined_pattern(other, fuzzy), other)
-        # the user's own typos: an unknown word also searches for the real words it is close to
-        for fixed in _corrected(text):
-            add(_words_pattern(fixed, fuzzy), fixed)
-            add(_joined_pattern(fixed, fuzzy), fixed)
-            for other in synonyms(fixed):
-                add(_words_pattern(other, fuzzy), other)
-    return Keyword(text, tuple(variants))
+    for head in head_variants(text):
+        pattern = _words_pattern(head.text, fuzzy)
+        if pattern is None:
+            continue
+        if head.context:
+            variants.append(Variant(pattern, head.text, title_only=True, context=head.context))
+        else:
+            add(pattern, head.text)
+    tokens = tokenize(text)
+    acronym = (
+        tokens[0].surface if len(tokens) == 1 and is_acronym_surface(tokens[0].surface) else None
+    )
+    inference = infer(text)
+    if not inference.known:
+        for fixed in fixes:
+            inference = infer(fixed)
+            if inference.known:
+                break
+    return Keyword(text, tuple(variants), inference, acronym)
 
 
 def _corrected(text: str) -> list[str]:

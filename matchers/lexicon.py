@@ -12,6 +12,7 @@ symmetric. Acronyms written in capitals stay case-sensitive (see :mod:`matchers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from matchers.text import STOPWORDS, tokenize
@@ -34,8 +35,26 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("care home", "residential care", "nursing home"),
     ("supported living", "supported housing", "supported accommodation"),
     ("day centre", "day care centre", "day services", "day opportunities"),
-    ("older people", "elderly", "older adults", "later life", "older persons"),
-    ("carers support", "support for carers", "carer support", "unpaid carers"),
+    (
+        "older people",
+        "elderly",
+        "older adults",
+        "later life",
+        "older persons",
+        "welfare services for the elderly",
+    ),
+    (
+        "carers support",
+        "support for carers",
+        "carer support",
+        "unpaid carers",
+        "carers breaks",
+        "carers break",
+        "breaks for carers",
+        "carers respite",
+        "respite for carers",
+        "respite care",
+    ),
     ("befriending", "companionship"),
     ("dementia", "alzheimers"),
     ("mental health", "emotional wellbeing"),
@@ -54,6 +73,13 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("sexual violence", "sexual assault", "sexual abuse", "rape"),
     ("refuge", "safe accommodation", "womens refuge"),
     ("homelessness", "rough sleeping", "rough sleepers"),
+    (
+        "tenancy sustainment",
+        "tenancy support",
+        "floating support",
+        "housing related support",
+        "housing support",
+    ),
     # advice and advocacy
     ("advice", "advice services", "information and advice", "advice and guidance"),
     ("welfare benefits", "welfare rights", "benefits advice"),
@@ -61,10 +87,30 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("advocacy", "independent advocacy", "IMHA", "IMCA"),
     ("information service", "information and advice", "signposting"),
     # children and families
-    ("childcare", "child care", "nursery", "nurseries"),
-    ("early years", "early childhood", "preschool", "pre school"),
-    ("holiday activities", "holiday activities and food", "holiday club", "holiday clubs"),
-    ("play scheme", "playscheme", "play schemes", "holiday play"),
+    ("childcare", "child care", "nursery", "nurseries", "child daycare", "child day care"),
+    ("early years", "early childhood", "preschool", "pre school", "pre-school education"),
+    (
+        "holiday activities",
+        "holiday activities and food",
+        "holiday club",
+        "holiday clubs",
+        "HAF",
+        "holiday scheme",
+        "holiday provision",
+        "holiday camps",
+        "childrens holiday camp",
+    ),
+    (
+        "play scheme",
+        "playscheme",
+        "play schemes",
+        "holiday play",
+        "play provision",
+        "play services",
+        "play sessions",
+        "playwork",
+        "play and youth",
+    ),
     ("parenting", "parenting support", "parenting programmes", "parenting programme"),
     ("youth work", "youth services", "youth provision", "youth club"),
     ("NEET", "not in education employment or training"),
@@ -81,21 +127,55 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("BSL", "British Sign Language"),
     ("sign language", "BSL", "British Sign Language"),
     # print, design, marketing, digital
-    ("printing", "print services", "print management"),
-    ("graphic design", "graphic designer", "graphic designers"),
-    ("signage", "signs and wayfinding", "wayfinding"),
-    ("leaflets", "flyers", "brochures"),
-    ("marketing materials", "promotional materials", "publicity materials", "marketing collateral"),
+    ("printing", "print services", "print management", "printed matter", "print and design"),
+    (
+        "graphic design",
+        "graphic designer",
+        "graphic designers",
+        "typesetting",
+        "desktop publishing",
+        "design and artwork",
+    ),
+    ("signage", "signs and wayfinding", "wayfinding", "signs", "signboards", "sign boards"),
+    ("leaflets", "flyers", "brochures", "pamphlets"),
+    (
+        "marketing materials",
+        "promotional materials",
+        "publicity materials",
+        "marketing collateral",
+        "advertising material",
+        "promotional items",
+    ),
     ("website", "web site", "web design"),
     ("web development", "website development", "website design", "web design"),
     ("digital services", "digital transformation", "digital delivery"),
     ("user research", "user experience research", "usability testing", "user testing"),
-    ("CMS", "content management system"),
+    ("CMS", "content management system", "content management software"),
     ("IT", "ICT", "information technology"),
     # facilities
     ("facilities management", "facility management", "FM services"),
-    ("caretaking", "caretaker", "janitorial"),
-    ("security guarding", "manned guarding", "security guards", "security officers"),
+    (
+        "caretaking",
+        "caretaker",
+        "janitorial",
+        "caretaking services",
+        "site caretaker",
+        "premises officer",
+        "locking and unlocking",
+    ),
+    ("key holding", "keyholding", "keyholder", "alarm response", "locking and unlocking"),
+    (
+        "security guarding",
+        "manned guarding",
+        "security guards",
+        "security officers",
+        "security services",
+        "guarding",
+        "guard services",
+        "static guarding",
+        "manned security",
+    ),
+    ("stewarding", "event stewarding", "crowd management", "crowd control"),
     ("concierge", "front of house", "reception services"),
     ("porter", "portering"),
     ("cleaning", "janitorial services", "cleaning services"),
@@ -136,3 +216,63 @@ def synonyms(phrase: str) -> tuple[str, ...]:
 def lexicon_words() -> frozenset[str]:
     """Every casefolded word the lexicon uses (they are real words, never typos)."""
     return frozenset(t.lower for group in SYNONYM_GROUPS for m in group for t in tokenize(m))
+
+
+# --- generic words inside a phrase -----------------------------------------------------------
+
+#: Modifiers that only say *whose* the service is ("staff training" is training for an
+#: organisation's people). Buyers title such notices by the head noun alone ("Safeguarding
+#: Training", "Training services") and say elsewhere that it is for staff.
+WEAK_MODIFIERS: frozenset[str] = frozenset(
+    ["staff", "workforce", "employee", "employees", "workplace", "team", "colleague"]
+)
+#: The organisational context such a phrase needs somewhere in the notice.
+WORKFORCE_WORDS: tuple[str, ...] = (
+    "staff",
+    "workforce",
+    "employee",
+    "employees",
+    "personnel",
+    "colleagues",
+    "workers",
+    "managers",
+    "practitioners",
+    "volunteers",
+    "team",
+    "teams",
+)
+#: Heads that only say "some service for X" ("carers support", "play scheme"): any of them
+#: names the same thing ("carers service", "play provision").
+#: "X services" is left alone: there "services" is the trade suffix and X says it all
+#: ("digital services" is not "digital support").
+WEAK_HEADS: tuple[str, ...] = ("support", "service", "services", "provision", "scheme", "programme")
+_SWAPPABLE_HEADS = frozenset(["support", "provision", "scheme", "programme"])
+
+
+@dataclass(frozen=True, slots=True)
+class HeadVariant:
+    text: str
+    context: frozenset[str]  # stems, one of which the notice must contain; empty = none needed
+
+
+def head_variants(phrase: str) -> tuple[HeadVariant, ...]:
+    """Other wordings of a phrase whose modifier or head is generic.
+
+    ``"staff training"`` -> ``training`` (in the title, with a workforce word in the notice);
+    ``"carers support"`` -> ``carers service``, ``carers provision``...
+    """
+    tokens = [t for t in tokenize(phrase) if t.lower not in STOPWORDS]
+    if len(tokens) < 2 or any(t.surface.isupper() and len(t.surface) > 1 for t in tokens):
+        return ()
+    out: list[HeadVariant] = []
+    first, last = tokens[0].lower, tokens[-1].lower
+    if first in WEAK_MODIFIERS:
+        rest = " ".join(t.lower for t in tokens[1:])
+        context = frozenset(t.stem for w in WORKFORCE_WORDS for t in tokenize(w))
+        out.append(HeadVariant(rest, context))
+    if last in _SWAPPABLE_HEADS:
+        rest = " ".join(t.lower for t in tokens[:-1])
+        if rest.split()[0] not in WEAK_MODIFIERS:
+            heads = dict.fromkeys(h for h in WEAK_HEADS if _key(h) != _key(last))
+            out.extend(HeadVariant(f"{rest} {h}", frozenset()) for h in heads)
+    return tuple(out)

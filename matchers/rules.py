@@ -13,10 +13,19 @@ from dataclasses import dataclass
 
 from feeds.notice import Notice
 from matchers import cpv as cpv_codes
+from matchers import inference
 from matchers import regions as region_codes
-from matchers.keywords import Field, Keyword, Pattern, analyse, analyse_tokens, compile_keyword
+from matchers.keywords import (
+    Field,
+    Keyword,
+    Pattern,
+    analyse_tokens,
+    compile_keyword,
+    is_acronym_surface,
+)
+from matchers.lexicon import synonyms
 from matchers.profile import Profile
-from matchers.text import tokenize
+from matchers.text import STOPWORDS, Token, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +102,31 @@ class Document:
     description: Field
     regions: tuple[str, ...]
     cpv: tuple[str, ...]
+    # the CPV code whose label the title is word for word (a category name, not a description)
+    title_label: str | None = None
+    # positions of the title's content words when the title is a CPV label
+    title_label_words: frozenset[int] = frozenset()
+    # acronym -> the expansions the notice gives it ("CMS" -> ("central", "management", ...))
+    acronyms: dict[str, set[tuple[str, ...]]] | None = None
 
     @property
     def fields(self) -> tuple[Field, Field, Field]:
         return (self.title, self.lead, self.description)
+
+    def has_stem(self, stems: frozenset[str]) -> bool:
+        return any(s in self.title.exact or s in self.description.exact for s in stems)
+
+
+#: A title that is word for word a CPV label says which category, not what is bought: its
+#: words count only when the keyword's own CPV labels cover that code (see evaluate).
+TITLE_LABEL_RULE = True
+#: Word hits in works/supplies notices need a keyword whose CPV labels share their division.
+TYPE_RULE = True
+#: Keywords match notices classified under the CPV codes their words name.
+CPV_INFERENCE = True
+TYPE_BASIS = "main"
+CPV_INFERRED_ON = "main"
+CPV_NEEDS_TYPE = False
 
 
 def prepare(notice: Notice) -> Document:
@@ -106,14 +136,56 @@ def prepare(notice: Notice) -> Document:
         if code is not None and code not in codes:
             codes.append(code)
     tokens = tokenize(notice.description or "")
+    title_tokens = tokenize(notice.title or "")
+    title_label = (
+        inference.title_label(tuple(t.lower for t in title_tokens)) if TITLE_LABEL_RULE else None
+    )
     return Document(
         notice=notice,
-        title=analyse(notice.title or ""),
-        lead=analyse_tokens(tokens[:LEAD_WORDS]),
+        title=analyse_tokens(title_tokens),
+        lead=analyse_tokens(lead_tokens(tokens)),
         description=analyse_tokens(tokens),
         regions=tuple(codes),
         cpv=tuple(cpv_codes.clean_code(c) for c in notice.cpv if c),
+        title_label=title_label,
+        title_label_words=frozenset(
+            t.pos
+            for t in title_tokens
+            if title_label is not None
+            and t.lower not in STOPWORDS
+            and t.lower not in inference.GENERIC_LABEL_WORDS
+        ),
+        acronyms=_acronym_expansions(title_tokens) | _acronym_expansions(tokens),
     )
+
+
+def lead_tokens(tokens: list[Token]) -> list[Token]:
+    """The description words where a keyword may count: the opening words."""
+    return tokens[:LEAD_WORDS]
+
+
+def _acronym_expansions(tokens: list[Token]) -> dict[str, set[tuple[str, ...]]]:
+    """What the notice spells out its acronyms as: "Central Management System (CMS)", or any
+    run of capitalised words whose initials an acronym of the notice spells."""
+    out: dict[str, set[tuple[str, ...]]] = {}
+    present = {t.surface for t in tokens if is_acronym_surface(t.surface)}
+    if not present:
+        return out
+    lengths = {len(a) for a in present}
+    for i in range(len(tokens)):
+        for n in lengths:
+            run = tokens[i : i + n]
+            if len(run) != n or run[-1].pos - run[0].pos != n - 1:
+                continue
+            initials = "".join(t.surface[0] for t in run).upper()
+            if initials not in present:
+                continue
+            following = tokens[i + n] if i + n < len(tokens) else None
+            defined = following is not None and following.surface == initials
+            capitalised = all(t.surface[0].isupper() and not t.surface.isupper() for t in run)
+            if defined or capitalised:
+                out.setdefault(initials, set()).add(tuple(t.stem for t in run))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +261,7 @@ _VARIANT_PENALTY = 10
 _EXTRA_KEYWORD = 5
 _CPV_WITH_KEYWORD = 15
 _CPV_ONLY = 55
+_CPV_INFERRED = 50
 
 
 def evaluate(
@@ -211,27 +284,7 @@ def evaluate(
     for k, kw in enumerate(cp.keywords):
         if candidates is not None and k not in candidates:
             continue
-        best: tuple[int, str] | None = None
-        for variant in kw.variants:
-            h = hit(variant.pattern)
-            if h is None:
-                continue
-            for where, positions, field, base in (
-                ("title", h.title, doc.title, _TITLE_SCORE),
-                ("description", h.lead, doc.lead, _DESCRIPTION_SCORE),
-            ):
-                if positions is None:
-                    continue
-                score = base
-                text = f"matched “{kw.text.strip(_QUOTES)}” in the {where}"
-                if variant.shown is not None:
-                    score -= _VARIANT_PENALTY
-                    text += f" (as “{variant.shown}”)"
-                elif _used_typo(variant.pattern, positions, field):
-                    score -= _VARIANT_PENALTY
-                    text += f" (spelt “{field.surface_at(positions)}”)"
-                if best is None or score > best[0]:
-                    best = (score, text)
+        best = _keyword_hit(kw, doc, hit)
         if best is not None:
             keyword_reasons.append(best)
             matched.append(kw.text)
@@ -263,6 +316,100 @@ def evaluate(
         reasons=tuple(reasons),
         matched_keywords=tuple(matched),
     )
+
+
+def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] | None:
+    """The best evidence that one keyword fits the notice: (score, reason), or None."""
+    best: tuple[int, str] | None = None
+    shown_kw = kw.text.strip(_QUOTES)
+    type_codes = doc.cpv[:1] if TYPE_BASIS == "main" else doc.cpv
+    compatible = not TYPE_RULE or inference.notice_compatible(kw.inference, type_codes)
+    if compatible:
+        label_title = doc.title_label is not None and not _covers(kw, doc.title_label)
+        acronym_ok = kw.acronym is None or _acronym_sense_ok(kw.acronym, doc)
+        for variant in kw.variants:
+            if not acronym_ok and variant.shown is None:
+                continue
+            if variant.context and not doc.has_stem(variant.context):
+                continue
+            h = hit(variant.pattern)
+            if h is None:
+                continue
+            for where, positions, field, base in (
+                (
+                    "title",
+                    _title_positions(h.title, doc) if label_title else h.title,
+                    doc.title,
+                    _TITLE_SCORE,
+                ),
+                (
+                    "description",
+                    None if variant.title_only else h.lead,
+                    doc.lead,
+                    _DESCRIPTION_SCORE,
+                ),
+            ):
+                if positions is None:
+                    continue
+                score = base
+                text = f"matched “{shown_kw}” in the {where}"
+                if variant.shown is not None:
+                    score -= _VARIANT_PENALTY
+                    text += f" (as “{variant.shown}”)"
+                elif _used_typo(variant.pattern, positions, field):
+                    score -= _VARIANT_PENALTY
+                    text += f" (spelt “{field.surface_at(positions)}”)"
+                if best is None or score > best[0]:
+                    best = (score, text)
+    if best is None and CPV_INFERENCE and (compatible or not CPV_NEEDS_TYPE):
+        code = _inferred_cpv(kw, doc)
+        if code is not None:
+            text = f"{cpv_codes.describe(code)} (from “{shown_kw}”)"
+            best = (_CPV_INFERRED, text)
+    return best
+
+
+def _title_positions(positions: tuple[int, ...] | None, doc: Document) -> tuple[int, ...] | None:
+    """A title that is a CPV label counts only where the keyword covers all its content words
+    ("sport" names one item of "Recreational, cultural and sporting services")."""
+    if positions is None or not doc.title_label_words <= set(positions):
+        return None
+    return positions
+
+
+def _covers(kw: Keyword, code: str) -> bool:
+    return any(code.startswith(c.prefix) for c in kw.inference.codes)
+
+
+def _inferred_cpv(kw: Keyword, doc: Document) -> str | None:
+    """The first notice code beneath one of the keyword's own CPV codes."""
+    for code in doc.cpv[:1] if CPV_INFERRED_ON == "main" else doc.cpv:
+        for inferred in kw.inference.codes:
+            if len(inferred.prefix) >= inference.MIN_PREFIX and code.startswith(inferred.prefix):
+                return code
+    return None
+
+
+def _acronym_sense_ok(acronym: str, doc: Document) -> bool:
+    """False when the notice spells the acronym out as something the lexicon does not know
+    it for ("CMS" as "Central Management System" for a content management keyword)."""
+    given = (doc.acronyms or {}).get(acronym)
+    if not given:
+        return True
+    known = _known_expansions(acronym)
+    if not known:
+        return True
+    return bool(given & known)
+
+
+def _known_expansions(acronym: str) -> set[tuple[str, ...]]:
+    out: set[tuple[str, ...]] = set()
+    for other in synonyms(acronym):
+        toks = tokenize(other)
+        if len(toks) > 1:
+            out.add(tuple(t.stem for t in toks))
+            out.add(tuple(t.stem for t in toks if t.lower not in STOPWORDS))
+    return out
 
 
 def _used_typo(pattern: Pattern, positions: tuple[int, ...], field: Field) -> bool:
