@@ -1,4 +1,5 @@
-"""Per-user flood protection, shared by every worker through the database.
+"""Per-user flood protection, shared by every worker through the database (and forwarded
+messages refused before any handler sees them).
 
 A fixed 10-second window per Telegram user, counted with one atomic upsert per update
 (``storage.chat.throttle_hit``), so several workers behind a webhook share one count. Over
@@ -15,7 +16,7 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.chat.core import Context, turn_for
+from bot.chat.core import Context, esc, turn_for
 from storage.chat import throttle_hit
 from storage.types import utcnow
 
@@ -44,10 +45,25 @@ async def check_flood(update: Update, context: Context) -> None:
         log.warning("flood counter unavailable: %s", type(exc).__name__)
         return
     if hit.count <= options.flood_limit:
+        await _refuse_forwards(update, context)
         return
     log.info("throttled an update (count %s in the window)", hit.count)
     if turn.query is not None:
         await turn.answer("Slow down a little, please — try again in a few seconds.")
     elif hit.warn:
         await turn.reply(SLOW_DOWN)
+    raise ApplicationHandlerStop
+
+
+async def _refuse_forwards(update: Update, context: Context) -> None:
+    """A forwarded message in a private chat is never acted on, even if it holds a command:
+    whatever it says was written by someone else."""
+    message = update.message
+    if message is None or message.forward_origin is None or message.chat.type != "private":
+        return
+    from bot.chat.onboarding import FORWARDED
+
+    turn = turn_for(update, context, with_args=False)
+    if turn is not None:
+        await turn.reply(esc(FORWARDED))
     raise ApplicationHandlerStop
