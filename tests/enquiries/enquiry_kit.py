@@ -198,11 +198,14 @@ class Bot:
     async def after(self, chat_id: int, mark: int, n: int = 1) -> list[SentMessage]:
         return (await self.fake.wait_for_messages(chat_id, mark + n))[mark:]
 
-    async def press(self, chat_id: int, message: SentMessage, data: str) -> str:
+    async def press(
+        self, chat_id: int, message: SentMessage, data: str, settle: bool = True
+    ) -> str:
         before = len(self.fake.callback_answers)
         self.fake.user_presses(chat_id, message.message_id, data)
         answers = await self.fake.wait_for_callback_answers(before + 1)
-        await self.settle(chat_id)
+        if settle:  # (the probe is a command: it would cancel a question being awaited)
+            await self.settle(chat_id)
         text = answers[before].text
         assert text is not None
         return text

@@ -211,3 +211,78 @@ def _markup(*data: str) -> object:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
     return InlineKeyboardMarkup([[InlineKeyboardButton(d, callback_data=d) for d in data]])
+
+
+async def test_ask_button_under_an_alert_attaches_the_notice(
+    fake: FakeTelegram, database: Database
+) -> None:
+    from datetime import timedelta
+
+    from bot.dispatcher import Dispatcher, DispatchSettings
+    from bot.telegram_channel import TelegramSender
+    from storage.models import NoticeRow
+    from storage.outbox import NewDelivery, enqueue
+    from storage.types import utcnow
+
+    await seed(database)
+    title = "School catering framework <Lot 2> & cleaning"
+    async with database.session() as session:
+        notice = NoticeRow(
+            source="test",
+            ocid="ocds-1",
+            content_hash="h",
+            stage="tender",
+            title=title,
+            deadline=utcnow() + timedelta(days=20),
+            data={
+                "title": title,
+                "url": "https://www.find-tender.service.gov.uk/Notice/1",
+                "buyer": "Nottingham City Council",
+                "deadline": (utcnow() + timedelta(days=20)).isoformat(),
+                "regions": ["UKF14"],
+            },
+        )
+        session.add(notice)
+        await session.flush()
+        assert notice.id is not None
+        sub = await store.subscriber_for(session, ANN, None)
+        assert sub is not None and sub.id is not None
+        await enqueue(
+            session,
+            [
+                NewDelivery(
+                    subscriber_id=sub.id,
+                    notice_id=notice.id,
+                    version=1,
+                    channel="telegram",
+                    due_at=utcnow() - timedelta(seconds=1),
+                    keywords=("catering",),
+                )
+            ],
+        )
+    async with running(fake, database) as bot:
+        dispatcher = Dispatcher(
+            database, DispatchSettings(), worker_id="t", telegram=TelegramSender(bot.app.bot)
+        )
+        assert (await dispatcher.run_until_idle()).sent == 1
+        alert = bot.last(ANN)
+        ask = alert.button("Ask an adviser")["callback_data"]
+        assert ask.startswith("ask:")
+
+        # Someone else's forged press is refused.
+        forged = await bot.app.bot.send_message(BEN, "x", reply_markup=_markup(ask))
+        assert "isn't yours" in await bot.press(BEN, bot.fake.message(BEN, forged.message_id), ask)
+
+        ann_mark = bot.mark(ANN)
+        assert "Send your question" in await bot.press(ANN, alert, ask, settle=False)
+        prompt = (await bot.after(ANN, ann_mark))[0]
+        assert "about this opportunity" in prompt.text
+        tess_mark = bot.mark(TESS)
+        ack = await bot.send(
+            ANN, "Can we bid for just one lot as a small social enterprise tender?"
+        )
+        assert "ENQ-000001" in ack.text
+        (brief,) = await bot.after(TESS, tess_mark)
+        assert f"About: {title}" in brief.text
+        assert "Buyer: Nottingham City Council" in brief.text
+        assert (await bot.enquiry(1)).notice_id == notice.id
