@@ -32,7 +32,16 @@ from feeds.notice import Notice
 from matchers.inference import MIN_PREFIX
 from matchers.keywords import Pattern, allowed_edits, find, typo_ok
 from matchers.profile import Profile
-from matchers.rules import CompiledProfile, Document, Hit, Match, compile_profile, evaluate, prepare
+from matchers.rules import (
+    CompiledProfile,
+    Document,
+    Hit,
+    Match,
+    compile_profile,
+    evaluate,
+    lead_positions,
+    prepare,
+)
 from matchers.words import is_known
 
 _MAX_EDITS = 2
@@ -185,7 +194,7 @@ class Matcher:
             for pid, h in hits.items():
                 # keywords count in the title and the description's opening only; patterns
                 # found further down matter only as exclusions
-                if h.title is not None or h.lead is not None:
+                if h.title is not None or lead_positions(h, self._patterns[pid]) is not None:
                     for user in self._users[pid]:
                         keyword_hits[user // slots].add(user % slots)
             for code in doc.cpv:

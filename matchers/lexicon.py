@@ -237,6 +237,7 @@ WORKFORCE_WORDS: tuple[str, ...] = (
     "workers",
     "managers",
     "practitioners",
+    "professionals",
     "volunteers",
     "team",
     "teams",

@@ -124,6 +124,9 @@ TITLE_LABEL_RULE = True
 TYPE_RULE = True
 #: Keywords match notices classified under the CPV codes their words name.
 CPV_INFERENCE = True
+LEAD_MODE = "opening"
+LATE_PHRASES = 0
+HEAD_CONTEXT = True
 TYPE_BASIS = "main"
 CPV_INFERRED_ON = "main"
 CPV_NEEDS_TYPE = False
@@ -160,8 +163,50 @@ def prepare(notice: Notice) -> Document:
 
 
 def lead_tokens(tokens: list[Token]) -> list[Token]:
-    """The description words where a keyword may count: the opening words."""
-    return tokens[:LEAD_WORDS]
+    """The description words where a keyword may count: the opening words, and any later
+    sentence that says what is bought ("The provision of ...", "The service will ...")."""
+    if LEAD_MODE == "all":
+        return tokens
+    lead = tokens[:LEAD_WORDS]
+    if LEAD_MODE == "opening" or len(tokens) <= LEAD_WORDS:
+        return lead
+    out = list(lead)
+    sentence: list[Token] = []
+    for tok in tokens[LEAD_WORDS:]:
+        if sentence and tok.pos - sentence[-1].pos > 1:
+            if _says_what_is_bought(sentence):
+                out.extend(sentence)
+            sentence = []
+        sentence.append(tok)
+    if sentence and _says_what_is_bought(sentence):
+        out.extend(sentence)
+    return out
+
+
+#: Stems that open a sentence saying what the contract buys.
+PURPOSE_CUES: tuple[tuple[str, ...], ...] = (
+    ("provis", "of"),
+    ("to", "provid"),
+    ("to", "deliv"),
+    ("servic", "will"),
+    ("contract", "is", "for"),
+    ("contract", "will"),
+    ("requir", "for"),
+    ("tender", "for"),
+    ("seek", "to", "commiss"),
+    ("seek", "a", "provid"),
+    ("seek", "an"),
+)
+
+
+def _says_what_is_bought(sentence: list[Token]) -> bool:
+    stems = [t.stem for t in sentence]
+    for cue in PURPOSE_CUES:
+        n = len(cue)
+        for i in range(len(stems) - n + 1):
+            if tuple(stems[i : i + n]) == cue:
+                return True
+    return False
 
 
 def _acronym_expansions(tokens: list[Token]) -> dict[str, set[tuple[str, ...]]]:
@@ -330,7 +375,7 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
         for variant in kw.variants:
             if not acronym_ok and variant.shown is None:
                 continue
-            if variant.context and not doc.has_stem(variant.context):
+            if variant.context and HEAD_CONTEXT and not doc.has_stem(variant.context):
                 continue
             h = hit(variant.pattern)
             if h is None:
@@ -344,8 +389,8 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
                 ),
                 (
                     "description",
-                    None if variant.title_only else h.lead,
-                    doc.lead,
+                    None if variant.title_only else lead_positions(h, variant.pattern),
+                    doc.description,
                     _DESCRIPTION_SCORE,
                 ),
             ):
@@ -367,6 +412,16 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
             text = f"{cpv_codes.describe(code)} (from “{shown_kw}”)"
             best = (_CPV_INFERRED, text)
     return best
+
+
+def lead_positions(h: Hit, pattern: Pattern) -> tuple[int, ...] | None:
+    """Where a pattern counts in the description: its opening words, or anywhere for
+    phrases of LATE_PHRASES words or more."""
+    if h.lead is not None:
+        return h.lead
+    if LATE_PHRASES and len(pattern.terms) >= LATE_PHRASES:
+        return h.description
+    return None
 
 
 def _title_positions(positions: tuple[int, ...] | None, doc: Document) -> tuple[int, ...] | None:
