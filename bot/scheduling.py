@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import FeedConfig
+from bot.enquiries.mailbox import schedule_mailbox
 from bot.pipeline import match_and_enqueue
 
 if TYPE_CHECKING:
@@ -62,6 +63,10 @@ def build_scheduler(service: Service) -> AsyncIOScheduler:
         coalesce=True,
         next_run_time=datetime.now().astimezone(),
     )
+    inbound = service.config.email.inbound
+    if inbound is not None and service.enquiries is not None:
+        own = [a for a in (service.config.email.from_email, inbound.address) if a]
+        schedule_mailbox(scheduler, service.enquiries, inbound, own)
     return scheduler
 
 
