@@ -83,8 +83,10 @@ every = "1m"
 """
         )
         people = tmp_path / "people.json"
-        words = [w for w in title.split() if len(w) > 5][:1] or [title]
-        people.write_text(json.dumps([{"telegram_id": CHAT, "keywords": words, "name": "T"}]))
+        assert "DISTRICT HEATING" in title
+        people.write_text(
+            json.dumps([{"telegram_id": CHAT, "keywords": ["district heating"], "name": "T"}])
+        )
         env = {**os.environ, "BESTBOT_CONFIG": str(config)}
         imported = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "subscribers", "import", str(people), env=env
