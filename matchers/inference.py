@@ -24,6 +24,7 @@ exist), so the index and the brute-force reference see the same answers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,8 +34,21 @@ from matchers.text import STOPWORDS, tokenize
 
 #: Words that every kind of label carries and that say nothing about *what* is bought.
 GENERIC_LABEL_WORDS: frozenset[str] = frozenset(
-    ["service", "services", "work", "works", "other", "various", "miscellaneous", "general"]
+    [
+        "service",
+        "services",
+        "work",
+        "works",
+        "other",
+        "various",
+        "miscellaneous",
+        "general",
+        "package",  # "Content management software package"
+    ]
 )
+#: Parentheses in a label hold an abbreviation or a qualifier: "World wide web (www) site
+#: design services", "Furniture (incl. office furniture)...".
+_PARENTHESES = re.compile(r"\([^)]*\)")
 
 #: "X and related services", "sport-related services": "related" and the word after it go.
 _RELATED = "related"
@@ -60,7 +74,7 @@ def contract_type(code: str) -> str | None:
 
 
 def _content(text: str, *, label: bool) -> frozenset[str]:
-    tokens = tokenize(text)
+    tokens = tokenize(_PARENTHESES.sub(" ", text) if label else text)
     out: set[str] = set()
     skip_next = False
     for tok in tokens:
@@ -146,7 +160,14 @@ def notice_compatible(inference: Inference, notice_codes: tuple[str, ...]) -> bo
             return True
         if code[:2] in inference.divisions:
             return True
+        if SOFTWARE_FAMILY and code[:2] == "48" and "72" in inference.divisions:
+            return True
     return False
+
+
+#: Software packages (48) are bought with the IT services (72) that build and run them, and
+#: buyers file the same contract under either: an IT-service keyword may hit a 48 notice.
+SOFTWARE_FAMILY = True
 
 
 @lru_cache(maxsize=1)

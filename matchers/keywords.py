@@ -31,6 +31,12 @@ PHRASE_SLACK = 3
 
 _QUOTES = '"“”„«»'
 
+#: A phrase with a generic word ("information service", "building works") is nearly a one-word
+#: keyword if its words may be apart ("information about the service"): they must be next to
+#: each other, or one word apart ("services of information", "information and advice service").
+GENERIC_SLACK = 1
+_GENERIC_STEMS = frozenset(stem(w) for w in ("service", "services", "work", "works"))
+
 
 def allowed_edits(key: str) -> int:
     """Typos tolerated for a keyword word (by its stem): none up to 4 letters, 1 up to 7,
@@ -72,6 +78,8 @@ class Pattern:
     # Tolerant matching: stem terms accept typos, and a word used in another sense
     # (:mod:`matchers.senses`) does not count. Off for exclusions and quoted phrases.
     fuzzy: bool
+    # extra words allowed inside the phrase's window
+    slack: int = PHRASE_SLACK
     typo_terms: tuple[str, ...] = dc_field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,7 +139,10 @@ def _words_pattern(text: str, fuzzy: bool) -> Pattern | None:
         terms = list(dict.fromkeys(t.stem for t in tokens))
     if not terms:
         return None
-    return Pattern("words", tuple(terms), fuzzy)
+    slack = PHRASE_SLACK
+    if len(terms) > 1 and any(t in _GENERIC_STEMS for t in terms):
+        slack = GENERIC_SLACK
+    return Pattern("words", tuple(terms), fuzzy, slack)
 
 
 def _joined_pattern(text: str, fuzzy: bool) -> Pattern | None:
@@ -330,7 +341,7 @@ def find(pattern: Pattern, field: Field) -> tuple[int, ...] | None:
         return None
     if len(lists) == 1:
         return (lists[0][0],)
-    return _tightest(lists, len(lists) + PHRASE_SLACK)
+    return _tightest(lists, len(lists) + pattern.slack)
 
 
 def _tightest(lists: list[list[int]], max_span: int) -> tuple[int, ...] | None:

@@ -126,6 +126,8 @@ TYPE_RULE = True
 CPV_INFERENCE = True
 LEAD_MODE = "opening"
 LATE_PHRASES = 0
+SINGLE_DESC = False
+SINGLE_DESC_CPV = True
 HEAD_CONTEXT = True
 TYPE_BASIS = "main"
 CPV_INFERRED_ON = "main"
@@ -380,6 +382,11 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
             h = hit(variant.pattern)
             if h is None:
                 continue
+            lead_ok = (
+                SINGLE_DESC
+                or len(variant.pattern.terms) > 1
+                or (SINGLE_DESC_CPV and _main_division_named(kw, doc))
+            )
             for where, positions, field, base in (
                 (
                     "title",
@@ -389,7 +396,9 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
                 ),
                 (
                     "description",
-                    None if variant.title_only else lead_positions(h, variant.pattern),
+                    None
+                    if variant.title_only or not lead_ok
+                    else lead_positions(h, variant.pattern),
                     doc.description,
                     _DESCRIPTION_SCORE,
                 ),
@@ -430,6 +439,10 @@ def _title_positions(positions: tuple[int, ...] | None, doc: Document) -> tuple[
     if positions is None or not doc.title_label_words <= set(positions):
         return None
     return positions
+
+
+def _main_division_named(kw: Keyword, doc: Document) -> bool:
+    return bool(doc.cpv) and doc.cpv[0][:2] in kw.inference.divisions
 
 
 def _covers(kw: Keyword, code: str) -> bool:

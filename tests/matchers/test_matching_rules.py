@@ -159,14 +159,106 @@ def test_word_in_another_sense_is_not_a_hit() -> None:
     assert not hits(notice("Debt recovery services"), profile(["recovery"]))
     assert hits(notice("Debt recovery services"), profile(["debt recovery"]))
     assert hits(notice("Recovery support for drug users"), profile(["recovery"]))
+    assert not hits(notice("Disaster recovery for IT servers"), profile(["recovery"]))
+    assert not hits(notice("Seek advice before bidding"), profile(["advice"]))
+    assert not hits(notice("State aid advice"), profile(["advice"]))
+    assert hits(notice("Advice services for residents"), profile(["advice"]))
+    assert not hits(notice("Documents are on our website"), profile(["website"]))
+    assert hits(notice("Redesign of the website"), profile(["website"]))
 
 
 def test_description_counts_in_its_opening_words_only() -> None:
     filler = " ".join(["The council will run the procurement openly."] * 8)
-    late = notice("Provision of services", f"{filler} Contact us via our website.")
-    early = notice("Provision of services", "A new website for the museum. " + filler)
-    assert not hits(late, profile(["website"]))
-    assert hits(early, profile(["website"]))
+    late = notice("Provision of services", f"{filler} We need a new website design.")
+    early = notice("Provision of services", "A new website design for the museum. " + filler)
+    assert not hits(late, profile(["website design"]))
+    assert hits(early, profile(["website design"]))
+
+
+def test_one_word_in_the_description_needs_the_main_cpv_to_agree() -> None:
+    text = "The provider will advise on printing the annual report and its layout."
+    assert not hits(notice("Annual report", text), profile(["printing"]))
+    # the main CPV code is in a division that "printing" names (79 Printing services)
+    assert hits(notice("Annual report", text, cpv=("79810000",)), profile(["printing"]))
+    assert not hits(notice("Annual report", text, cpv=("72000000",)), profile(["printing"]))
+    # phrases are specific enough on their own
+    assert hits(notice("Annual report", text), profile(["annual report"]))
+
+
+# --- what the CPV labels say about a keyword ---------------------------------------------------
+
+
+def test_keyword_finds_the_cpv_code_that_names_it() -> None:
+    guards = notice("Static and mobile cover for council sites", cpv=("79710000",))
+    m = one(guards, profile(["security guarding"]))
+    assert m is not None
+    assert m.reasons[0] == "CPV 79710000 Security services (from “security guarding”)"
+    assert m.matched_keywords == ("security guarding",)
+    # and everything beneath it
+    assert hits(notice("Patrols", cpv=("79715000",)), profile(["security guarding"]))
+    assert hits(notice("Newsletter", cpv=("79822500",)), profile(["graphic design"]))
+    # a label that only shares a word says something else
+    assert not hits(notice("Household help", cpv=("98514000",)), profile(["domestic abuse"]))
+    # division-level codes are too broad to match on their own
+    assert not hits(notice("Courses", cpv=("80000000",)), profile(["education and training"]))
+
+
+def test_inference_ignores_generic_label_words() -> None:
+    from matchers.inference import infer
+
+    assert {c.code for c in infer("printing").codes} >= {"79810000", "79800000"}
+    assert {c.code for c in infer("signage").codes} >= {"34928470", "44423400"}
+    assert "37400000" not in {c.code for c in infer("sport").codes}  # goods for sport
+    assert not infer("advice").codes
+
+
+def test_service_words_in_works_and_supplies_notices_do_not_count() -> None:
+    built = notice("New leisure centre and sports hall", cpv=("45212100",))
+    assert not hits(built, profile(["leisure"]))
+    assert not hits(built, profile(["sport"]))
+    run = notice("Leisure centre management", cpv=("92610000",))
+    assert hits(run, profile(["leisure"]))
+    # a goods keyword whose labels name the division still counts
+    chairs = notice("Furniture for the new library", cpv=("39100000", "45000000"))
+    assert hits(chairs, profile(["furniture"]))
+    # the main (first) code decides: a works contract with some goods in it
+    fitout = notice("Library refurbishment and furniture", cpv=("45000000", "39100000"))
+    assert not hits(fitout, profile(["furniture"]))
+    # no code: nothing to check
+    assert hits(notice("Leisure services review"), profile(["leisure"]))
+
+
+def test_a_title_that_is_a_cpv_label_is_a_category() -> None:
+    title = "Recreational, cultural and sporting services"
+    assert not hits(notice(title, cpv=("92000000",)), profile(["sport"]))
+    assert hits(notice("Sporting services", cpv=("92600000",)), profile(["sport"]))
+    # a keyword covering the whole label still matches it
+    assert hits(notice(title), profile(["recreational cultural and sporting"]))
+
+
+def test_generic_modifier_head_noun_in_the_title() -> None:
+    staff = notice("Safeguarding Training", "Courses for our staff across the county.")
+    m = one(staff, profile(["staff training"]))
+    assert m is not None and m.reasons[0] == "matched “staff training” in the title (as “training”)"
+    pupils = notice("Safeguarding Training", "Sessions for pupils in primary schools.")
+    assert not hits(pupils, profile(["staff training"]))
+
+
+def test_generic_head_is_interchangeable() -> None:
+    assert hits(notice("Carers Breaks Service"), profile(["carers support"]))
+    assert hits(notice("Summer play provision"), profile(["play scheme"]))
+    # a phrase with a generic word needs its words (nearly) together
+    loose = notice("Library", "Information about the library and its lending service.")
+    assert not hits(loose, profile(["information service"]))
+    assert hits(notice("Library", "A local information service."), profile(["information service"]))
+
+
+def test_acronym_spelt_out_as_something_else() -> None:
+    other = notice("CMS replacement", "Central Management System (CMS) for street lighting.")
+    assert not hits(other, profile(["CMS"]))
+    ours = notice("CMS replacement", "A new content management system (CMS) for the website.")
+    assert hits(ours, profile(["CMS"]))
+    assert hits(notice("CMS replacement"), profile(["CMS"]))
 
 
 # --- exclusions -----------------------------------------------------------------------------
