@@ -263,7 +263,10 @@ def _email_builder(service: Service) -> Callable[..., Any]:
 
     def build(**kw: Any) -> Any:
         views, sub = kw["views"], kw["subscriber"]
-        manage = None
+        # "Change your alerts": a t.me deep link that links this email subscriber to a chat
+        from bot.chat.email_link import manage_link
+
+        manage = manage_link(service.config, sub.id) if sub.id is not None else None
         if len(views) == 1 and sub.frequency == "instant":
             rendered = render.email_alert(
                 views[0],

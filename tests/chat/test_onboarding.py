@@ -191,3 +191,46 @@ async def test_registered_start_payloads_for_other_features(chat: Chat) -> None:
         assert seen == ["adv-good", "adv-bad"]
     finally:
         onboarding._START_PAYLOADS.pop("adv-", None)
+
+
+def test_alert_emails_carry_the_manage_by_telegram_link() -> None:
+    from datetime import UTC, datetime
+
+    from bot.app import Service, _email_builder
+    from bot.config import config_from_dict
+    from bot.render import AlertView
+    from storage.models import SubscriberRow
+
+    config = config_from_dict(
+        {"telegram": {"bot_username": BOT_USERNAME}, "web": {"secret_key": SECRET}}, env={}
+    )
+    view = AlertView(
+        delivery_id=1,
+        notice_id=1,
+        kind="alert",
+        title="School meals",
+        url=None,
+        buyer=None,
+        value_amount=None,
+        value_min=None,
+        currency=None,
+        deadline=None,
+        regions=(),
+        suitable_sme=None,
+        suitable_vcse=None,
+        reasons=(),
+        keywords=(),
+        changes={},
+    )
+    sub = SubscriberRow(id=42, email="eddie@example.org", frequency="instant")
+    message = _email_builder(Service(config))(
+        views=[view],
+        subscriber=sub,
+        now=datetime.now(UTC),
+        tz=ZoneInfo("Europe/London"),
+        unsubscribe_url="https://alerts.example.org/u/x",
+        from_address="alerts@seem.example.org",
+        from_email="alerts@seem.example.org",
+    )
+    link = manage_link(config, 42)
+    assert link is not None and link in message.get_body(("plain",)).get_content()
