@@ -28,6 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from matchers.regions import NUTS_NAMES
+
 __all__ = [
     "ACTION_ASK",
     "ACTION_MUTE",
@@ -219,37 +221,9 @@ def visible_length(telegram_html: str) -> int:
 
 # --- regions ----------------------------------------------------------------------------------
 
-_NUTS_NAMES: dict[str, str] = {
-    "UK": "United Kingdom",
-    "UKC": "North East England",
-    "UKD": "North West England",
-    "UKE": "Yorkshire and the Humber",
-    "UKF": "East Midlands",
-    "UKF1": "Derbyshire and Nottinghamshire",
-    "UKF11": "Derby",
-    "UKF12": "East Derbyshire",
-    "UKF13": "South and West Derbyshire",
-    "UKF14": "Nottingham",
-    "UKF15": "North Nottinghamshire",
-    "UKF16": "South Nottinghamshire",
-    "UKF2": "Leicestershire, Rutland and Northamptonshire",
-    "UKF21": "Leicester",
-    "UKF22": "Leicestershire and Rutland",
-    "UKF23": "Northamptonshire",
-    "UKF24": "West Northamptonshire",
-    "UKF25": "North Northamptonshire",
-    "UKF3": "Lincolnshire",
-    "UKF30": "Lincolnshire",
-    "UKG": "West Midlands",
-    "UKH": "East of England",
-    "UKI": "London",
-    "UKJ": "South East England",
-    "UKK": "South West England",
-    "UKL": "Wales",
-    "UKM": "Scotland",
-    "UKN": "Northern Ireland",
-    "UKZ": "Extra-Regio",
-}
+#: One table for the whole project (the matcher's); alerts show East Midlands areas in
+#: detail and the rest of the UK by region.
+_NUTS_NAMES = NUTS_NAMES
 
 
 def region_name(code: str) -> str:
