@@ -228,7 +228,7 @@ def test_region_names(code: str, name: str) -> None:
 def test_many_regions_are_summarised() -> None:
     codes = ("UKC", "UKD", "UKE", "UKF", "UKG", "UKH")
     assert (
-        "📍 North East England, North West England, Yorkshire and the Humber, "
+        "📍 North East, North West, Yorkshire and The Humber, "
         "East Midlands and 2 more" in shown(telegram_alert(view(regions=codes), NOW, LONDON))
     )
 
