@@ -30,7 +30,7 @@ from rapidfuzz.distance import OSA
 
 from feeds.notice import Notice
 from matchers.inference import MIN_PREFIX
-from matchers.keywords import Pattern, allowed_edits, find, typo_ok
+from matchers.keywords import Field, Pattern, allowed_edits, find, typo_ok
 from matchers.profile import Profile
 from matchers.rules import (
     CompiledProfile,
@@ -39,7 +39,6 @@ from matchers.rules import (
     Match,
     compile_profile,
     evaluate,
-    lead_positions,
     prepare,
 )
 from matchers.words import is_known
@@ -61,6 +60,7 @@ class Matcher:
         # a user is encoded as profile index * slots + keyword index
         self._slots = max((len(cp.keywords) for cp in self.profiles), default=0) + 1
         slots = self._slots
+        exclusion_pids: set[int] = set()
         for idx, cp in enumerate(self.profiles):
             for k, kw in enumerate(cp.keywords):
                 for v in kw.variants:
@@ -68,13 +68,20 @@ class Matcher:
                     users[pid].append(idx * slots + k)
             for kw in cp.exclusions:
                 for v in kw.variants:
-                    self._intern(v.pattern, users)
+                    exclusion_pids.add(self._intern(v.pattern, users))
         # profiles using each pattern as a keyword (deduplicated, compact)
         self._users: list[array[int]] = [array("q", sorted(set(u))) for u in users]
+        # keyword patterns count in the title and the description's opening only, so they are
+        # looked up there; exclusion patterns veto from anywhere
         self._anchors: dict[str, list[int]] = defaultdict(list)
+        self._exclusion_anchors: dict[str, list[int]] = defaultdict(list)
+        self._is_exclusion = [pid in exclusion_pids for pid in range(len(self._patterns))]
         for pid, pattern in enumerate(self._patterns):
             anchor = max(pattern.terms, key=lambda t: (len(t), t))
-            self._anchors[anchor].append(pid)
+            if self._is_exclusion[pid]:
+                self._exclusion_anchors[anchor].append(pid)
+            else:
+                self._anchors[anchor].append(pid)
         self._cpv: dict[str, list[int]] = defaultdict(list)
         for idx, cp in enumerate(self.profiles):
             for prefix in cp.cpv:
@@ -161,19 +168,17 @@ class Matcher:
     # --- matching ------------------------------------------------------------------------
 
     def _hits(self, doc: Document) -> dict[int, Hit]:
-        candidates: set[int] = set()
-        anchors = self._anchors
-        for field in doc.fields:
-            for key in field.exact:
-                got = anchors.get(key)
-                if got:
-                    candidates.update(got)
-            for key in field.fuzzy:
-                got = anchors.get(key)
-                if got:
-                    candidates.update(got)
+        keyword_pids = _lookup(self._anchors, (doc.title, doc.lead))
+        exclusion_pids = _lookup(self._exclusion_anchors, (doc.title, doc.description))
         hits: dict[int, Hit] = {}
-        for pid in candidates:
+        for pid in keyword_pids:
+            pattern = self._patterns[pid]
+            t = find(pattern, doc.title)
+            lead = find(pattern, doc.lead)
+            if t is not None or lead is not None:
+                # the description beyond the opening does not matter for a keyword pattern
+                hits[pid] = Hit(t, lead, lead)
+        for pid in exclusion_pids:
             pattern = self._patterns[pid]
             t = find(pattern, doc.title)
             d = find(pattern, doc.description)
@@ -194,10 +199,10 @@ class Matcher:
             for pid, h in hits.items():
                 # keywords count in the title and the description's opening only; patterns
                 # found further down matter only as exclusions
-                if h.title is not None or lead_positions(h, self._patterns[pid]) is not None:
+                if h.title is not None or h.lead is not None:
                     for user in self._users[pid]:
                         keyword_hits[user // slots].add(user % slots)
-            for code in doc.cpv:
+            for code in doc.cpv[:1]:  # the main code (see rules._inferred_cpv)
                 for n in range(MIN_PREFIX, len(code) + 1):
                     for user in self._keyword_cpv.get(code[:n], ()):
                         keyword_hits[user // slots].add(user % slots)
@@ -223,3 +228,15 @@ class Matcher:
     def match(self, notices: Iterable[Notice]) -> list[Match]:
         """Every match, grouped by notice in input order, profiles in their given order."""
         return self.match_documents([prepare(n) for n in notices])
+
+
+def _lookup(anchors: dict[str, list[int]], fields: Iterable[Field]) -> set[int]:
+    """Patterns anchored on a key (exact or typo-expanded) of one of ``fields``."""
+    out: set[int] = set()
+    for field in fields:
+        for keys in (field.exact, field.fuzzy):
+            for key in keys:
+                got = anchors.get(key)
+                if got:
+                    out.update(got)
+    return out

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from matchers import cpv as cpv_codes
 from matchers.lexicon import synonyms
-from matchers.text import STOPWORDS, tokenize
+from matchers.text import STOPWORDS, tokenize, tokenize_phrase
 
 #: Words that every kind of label carries and that say nothing about *what* is bought.
 GENERIC_LABEL_WORDS: frozenset[str] = frozenset(
@@ -74,7 +74,7 @@ def contract_type(code: str) -> str | None:
 
 
 def _content(text: str, *, label: bool) -> frozenset[str]:
-    tokens = tokenize(_PARENTHESES.sub(" ", text) if label else text)
+    tokens = tokenize(_PARENTHESES.sub(" ", text)) if label else tokenize_phrase(text)
     out: set[str] = set()
     skip_next = False
     for tok in tokens:

@@ -23,8 +23,12 @@ from rapidfuzz.distance import OSA
 from matchers.inference import NO_INFERENCE, Inference, infer
 from matchers.lexicon import head_variants, synonyms
 from matchers.senses import compiled as other_senses
-from matchers.text import STOPWORDS, Token, stem, tokenize
+from matchers.text import STOPWORDS, Token, stem, tokenize, tokenize_phrase
 from matchers.words import corrections, is_known
+
+#: Phrases with a generic modifier or head also search their head noun / other generic heads
+#: (:func:`matchers.lexicon.head_variants`). A switch for the evaluation's ablation.
+HEAD_VARIANTS = True
 
 #: Extra words allowed inside a phrase's window ("roof repair" finds "repairs to the roof").
 PHRASE_SLACK = 3
@@ -123,7 +127,7 @@ def _unquote(text: str) -> str | None:
 
 
 def _words_pattern(text: str, fuzzy: bool) -> Pattern | None:
-    tokens = tokenize(text)
+    tokens = tokenize_phrase(text)
     shouted = len(tokens) > 1 and all(t.surface.isupper() for t in tokens)
     terms: list[str] = []
     for tok in tokens:
@@ -146,7 +150,7 @@ def _words_pattern(text: str, fuzzy: bool) -> Pattern | None:
 
 
 def _joined_pattern(text: str, fuzzy: bool) -> Pattern | None:
-    tokens = [t for t in tokenize(text) if not is_acronym_surface(t.surface)]
+    tokens = [t for t in tokenize_phrase(text) if not is_acronym_surface(t.surface)]
     if not 2 <= len(tokens) <= 3 or any(t.lower in STOPWORDS for t in tokens):
         return None
     return Pattern("words", (stem("".join(t.lower for t in tokens)),), fuzzy)
@@ -183,7 +187,7 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
         add(_joined_pattern(fixed, fuzzy), fixed)
         for other in synonyms(fixed):
             add(_words_pattern(other, fuzzy), other)
-    for head in head_variants(text):
+    for head in head_variants(text) if HEAD_VARIANTS else ():
         pattern = _words_pattern(head.text, fuzzy)
         if pattern is None:
             continue
@@ -191,7 +195,7 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
             variants.append(Variant(pattern, head.text, title_only=True, context=head.context))
         else:
             add(pattern, head.text)
-    tokens = tokenize(text)
+    tokens = tokenize_phrase(text)
     acronym = (
         tokens[0].surface if len(tokens) == 1 and is_acronym_surface(tokens[0].surface) else None
     )
@@ -207,7 +211,7 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
 def _corrected(text: str) -> list[str]:
     """``"schol catering"`` -> ``["school catering"]``: each misspelt word replaced by its
     closest real words (at most a few variants)."""
-    tokens = tokenize(text)
+    tokens = tokenize_phrase(text)
     options: list[list[str]] = []
     changed = False
     for tok in tokens:

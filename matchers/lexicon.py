@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from matchers.text import STOPWORDS, tokenize
+from matchers.text import STOPWORDS, tokenize, tokenize_phrase
 
 #: Synonym groups. Keep entries specific: a group joins names of *one* service, never a
 #: service and its broader field (so "support" is never a synonym of anything).
@@ -227,7 +227,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 def _key(phrase: str) -> tuple[str, ...]:
     """Comparable form of a phrase: stems of its meaningful words; acronyms kept as typed."""
     out: list[str] = []
-    for tok in tokenize(phrase):
+    for tok in tokenize_phrase(phrase):
         if tok.surface.isupper() and len(tok.surface) >= 2:
             out.append(tok.surface)
         elif tok.lower not in STOPWORDS:
@@ -301,7 +301,7 @@ def head_variants(phrase: str) -> tuple[HeadVariant, ...]:
     ``"staff training"`` -> ``training`` (in the title, with a workforce word in the notice);
     ``"carers support"`` -> ``carers service``, ``carers provision``...
     """
-    tokens = [t for t in tokenize(phrase) if t.lower not in STOPWORDS]
+    tokens = [t for t in tokenize_phrase(phrase) if t.lower not in STOPWORDS]
     if len(tokens) < 2 or any(t.surface.isupper() and len(t.surface) > 1 for t in tokens):
         return ()
     out: list[HeadVariant] = []

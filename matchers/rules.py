@@ -117,21 +117,23 @@ class Document:
         return any(s in self.title.exact or s in self.description.exact for s in stems)
 
 
-#: A title that is word for word a CPV label says which category, not what is bought: its
-#: words count only when the keyword's own CPV labels cover that code (see evaluate).
-TITLE_LABEL_RULE = True
-#: Word hits in works/supplies notices need a keyword whose CPV labels share their division.
-TYPE_RULE = True
-#: Keywords match notices classified under the CPV codes their words name.
+# Switches for the methods below. They are constants of the rules (the index and the brute-force
+# reference read the same ones); ``benchmarks/eval_matching.py --ablate`` turns them off one at
+# a time to measure what each is worth. Never changed at run time.
+
+#: Keywords match notices whose main CPV code is beneath a code their words name.
 CPV_INFERENCE = True
-LEAD_MODE = "opening"
-LATE_PHRASES = 0
-SINGLE_DESC = False
-SINGLE_DESC_CPV = True
+#: Word hits in works/supplies notices need a keyword whose CPV labels name that division.
+TYPE_RULE = True
+#: A title that is word for word a CPV label says which category, not what is bought.
+TITLE_LABEL_RULE = True
+#: A one-word keyword found only in the description counts when the notice's main CPV code is
+#: in a division the keyword's labels name ("cpv"); alternatives: "any", "never".
+ONE_WORD_DESCRIPTION = "cpv"
+#: "staff training" -> "training" in the title needs a workforce word in the notice.
 HEAD_CONTEXT = True
-TYPE_BASIS = "main"
-CPV_INFERRED_ON = "main"
-CPV_NEEDS_TYPE = False
+#: An acronym the notice spells out as something else is not a hit.
+ACRONYM_SENSES = True
 
 
 def prepare(notice: Notice) -> Document:
@@ -165,50 +167,12 @@ def prepare(notice: Notice) -> Document:
 
 
 def lead_tokens(tokens: list[Token]) -> list[Token]:
-    """The description words where a keyword may count: the opening words, and any later
-    sentence that says what is bought ("The provision of ...", "The service will ...")."""
-    if LEAD_MODE == "all":
-        return tokens
-    lead = tokens[:LEAD_WORDS]
-    if LEAD_MODE == "opening" or len(tokens) <= LEAD_WORDS:
-        return lead
-    out = list(lead)
-    sentence: list[Token] = []
-    for tok in tokens[LEAD_WORDS:]:
-        if sentence and tok.pos - sentence[-1].pos > 1:
-            if _says_what_is_bought(sentence):
-                out.extend(sentence)
-            sentence = []
-        sentence.append(tok)
-    if sentence and _says_what_is_bought(sentence):
-        out.extend(sentence)
-    return out
+    """The description words where a keyword may count: the opening words.
 
-
-#: Stems that open a sentence saying what the contract buys.
-PURPOSE_CUES: tuple[tuple[str, ...], ...] = (
-    ("provis", "of"),
-    ("to", "provid"),
-    ("to", "deliv"),
-    ("servic", "will"),
-    ("contract", "is", "for"),
-    ("contract", "will"),
-    ("requir", "for"),
-    ("tender", "for"),
-    ("seek", "to", "commiss"),
-    ("seek", "a", "provid"),
-    ("seek", "an"),
-)
-
-
-def _says_what_is_bought(sentence: list[Token]) -> bool:
-    stems = [t.stem for t in sentence]
-    for cue in PURPOSE_CUES:
-        n = len(cue)
-        for i in range(len(stems) - n + 1):
-            if tuple(stems[i : i + n]) == cue:
-                return True
-    return False
+    Measured alternatives (docs/matching.md): the whole description, the first 50 or 80
+    words, and later sentences that say what is bought ("the provision of...") all found one
+    or two more relevant notices for ten to fifty more wrong ones."""
+    return tokens[:LEAD_WORDS]
 
 
 def _acronym_expansions(tokens: list[Token]) -> dict[str, set[tuple[str, ...]]]:
@@ -369,11 +333,11 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
     """The best evidence that one keyword fits the notice: (score, reason), or None."""
     best: tuple[int, str] | None = None
     shown_kw = kw.text.strip(_QUOTES)
-    type_codes = doc.cpv[:1] if TYPE_BASIS == "main" else doc.cpv
-    compatible = not TYPE_RULE or inference.notice_compatible(kw.inference, type_codes)
+    # the main (first) CPV code says what the contract is
+    compatible = not TYPE_RULE or inference.notice_compatible(kw.inference, doc.cpv[:1])
     if compatible:
         label_title = doc.title_label is not None and not _covers(kw, doc.title_label)
-        acronym_ok = kw.acronym is None or _acronym_sense_ok(kw.acronym, doc)
+        acronym_ok = kw.acronym is None or not ACRONYM_SENSES or _acronym_sense_ok(kw.acronym, doc)
         for variant in kw.variants:
             if not acronym_ok and variant.shown is None:
                 continue
@@ -383,9 +347,9 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
             if h is None:
                 continue
             lead_ok = (
-                SINGLE_DESC
+                ONE_WORD_DESCRIPTION == "any"
                 or len(variant.pattern.terms) > 1
-                or (SINGLE_DESC_CPV and _main_division_named(kw, doc))
+                or (ONE_WORD_DESCRIPTION == "cpv" and _main_division_named(kw, doc))
             )
             for where, positions, field, base in (
                 (
@@ -396,9 +360,7 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
                 ),
                 (
                     "description",
-                    None
-                    if variant.title_only or not lead_ok
-                    else lead_positions(h, variant.pattern),
+                    None if variant.title_only or not lead_ok else h.lead,
                     doc.description,
                     _DESCRIPTION_SCORE,
                 ),
@@ -415,22 +377,12 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
                     text += f" (spelt “{field.surface_at(positions)}”)"
                 if best is None or score > best[0]:
                     best = (score, text)
-    if best is None and CPV_INFERENCE and (compatible or not CPV_NEEDS_TYPE):
+    if best is None and CPV_INFERENCE:
         code = _inferred_cpv(kw, doc)
         if code is not None:
             text = f"{cpv_codes.describe(code)} (from “{shown_kw}”)"
             best = (_CPV_INFERRED, text)
     return best
-
-
-def lead_positions(h: Hit, pattern: Pattern) -> tuple[int, ...] | None:
-    """Where a pattern counts in the description: its opening words, or anywhere for
-    phrases of LATE_PHRASES words or more."""
-    if h.lead is not None:
-        return h.lead
-    if LATE_PHRASES and len(pattern.terms) >= LATE_PHRASES:
-        return h.description
-    return None
 
 
 def _title_positions(positions: tuple[int, ...] | None, doc: Document) -> tuple[int, ...] | None:
@@ -451,7 +403,7 @@ def _covers(kw: Keyword, code: str) -> bool:
 
 def _inferred_cpv(kw: Keyword, doc: Document) -> str | None:
     """The first notice code beneath one of the keyword's own CPV codes."""
-    for code in doc.cpv[:1] if CPV_INFERRED_ON == "main" else doc.cpv:
+    for code in doc.cpv[:1]:
         for inferred in kw.inference.codes:
             if len(inferred.prefix) >= inference.MIN_PREFIX and code.startswith(inferred.prefix):
                 return code

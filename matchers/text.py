@@ -129,6 +129,12 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+@lru_cache(maxsize=300_000)
+def tokenize_phrase(text: str) -> tuple[Token, ...]:
+    """:func:`tokenize` for short, often repeated texts (keywords, synonyms), cached."""
+    return tuple(tokenize(text))
+
+
 def words(text: str) -> list[str]:
     """The casefolded words of ``text`` (no stemming)."""
     return [t.lower for t in tokenize(text)]
