@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import json
 import time
@@ -171,6 +172,7 @@ class FeedServer:
         self.host = host
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -203,6 +205,7 @@ class FeedServer:
         return self
 
     async def stop(self) -> None:
+        self._closing.set()  # cut scripted delays short so no handler outlives the server
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -321,7 +324,8 @@ class FeedServer:
                 status=fault.status, text=fault.body, content_type=fault.content_type
             )
         if fault.kind == "delay":
-            await asyncio.sleep(fault.seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), fault.seconds)
             return web.Response(body=payload, content_type="application/json")
         if fault.kind == "truncate":
             return web.Response(body=payload[: len(payload) // 2], content_type="application/json")
