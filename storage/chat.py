@@ -274,7 +274,8 @@ async def export_subscriber(session: AsyncSession, subscriber_id: int) -> dict[s
         ),
         "conversation": _row(state) if state is not None else None,
     }
-    data["enquiries"] = await _enquiries(session, subscriber_id)
+    if "enquiries" not in EXTRA_EXPORTS:
+        data["enquiries"] = await _enquiries(session, subscriber_id)
     for name, hook in EXTRA_EXPORTS.items():
         data[name] = await hook(session, subscriber_id)
     return data
@@ -286,8 +287,6 @@ async def _enquiries(session: AsyncSession, subscriber_id: int) -> list[dict[str
     Read defensively (the enquiries feature owns the table and its shape): a missing table
     or column gives None rather than an error.
     """
-    if "enquiry" in EXTRA_EXPORTS:
-        return None  # the enquiries feature exports its own rows
     conn = await session.connection()
     names = await conn.run_sync(lambda c: inspect(c).get_table_names())
     if "enquiry" not in names:

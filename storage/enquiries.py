@@ -502,3 +502,26 @@ async def export_rows(session: AsyncSession) -> list[dict[str, Any]]:
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment is not None else ""
+
+
+async def export_for_subscriber(session: AsyncSession, subscriber_id: int) -> list[dict[str, Any]]:
+    """For ``/mydata``: each enquiry with its conversation (advisers shown by role only)."""
+    out: list[dict[str, Any]] = []
+    for enquiry in await enquiries_for_subscriber(session, subscriber_id):
+        messages = await session.exec(
+            select(EnquiryMessageRow)
+            .where(col(EnquiryMessageRow.enquiry_id) == enquiry.id)
+            .order_by(col(EnquiryMessageRow.id))
+        )
+        row = enquiry.model_dump(mode="json")
+        row["messages"] = [
+            {
+                "from": m.author,
+                "channel": m.channel,
+                "text": m.text,
+                "at": m.created_at.isoformat(),
+            }
+            for m in messages
+        ]
+        out.append(row)
+    return out

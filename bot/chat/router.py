@@ -61,9 +61,13 @@ async def on_button(update: Update, context: Context) -> None:
         await turn.answer()  # every press is answered, whatever happened above
 
 
+#: Before every other handler group (enquiries use -2), so floods are stopped everywhere.
+FLOOD_GROUP = -10
+
+
 def install(app: Any, state: Any) -> None:
     app.bot_data.setdefault(OPTIONS_KEY, ChatOptions())
-    app.add_handler(TypeHandler(Update, check_flood), group=-1)
+    app.add_handler(TypeHandler(Update, check_flood), group=FLOOD_GROUP)
     app.add_handler(CallbackQueryHandler(on_button, pattern=f"^{PREFIX}"))
     for name, spec in COMMANDS.items():
         app.add_handler(CommandHandler(name, _command(spec)))

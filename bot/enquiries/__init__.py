@@ -13,5 +13,8 @@ from typing import Any
 def install(app: Any, state: Any) -> None:
     """Register the enquiry handlers on ``app`` (``state`` is the handlers' shared state)."""
     from bot.enquiries.telegram import install as install_telegram
+    from storage.chat import EXTRA_EXPORTS
+    from storage.enquiries import export_for_subscriber
 
+    EXTRA_EXPORTS.setdefault("enquiries", export_for_subscriber)  # part of /mydata
     install_telegram(app, state)

@@ -12,6 +12,7 @@ from storage.feedback import record_feedback
 from storage.models import (
     ChatStateRow,
     DeliveryRow,
+    EnquiryRow,
     FeedbackRow,
     NoticeRow,
     ProfileRow,
@@ -58,6 +59,7 @@ async def test_privacy_mydata_forget(chat: Chat) -> None:
     assert sub is not None and sub.id is not None
     await _history(chat, sub.id)
     await chat.onboard(BEN, "gardening")  # someone else, who must be untouched
+    await chat.send(ANN, "/ask How do we bid for <school> meals?")
 
     doc = await chat.send(ANN, "/mydata")
     assert doc.method == "sendDocument" and doc.document is not None
@@ -68,7 +70,8 @@ async def test_privacy_mydata_forget(chat: Chat) -> None:
     assert exported["feedback"][0]["relevant"] is True
     assert exported["feedback"][0]["notice_title"] == "Meals <on> wheels"
     assert exported["deliveries"][0]["channel"] == "telegram"
-    assert "enquiries" in exported
+    [enquiry] = exported["enquiries"]
+    assert enquiry["messages"][0]["text"] == "How do we bid for <school> meals?"
 
     ask = await chat.send(ANN, "/forget")
     assert "Delete everything?" in ask.text
@@ -78,7 +81,7 @@ async def test_privacy_mydata_forget(chat: Chat) -> None:
     assert await chat.press(ANN, ask, data("fg", "y")) == "Deleted"
     assert "everything about you is deleted" in chat.current(ask).text
     assert await chat.subscriber(ANN) is None
-    for model in (ProfileRow, DeliveryRow, FeedbackRow):
+    for model in (ProfileRow, DeliveryRow, FeedbackRow, EnquiryRow):
         assert await _count(chat, model, sub.id) == 0
     async with chat.db.session() as session:
         assert await session.get(SubscriberRow, sub.id) is None
