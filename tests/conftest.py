@@ -78,3 +78,5 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
+
+pytest_plugins = ["tests.fakes.fixtures"]
