@@ -1,12 +1,16 @@
 """Matching quality on the labelled dev set: bestbot against two naive baselines.
 
-    .venv/bin/python benchmarks/eval_matching.py [--json] [--errors]
+    .venv/bin/python benchmarks/eval_matching.py [--json] [--errors] [--ablate]
 
 Notices: the real samples in ``feeds/samples/`` parsed by the real ``feeds`` parser, keeping
 the open ones (planning or tender stage) and the newest release per ocid, without the bluetail
 file (its tags were rewritten). Profiles: ``data/eval/matching_profiles_dev.json``, using only
 ``id``, ``keywords`` and ``exclude`` (``about`` and ``pool_*`` describe the enterprise for
 people, they are not matching input). Labels: ``data/eval/matching_labels_dev.jsonl``.
+
+``--ablate`` re-runs bestbot with each method of ``matchers.rules`` / ``matchers.keywords``
+switched off in turn (each in a fresh process, so no cache carries over) and prints what each
+is worth.
 
 Only judged pairs count: a prediction for a pair that was never judged is neither right nor
 wrong; recall is over the pairs judged relevant.
@@ -158,13 +162,59 @@ def evaluate_all() -> tuple[list[Score], int, set[Pair], dict[Pair, bool]]:
     return scores, len(notices), bestbot, labels
 
 
+#: (label, module, attribute, value that switches the method off)
+ABLATIONS: tuple[tuple[str, str, str, object], ...] = (
+    ("without keyword -> CPV inference", "matchers.rules", "CPV_INFERENCE", False),
+    ("CPV inference from the keyword only", "matchers.inference", "INFER_FROM_SYNONYMS", False),
+    ("CPV inference from group level (3+ digits)", "matchers.inference", "MIN_PREFIX", 3),
+    ("without the contract-type check", "matchers.rules", "TYPE_RULE", False),
+    ("without the title-is-a-CPV-label rule", "matchers.rules", "TITLE_LABEL_RULE", False),
+    ("one-word description hits always count", "matchers.rules", "ONE_WORD_DESCRIPTION", "any"),
+    ("one-word description hits never count", "matchers.rules", "ONE_WORD_DESCRIPTION", "never"),
+    ("without head-noun/generic-head variants", "matchers.keywords", "HEAD_VARIANTS", False),
+    ("head noun without workforce context", "matchers.rules", "HEAD_CONTEXT", False),
+    ("without acronym senses", "matchers.rules", "ACRONYM_SENSES", False),
+    ("phrases with generic words as loose as others", "matchers.keywords", "GENERIC_SLACK", 3),
+    ("description: first 50 words", "matchers.rules", "LEAD_WORDS", 50),
+)
+
+
+def _ablated(module: str, attr: str, value: object) -> Score:
+    import importlib
+
+    importlib.import_module(module).__dict__[attr] = value
+    return evaluate_all()[0][0]
+
+
+def ablate() -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    rows = [("bestbot as shipped", "", "", None)]
+    with ctx.Pool(1, maxtasksperchild=1) as pool:
+        base = pool.apply(_ablated, ("matchers.rules", "LEAD_WORDS", 30))
+        print(f"{'variant':<48} {'P':>5} {'R':>5} {'F1':>5} {'TP':>4} {'FP':>4} {'FN':>4}")
+        for label, module, attr, value in [*rows, *ABLATIONS]:
+            s = base if not module else pool.apply(_ablated, (module, attr, value))
+            print(
+                f"{label:<48} {s.precision:5.2f} {s.recall:5.2f} {s.f1:5.2f} "
+                f"{s.tp:4d} {s.fp:4d} {s.fn:4d}"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--errors", action="store_true", help="list bestbot's misjudged pairs (ids only)"
     )
+    parser.add_argument(
+        "--ablate", action="store_true", help="switch each method off in turn and compare"
+    )
     args = parser.parse_args(argv)
+    if args.ablate:
+        ablate()
+        return 0
     scores, n_notices, predicted, labels = evaluate_all()
     if args.json:
         print(

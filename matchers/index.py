@@ -29,7 +29,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from feeds.notice import Notice
-from matchers.inference import MIN_PREFIX
+from matchers import inference
 from matchers.keywords import Field, Pattern, allowed_edits, find, typo_ok
 from matchers.profile import Profile
 from matchers.rules import (
@@ -87,11 +87,12 @@ class Matcher:
             for prefix in cp.cpv:
                 self._cpv[prefix].append(idx)
         # keywords by the CPV codes their words name (users encoded as above)
+        self._min_prefix = min_prefix = inference.MIN_PREFIX
         self._keyword_cpv: dict[str, list[int]] = defaultdict(list)
         for idx, cp in enumerate(self.profiles):
             for k, kw in enumerate(cp.keywords):
                 for prefix in dict.fromkeys(c.prefix for c in kw.inference.codes):
-                    if len(prefix) >= MIN_PREFIX:
+                    if len(prefix) >= min_prefix:
                         self._keyword_cpv[prefix].append(idx * slots + k)
         # fuzzy vocabulary: keyword words that tolerate typos, grouped by first letter
         fuzzy_vocab: dict[str, set[str]] = defaultdict(set)
@@ -203,7 +204,7 @@ class Matcher:
                     for user in self._users[pid]:
                         keyword_hits[user // slots].add(user % slots)
             for code in doc.cpv[:1]:  # the main code (see rules._inferred_cpv)
-                for n in range(MIN_PREFIX, len(code) + 1):
+                for n in range(self._min_prefix, len(code) + 1):
                     for user in self._keyword_cpv.get(code[:n], ()):
                         keyword_hits[user // slots].add(user % slots)
             profiles = set(keyword_hits)

@@ -125,9 +125,13 @@ class Inference:
 NO_INFERENCE = Inference((), frozenset())
 
 
-#: Division-level codes ("80000000 Education and training services") are too broad to make a
-#: match on their own; they still count for the contract-type test.
-MIN_PREFIX = 3
+#: Division- and group-level codes ("80000000 Education and training services", "39200000
+#: Furnishing", which gathers kitchen equipment and catering supplies) are too broad to make a
+#: match on their own: a code needs four significant digits (class level). Broader codes
+#: still count for the contract-type test.
+MIN_PREFIX = 4
+#: Labels are compared with the keyword and with each of its lexicon synonyms.
+INFER_FROM_SYNONYMS = True
 
 
 @lru_cache(maxsize=200_000)
@@ -135,7 +139,7 @@ def infer(text: str) -> Inference:
     """The CPV codes whose labels name what ``text`` (a keyword as typed) names."""
     table = _labels_by_content()
     found: dict[str, InferredCode] = {}
-    for query in (text, *synonyms(text)):
+    for query in (text, *synonyms(text)) if INFER_FROM_SYNONYMS else (text,):
         key = _content(query, label=False)
         if not key:
             continue
