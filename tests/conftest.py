@@ -79,4 +79,5 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     finally:
         await db.dispose()
 
+
 pytest_plugins = ["tests.fakes.fixtures"]

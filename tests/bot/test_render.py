@@ -227,9 +227,8 @@ def test_region_names(code: str, name: str) -> None:
 
 def test_many_regions_are_summarised() -> None:
     codes = ("UKC", "UKD", "UKE", "UKF", "UKG", "UKH")
-    assert (
-        "📍 North East, North West, Yorkshire and The Humber, "
-        "East Midlands and 2 more" in shown(telegram_alert(view(regions=codes), NOW, LONDON))
+    assert "📍 North East, North West, Yorkshire and The Humber, East Midlands and 2 more" in shown(
+        telegram_alert(view(regions=codes), NOW, LONDON)
     )
 
 
