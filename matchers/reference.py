@@ -1,7 +1,10 @@
 """Brute-force reference: the same rules, every pair, no index, no bulk typo expansion.
 
 Slow on purpose and simple on purpose: it exists so that tests and the benchmark can prove the
-indexed :class:`matchers.index.Matcher` finds exactly the same matches.
+indexed :class:`matchers.index.Matcher` finds exactly the same matches. Every rule (keyword
+positions, CPV inference, contract type, CPV-label titles, head-noun variants, acronym senses)
+lives in :func:`matchers.rules.evaluate`, which both call; here every pattern is searched in
+every field of every notice and every keyword of every profile is evaluated, with no index.
 """
 
 from __future__ import annotations
