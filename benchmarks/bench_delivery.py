@@ -55,7 +55,7 @@ from telegram.constants import ParseMode  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 from telegram.ext import AIORateLimiter, ApplicationBuilder  # noqa: E402
 
-from bot.channels import telegram_application  # noqa: E402
+from bot.channels import OVERALL_RATE, telegram_application  # noqa: E402
 from bot.config import config_from_dict  # noqa: E402
 from bot.dispatcher import Dispatcher, DispatchReport, DispatchSettings  # noqa: E402
 from bot.telegram_channel import TelegramSender  # noqa: E402
@@ -573,7 +573,7 @@ async def run(opts: Options) -> Result:
         "concurrency": settings.concurrency,
         "batch_size": settings.batch_size,
         "lease_s": settings.lease.total_seconds(),
-        "limiter_msg_s": opts.limiter_rate or CEILING,
+        "limiter_msg_s": opts.limiter_rate or OVERALL_RATE,
     }
     return Result(n, backend_name(opts.database_url), shown, phases, setup)
 
