@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.claims import claim_rows
 from storage.models import (
     AdviserRow,
     EnquiryChatStateRow,
@@ -315,34 +316,9 @@ async def cancel_timers(session: AsyncSession, enquiry_id: int, kinds: Sequence[
 async def claim_timers(
     session: AsyncSession, worker: str, now: datetime, lease: timedelta, limit: int = 100
 ) -> list[EnquiryTimerRow]:
-    query = (
-        select(EnquiryTimerRow.id)
-        .where(
-            EnquiryTimerRow.status == PENDING,
-            col(EnquiryTimerRow.due_at) <= now,
-            or_(
-                col(EnquiryTimerRow.claimed_until).is_(None),
-                col(EnquiryTimerRow.claimed_until) < now,
-            ),
-        )
-        .order_by(col(EnquiryTimerRow.due_at), col(EnquiryTimerRow.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    return await claim_rows(
+        session, EnquiryTimerRow, worker, now=now, lease=lease, limit=limit, pending=PENDING
     )
-    ids = list((await session.exec(query)).all())
-    if not ids:
-        return []
-    await session.exec(
-        update(EnquiryTimerRow)
-        .where(col(EnquiryTimerRow.id).in_(ids))
-        .values(claimed_by=worker, claimed_until=now + lease)
-    )
-    rows = await session.exec(
-        select(EnquiryTimerRow)
-        .where(col(EnquiryTimerRow.id).in_(ids))
-        .order_by(col(EnquiryTimerRow.id))
-    )
-    return list(rows.all())
 
 
 # --------------------------------------------------------------------------- outbox
@@ -356,35 +332,16 @@ async def claim_outbox(
     channels: Sequence[str],
     limit: int = 100,
 ) -> list[EnquiryOutboxRow]:
-    query = (
-        select(EnquiryOutboxRow.id)
-        .where(
-            EnquiryOutboxRow.status == PENDING,
-            col(EnquiryOutboxRow.due_at) <= now,
-            col(EnquiryOutboxRow.channel).in_(list(channels)),
-            or_(
-                col(EnquiryOutboxRow.claimed_until).is_(None),
-                col(EnquiryOutboxRow.claimed_until) < now,
-            ),
-        )
-        .order_by(col(EnquiryOutboxRow.due_at), col(EnquiryOutboxRow.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    return await claim_rows(
+        session,
+        EnquiryOutboxRow,
+        worker,
+        now=now,
+        lease=lease,
+        limit=limit,
+        pending=PENDING,
+        where=(col(EnquiryOutboxRow.channel).in_(list(channels)),),
     )
-    ids = list((await session.exec(query)).all())
-    if not ids:
-        return []
-    await session.exec(
-        update(EnquiryOutboxRow)
-        .where(col(EnquiryOutboxRow.id).in_(ids))
-        .values(claimed_by=worker, claimed_until=now + lease)
-    )
-    rows = await session.exec(
-        select(EnquiryOutboxRow)
-        .where(col(EnquiryOutboxRow.id).in_(ids))
-        .order_by(col(EnquiryOutboxRow.id))
-    )
-    return list(rows.all())
 
 
 async def finish_outbox(

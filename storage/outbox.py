@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.claims import claim_rows
 from storage.models import DeliveryRow
 from storage.types import utcnow
 
@@ -91,32 +92,17 @@ async def claim_due(
     channel: str | None = None,
 ) -> list[DeliveryRow]:
     """Claim up to ``limit`` due, unclaimed rows for ``worker`` and return them."""
-    now = now or utcnow()
-    query = (
-        select(DeliveryRow.id)
-        .where(
-            DeliveryRow.status == PENDING,
-            col(DeliveryRow.due_at) <= now,
-            or_(col(DeliveryRow.claimed_until).is_(None), col(DeliveryRow.claimed_until) < now),
-        )
-        .order_by(col(DeliveryRow.due_at), col(DeliveryRow.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    conditions = () if channel is None else (col(DeliveryRow.channel) == channel,)
+    return await claim_rows(
+        session,
+        DeliveryRow,
+        worker,
+        now=now or utcnow(),
+        lease=lease,
+        limit=limit,
+        pending=PENDING,
+        where=conditions,
     )
-    if channel is not None:
-        query = query.where(DeliveryRow.channel == channel)
-    ids = list((await session.exec(query)).all())
-    if not ids:
-        return []
-    await session.exec(
-        update(DeliveryRow)
-        .where(col(DeliveryRow.id).in_(ids))
-        .values(claimed_by=worker, claimed_until=now + lease)
-    )
-    rows = await session.exec(
-        select(DeliveryRow).where(col(DeliveryRow.id).in_(ids)).order_by(col(DeliveryRow.id))
-    )
-    return list(rows.all())
 
 
 async def mark_sent(
