@@ -10,12 +10,12 @@ requests with HTTP 403 and expects a 5 minute pause, which
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from feeds.http import RetryPolicy, Sleep
-from feeds.paging import Cursor, FeedPage, api_time, iter_pages, plan_window
+from feeds.paging import Cursor, FeedPage, api_time, fetch_window
 
 SOURCE = "contracts_finder"
 BASE_URL = "https://www.contractsfinder.service.gov.uk/Published/Notices/OCDS/Search"
@@ -39,28 +39,27 @@ async def fetch_pages(
     now: datetime | None = None,
 ) -> AsyncIterator[FeedPage]:
     """Pages of notices published in the window (same resume rules as Find a Tender)."""
-    params: dict[str, str | int] | None
-    if cursor is not None and cursor.next_url:
-        window = Cursor(since=cursor.since, until=cursor.until)
-        end = cursor.until or now or datetime.now(UTC)
-        url, params = cursor.next_url, None
-    else:
-        start, end = plan_window(cursor, since=since, until=until, lookback=lookback, now=now)
-        window = Cursor(since=start, until=end)
-        url = base_url
-        params = {
+
+    def window_params(start: datetime, end: datetime) -> dict[str, str | int]:
+        params: dict[str, str | int] = {
             "publishedFrom": api_time(start),
             "publishedTo": api_time(end),
             "limit": max(1, min(limit, MAX_LIMIT)),
         }
         if stages:
             params["stages"] = ",".join(stages)
-    async for page in iter_pages(
+        return params
+
+    async for page in fetch_window(
         client,
-        url,
-        params=params,
-        window=window,
-        done=Cursor(since=end - overlap),
+        base_url=base_url,
+        window_params=window_params,
+        cursor=cursor,
+        since=since,
+        until=until,
+        lookback=lookback,
+        overlap=overlap,
+        now=now,
         policy=policy,
         sleep=sleep,
         forbidden_means_rate_limit=True,

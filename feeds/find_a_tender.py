@@ -10,12 +10,12 @@ here. 429/503 carry ``Retry-After``; see :mod:`feeds.http` for retries and
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from feeds.http import RetryPolicy, Sleep
-from feeds.paging import Cursor, FeedPage, api_time, iter_pages, plan_window
+from feeds.paging import Cursor, FeedPage, api_time, fetch_window
 
 SOURCE = "find_a_tender"
 BASE_URL = "https://www.find-tender.service.gov.uk/api/1.0/ocdsReleasePackages"
@@ -36,34 +36,27 @@ async def fetch_pages(
     sleep: Sleep | None = None,
     now: datetime | None = None,
 ) -> AsyncIterator[FeedPage]:
-    """Pages of releases updated in the window; resumes from ``cursor`` when given.
+    """Pages of releases updated in the window; resumes from ``cursor`` when given
+    (the rules are :func:`feeds.paging.fetch_window`'s)."""
 
-    A cursor with ``next_url`` continues that page sequence exactly. Otherwise
-    the window is ``since`` (else ``cursor.since``, else ``now - lookback``) to
-    ``until`` (else now). When the last page is read, ``resume.since`` is
-    ``until - overlap``: the overlap re-reads releases indexed late rather than
-    risk missing them.
-    """
-    params: dict[str, str | int] | None
-    if cursor is not None and cursor.next_url:
-        window = Cursor(since=cursor.since, until=cursor.until)
-        end = cursor.until or now or datetime.now(UTC)
-        url, params = cursor.next_url, None
-    else:
-        start, end = plan_window(cursor, since=since, until=until, lookback=lookback, now=now)
-        window = Cursor(since=start, until=end)
-        url = base_url
-        params = {
+    def window_params(start: datetime, end: datetime) -> dict[str, str | int]:
+        params: dict[str, str | int] = {
             "updatedFrom": api_time(start),
             "updatedTo": api_time(end),
             "limit": max(1, min(limit, MAX_LIMIT)),
         }
-    async for page in iter_pages(
+        return params
+
+    async for page in fetch_window(
         client,
-        url,
-        params=params,
-        window=window,
-        done=Cursor(since=end - overlap),
+        base_url=base_url,
+        window_params=window_params,
+        cursor=cursor,
+        since=since,
+        until=until,
+        lookback=lookback,
+        overlap=overlap,
+        now=now,
         policy=policy,
         sleep=sleep,
     ):

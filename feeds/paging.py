@@ -22,7 +22,7 @@ when the last page has been read, a fresh time window starting at this run's
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -203,6 +203,54 @@ def plan_window(
     start = since or (cursor.since if cursor else None) or now - lookback
     end = until or now
     return start, end
+
+
+WindowParams = Callable[[datetime, datetime], dict[str, str | int]]
+
+
+async def fetch_window(
+    client: httpx.AsyncClient,
+    *,
+    base_url: str,
+    window_params: WindowParams,
+    cursor: Cursor | None,
+    since: datetime | None,
+    until: datetime | None,
+    lookback: timedelta,
+    overlap: timedelta,
+    now: datetime | None,
+    policy: RetryPolicy | None,
+    sleep: Sleep | None,
+    forbidden_means_rate_limit: bool = False,
+) -> AsyncIterator[FeedPage]:
+    """The resume rules both UK APIs share, around :func:`iter_pages`.
+
+    A cursor with ``next_url`` continues that page sequence exactly. Otherwise the window is
+    ``since`` (else ``cursor.since``, else ``now - lookback``) to ``until`` (else now), and
+    ``window_params(start, end)`` gives the API's query. When the last page is read,
+    ``resume.since`` is ``until - overlap``: the overlap re-reads releases indexed late rather
+    than risk missing them.
+    """
+    params: dict[str, str | int] | None
+    if cursor is not None and cursor.next_url:
+        window = Cursor(since=cursor.since, until=cursor.until)
+        end = cursor.until or now or datetime.now(UTC)
+        url, params = cursor.next_url, None
+    else:
+        start, end = plan_window(cursor, since=since, until=until, lookback=lookback, now=now)
+        window = Cursor(since=start, until=end)
+        url, params = base_url, window_params(start, end)
+    async for page in iter_pages(
+        client,
+        url,
+        params=params,
+        window=window,
+        done=Cursor(since=end - overlap),
+        policy=policy,
+        sleep=sleep,
+        forbidden_means_rate_limit=forbidden_means_rate_limit,
+    ):
+        yield page
 
 
 async def fetch_url(
