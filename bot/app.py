@@ -34,6 +34,7 @@ from feeds.paging import Cursor
 from storage.cursors import acquire_lease, get_cursor, release_lease
 from storage.db import Database, upgrade_async
 from storage.settings import get_or_create
+from storage.subscribers import count_subscribers
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,30 @@ class Service:
             clock=self.clock,
             worker_id=self.worker_id,
         )
+
+    async def startup_warnings(self) -> list[str]:
+        """Configuration that would silently strand alerts, in plain words for the log."""
+        db = self._database()
+        warnings = []
+        async with db.session() as session:
+            by_email = await count_subscribers(session, channel="email")
+            by_telegram = await count_subscribers(session, channel="telegram")
+        if by_email and self.email is None:
+            warnings.append(
+                f"{by_email} subscribers get alerts by email but [email] smtp_host/from_address "
+                "are not set: their alerts wait in the outbox until email is configured"
+            )
+        if by_telegram and self.telegram is None:
+            warnings.append(
+                f"{by_telegram} subscribers get alerts by Telegram but no bot token is set "
+                "(BESTBOT_TELEGRAM_TOKEN): their alerts wait in the outbox"
+            )
+        if self.email is not None and not self.config.web.public_url:
+            warnings.append(
+                "[web] public_url is not set: unsubscribe links in emails point at "
+                f"{self.config.web.base_url}, which recipients cannot reach"
+            )
+        return warnings
 
     async def close(self) -> None:
         if self._http is not None and self._own_http:

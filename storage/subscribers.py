@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ProfileRow, SubscriberRow
@@ -116,3 +116,14 @@ def mask_email(address: str | None) -> str | None:
         return None
     local, _, domain = address.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+async def count_subscribers(session: AsyncSession, *, channel: str) -> int:
+    """Active, unpaused subscribers on a channel ("email" or "telegram")."""
+    active = SubscriberRow.email_active if channel == "email" else SubscriberRow.telegram_active
+    query = (
+        select(func.count())
+        .select_from(SubscriberRow)
+        .where(col(active).is_(True), col(SubscriberRow.paused).is_(False))
+    )
+    return int((await session.exec(query)).one())

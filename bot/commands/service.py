@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 from typing import Any
 
 from bot.app import CycleReport, Service
 from bot.config import load_config
 from bot.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -41,6 +44,8 @@ async def _poll(config: Any, feeds: list[str] | None) -> CycleReport:
 
     async with build_channels(config) as (telegram, email):
         async with Service(config, telegram=telegram, email=email) as service:
+            for warning in await service.startup_warnings():
+                log.warning("%s", warning)
             return await service.cycle(feeds)
 
 
@@ -74,5 +79,7 @@ async def _run(config: Any) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with build_channels(config, receive_updates=True) as (telegram, email):
         async with Service(config, telegram=telegram, email=email) as service:
+            for warning in await service.startup_warnings():
+                log.warning("%s", warning)
             async with web_server(service):
                 await service.run_forever(stop)

@@ -145,3 +145,15 @@ def test_subscriber_json_profiles_import(
     assert main(["--config", str(config), "subscribers", "list"]) == 0
     out = capsys.readouterr().out
     assert "telegram+email" in out and "weekly" in out
+
+
+def test_poll_warns_when_subscribers_have_no_working_channel(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _write_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    people = tmp_path / "people.csv"
+    people.write_text("name,email,keywords\nGreen Plate,hello@greenplate.example.org,catering\n")
+    assert main(["--config", str(config), "subscribers", "import", str(people)]) == 0
+    caplog.set_level("WARNING")
+    assert main(["--config", str(config), "poll"]) == 0
+    assert "1 subscribers get alerts by email but [email] smtp_host" in caplog.text
