@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,9 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-async def _service(fake: FakeTelegram, database: Database, nudge: bool = True) -> Service:
+async def _service(
+    fake: FakeTelegram, database: Database, nudge: bool = True
+) -> tuple[Service, Any]:
     config = config_from_dict(
         {
             "database": {"url": database.url},
@@ -43,7 +46,7 @@ async def _service(fake: FakeTelegram, database: Database, nudge: bool = True) -
     await app.initialize()
     service = Service(config, telegram=TelegramSender(app.bot), clock=lambda: NOW)
     await service.open()
-    return service
+    return service, app
 
 
 async def _people(database: Database) -> dict[str, int]:
@@ -77,12 +80,13 @@ async def test_only_quiet_subscribers_are_nudged_once(
     fake: FakeTelegram, database: Database
 ) -> None:
     await _people(database)
-    service = await _service(fake, database)
+    service, app = await _service(fake, database)
     try:
         first = await service.nudge()
         again = await service.nudge()
     finally:
         await service.close()
+        await app.shutdown()
     assert (first.due, first.sent) == (1, 1)
     assert again.sent == 0
     [message] = fake.messages(1)
@@ -94,9 +98,10 @@ async def test_nudges_can_be_switched_off_for_everyone(
     fake: FakeTelegram, database: Database
 ) -> None:
     await _people(database)
-    service = await _service(fake, database, nudge=False)
+    service, app = await _service(fake, database, nudge=False)
     try:
         report = await service.nudge()
     finally:
         await service.close()
+        await app.shutdown()
     assert report.sent == 0 and fake.messages(1) == []
