@@ -64,6 +64,7 @@ from bot.render import (
     parse_callback,
     visible_length,
 )
+from bot.telegram_filters import NEW_MESSAGES
 from storage.db import Database
 from storage.feedback import (
     Owned,
@@ -150,7 +151,7 @@ def install_handlers(
     bot.enquiries.install(app, state)
     app.add_handler(CallbackQueryHandler(on_callback))
     for name, handler in COMMANDS.items():
-        app.add_handler(CommandHandler(name, handler))
+        app.add_handler(CommandHandler(name, handler, filters=NEW_MESSAGES))
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, on_unknown_command))
     # Free text and everything else: the chat package knows whether a conversation (e.g.
     # onboarding's "What does your enterprise do?") is waiting for it.

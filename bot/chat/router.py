@@ -22,6 +22,7 @@ from bot.chat.core import (
     turn_for,
 )
 from bot.chat.throttle import check_flood
+from bot.telegram_filters import NEW_MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -70,4 +71,4 @@ def install(app: Any, state: Any) -> None:
     app.add_handler(TypeHandler(Update, check_flood), group=FLOOD_GROUP)
     app.add_handler(CallbackQueryHandler(on_button, pattern=f"^{PREFIX}"))
     for name, spec in COMMANDS.items():
-        app.add_handler(CommandHandler(name, _command(spec)))
+        app.add_handler(CommandHandler(name, _command(spec), filters=NEW_MESSAGES))

@@ -41,6 +41,7 @@ from bot.enquiries.service import (
     IncomingMessage,
 )
 from bot.render import parse_callback
+from bot.telegram_filters import NEW_MESSAGES
 from bot.tokens import verify
 from storage import enquiries as store
 from storage.feedback import delivery_for_chat, feedback_totals
@@ -95,7 +96,7 @@ def install(app: Any, state: Any) -> None:
         ("back", on_back),
         ("stats", on_stats),
     ):
-        app.add_handler(CommandHandler(name, handler))
+        app.add_handler(CommandHandler(name, handler, filters=NEW_MESSAGES))
     register_start_payload(app, "adv-", on_invite)
 
 
