@@ -176,6 +176,17 @@ ABLATIONS: tuple[tuple[str, str, str, object], ...] = (
     ("without acronym senses", "matchers.rules", "ACRONYM_SENSES", False),
     ("phrases with generic words as loose as others", "matchers.keywords", "GENERIC_SLACK", 3),
     ("description: first 50 words", "matchers.rules", "LEAD_WORDS", 50),
+    ("trade: reject far (other division and type)", "matchers.rules", "TRADE_REJECT", "far"),
+    ("trade: reject other division", "matchers.rules", "TRADE_REJECT", "division"),
+    ("trade: head noun in title under the trade", "matchers.rules", "TRADE_HEADS", True),
+    ("without the two-signal rule", "matchers.rules", "TWO_SIGNALS", "off"),
+    ("two signals: profile's trade divisions", "matchers.rules", "TWO_SIGNALS", "trade"),
+    (
+        "two signals: also words in 5+ label divisions",
+        "matchers.inference",
+        "AMBIGUOUS_DIVISIONS",
+        5,
+    ),
 )
 
 

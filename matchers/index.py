@@ -29,7 +29,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from feeds.notice import Notice
-from matchers import inference
+from matchers import inference, rules
 from matchers.keywords import Field, Pattern, allowed_edits, find, typo_ok
 from matchers.profile import Profile
 from matchers.rules import (
@@ -94,6 +94,14 @@ class Matcher:
                 for prefix in dict.fromkeys(c.prefix for c in kw.inference.codes):
                     if len(prefix) >= min_prefix:
                         self._keyword_cpv[prefix].append(idx * slots + k)
+        # keywords whose head noun counts in a title under the profile's trade (class, head)
+        self._trade_heads: dict[tuple[str, str], list[int]] = defaultdict(list)
+        if rules.TRADE_HEADS:
+            for idx, cp in enumerate(self.profiles):
+                for k, kw in enumerate(cp.keywords):
+                    if kw.head is not None:
+                        for cls in cp.trade.classes:
+                            self._trade_heads[(cls, kw.head)].append(idx * slots + k)
         # fuzzy vocabulary: keyword words that tolerate typos, grouped by first letter
         fuzzy_vocab: dict[str, set[str]] = defaultdict(set)
         for pattern in self._patterns:
@@ -206,6 +214,11 @@ class Matcher:
             for code in doc.cpv[:1]:  # the main code (see rules._inferred_cpv)
                 for n in range(self._min_prefix, len(code) + 1):
                     for user in self._keyword_cpv.get(code[:n], ()):
+                        keyword_hits[user // slots].add(user % slots)
+            if self._trade_heads and doc.cpv:
+                cls = doc.cpv[0][: inference.TRADE_DIGITS]
+                for key in doc.title.exact:
+                    for user in self._trade_heads.get((cls, key), ()):
                         keyword_hits[user // slots].add(user % slots)
             profiles = set(keyword_hits)
             for code in doc.cpv:

@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from matchers import cpv as cpv_codes
 from matchers.lexicon import synonyms
+from matchers.senses import sense_words
 from matchers.text import STOPWORDS, tokenize, tokenize_phrase
 
 #: Words that every kind of label carries and that say nothing about *what* is bought.
@@ -187,3 +188,93 @@ def _label_titles() -> dict[tuple[str, ...], str]:
 def title_label(words: tuple[str, ...]) -> str | None:
     """The CPV code whose label the title is, word for word (a category, not a description)."""
     return _label_titles().get(words)
+
+
+# --- the profile as one trade ----------------------------------------------------------------
+
+#: A profile's trade is gathered at class level: four significant digits ("8051" Staff
+#: training services, "4878" Content management software). Finer codes are cut back to their
+#: class; broader ones (divisions, groups) do not count.
+TRADE_DIGITS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """What a profile's keywords, read together, say its trade is in CPV terms.
+
+    ``classes`` are class-level prefixes (four digits) of every code inferred from any of its
+    keywords and of its explicit codes; ``divisions`` their two-digit divisions (broader
+    inferred codes included); ``kinds`` the contract types of those divisions, plus
+    ``services`` when some keyword names no label (such a keyword is taken as a service).
+    """
+
+    classes: frozenset[str]
+    divisions: frozenset[str]
+    kinds: frozenset[str]
+
+    @property
+    def known(self) -> bool:
+        return bool(self.divisions)
+
+
+NO_TRADE = Trade(frozenset(), frozenset(), frozenset())
+
+
+def trade(inferences: tuple[Inference, ...], explicit: tuple[str, ...] = ()) -> Trade:
+    """The union of what all of a profile's keywords (and its own CPV prefixes) name."""
+    classes: set[str] = set()
+    divisions: set[str] = set()
+    kinds: set[str] = set()
+    for inf in inferences:
+        if not inf.known:
+            kinds.add(SERVICES)
+        for c in inf.codes:
+            divisions.add(c.code[:2])
+            if len(c.prefix) >= TRADE_DIGITS:
+                classes.add(c.prefix[:TRADE_DIGITS])
+    for prefix in explicit:
+        if len(prefix) >= 2:
+            divisions.add(prefix[:2])
+        if len(prefix) >= TRADE_DIGITS:
+            classes.add(prefix[:TRADE_DIGITS])
+    for division in divisions:
+        kind = contract_type(division)
+        if kind is not None:
+            kinds.add(kind)
+    return Trade(frozenset(classes), frozenset(divisions), frozenset(kinds))
+
+
+# --- how ambiguous a word is -----------------------------------------------------------------
+
+#: A word whose stem occurs in CPV labels of this many divisions names things in many trades
+#: ("training": 13 divisions, "printing": 9, "sport": 7). Measured as an ambiguity test and
+#: not kept (docs/matching.md): the label spread says which *goods* a word appears in, not
+#: which senses it has. None: only the words of :mod:`matchers.senses` are ambiguous.
+AMBIGUOUS_DIVISIONS: int | None = None
+
+
+@lru_cache(maxsize=1)
+def _stem_divisions() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for code, text in cpv_codes.labels().items():
+        for tok in tokenize(_PARENTHESES.sub(" ", text)):
+            if tok.lower not in STOPWORDS and tok.lower not in GENERIC_LABEL_WORDS:
+                table.setdefault(tok.stem, set()).add(code[:2])
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+def label_divisions(word_stem: str) -> frozenset[str]:
+    """The CPV divisions whose labels use this stem."""
+    return _stem_divisions().get(word_stem, frozenset())
+
+
+@lru_cache(maxsize=50_000)
+def ambiguous(word_stem: str) -> bool:
+    """Does one word name things in several trades? It does when :mod:`matchers.senses` lists
+    another sense of it ("recovery", "advice", "parenting", "website", "printing"): the listed
+    phrases catch the known other senses, and a bare occurrence may still be one we did not
+    list. (Optionally also when CPV labels use it in ``AMBIGUOUS_DIVISIONS`` divisions.)"""
+    if word_stem in sense_words():
+        return True
+    spread = AMBIGUOUS_DIVISIONS
+    return spread is not None and len(label_divisions(word_stem)) >= spread

@@ -21,7 +21,7 @@ from typing import Literal
 from rapidfuzz.distance import OSA
 
 from matchers.inference import NO_INFERENCE, Inference, infer
-from matchers.lexicon import head_variants, synonyms
+from matchers.lexicon import WEAK_HEADS, head_variants, synonyms
 from matchers.senses import compiled as other_senses
 from matchers.text import STOPWORDS, Token, stem, tokenize, tokenize_phrase
 from matchers.words import corrections, is_known
@@ -117,6 +117,9 @@ class Keyword:
     variants: tuple[Variant, ...]
     inference: Inference = NO_INFERENCE
     acronym: str | None = None  # the keyword is this one acronym ("CMS")
+    # the head noun of a phrase ("development" of "web development"), as a stem; None for one
+    # word, acronyms and generic heads
+    head: str | None = None
 
 
 def _unquote(text: str) -> str | None:
@@ -205,7 +208,24 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
             inference = infer(fixed)
             if inference.known:
                 break
-    return Keyword(text, tuple(variants), inference, acronym)
+    return Keyword(text, tuple(variants), inference, acronym, _head(text))
+
+
+#: Heads that name no trade of their own ("information service", "carers support").
+_NO_HEAD = frozenset(stem(w) for w in ("service", "services", "work", "works", *WEAK_HEADS))
+
+
+def _head(text: str) -> str | None:
+    """The head noun of a phrase: its last content word ("people" of "older people")."""
+    if _unquote(text) is not None:
+        return None
+    tokens = [t for t in tokenize_phrase(text) if t.lower not in STOPWORDS]
+    if len(tokens) < 2 or any(is_acronym_surface(t.surface) for t in tokens):
+        return None
+    last = tokens[-1]
+    if last.stem in _NO_HEAD or not last.lower.isalpha() or len(last.stem) < 3:
+        return None
+    return last.stem
 
 
 def _corrected(text: str) -> list[str]:

@@ -60,6 +60,8 @@ class CompiledProfile:
     keywords: tuple[Keyword, ...]
     exclusions: tuple[Keyword, ...]
     cpv: tuple[str, ...]  # significant prefixes
+    # what all its keywords (and codes) say its trade is, read together
+    trade: inference.Trade = inference.NO_TRADE
 
 
 _keyword_cache: dict[tuple[str, bool], Keyword] = {}
@@ -77,11 +79,14 @@ def cached_keyword(text: str, exclusion: bool) -> Keyword:
 
 
 def compile_profile(profile: Profile) -> CompiledProfile:
+    keywords = tuple(cached_keyword(k, False) for k in profile.keywords)
+    cpv = tuple(dict.fromkeys(cpv_codes.significant(c) for c in profile.cpv))
     return CompiledProfile(
         profile=profile,
-        keywords=tuple(cached_keyword(k, False) for k in profile.keywords),
+        keywords=keywords,
         exclusions=tuple(cached_keyword(k, True) for k in profile.exclude),
-        cpv=tuple(dict.fromkeys(cpv_codes.significant(c) for c in profile.cpv)),
+        cpv=cpv,
+        trade=inference.trade(tuple(kw.inference for kw in keywords), cpv),
     )
 
 
@@ -134,6 +139,17 @@ ONE_WORD_DESCRIPTION = "cpv"
 HEAD_CONTEXT = True
 #: An acronym the notice spells out as something else is not a hit.
 ACRONYM_SENSES = True
+#: A hit on an ambiguous single word is rejected in a notice whose main CPV code is far from
+#: the profile's whole trade: "far" = another division and another contract type, "division"
+#: = another division; "off".
+TRADE_REJECT = "off"
+#: A head noun of a profile keyword in the title counts when the notice's main CPV code is in
+#: the profile's trade at class level (four digits).
+TRADE_HEADS = False
+#: An ambiguous single word (:func:`matchers.inference.ambiguous`) needs a second signal from
+#: the same profile: another keyword, a profile CPV code, or the notice's main CPV division
+#: among the word's own divisions ("own") or the profile's trade divisions ("trade"); "off".
+TWO_SIGNALS = "own"
 
 
 def prepare(notice: Notice) -> Document:
@@ -292,13 +308,25 @@ def evaluate(
     cpv_code = cpv_hit(cp, doc) if cp.cpv else None
     keyword_reasons: list[tuple[int, str]] = []
     matched: list[str] = []
+    weak = 0
     for k, kw in enumerate(cp.keywords):
         if candidates is not None and k not in candidates:
             continue
-        best = _keyword_hit(kw, doc, hit)
-        if best is not None:
-            keyword_reasons.append(best)
+        found = _keyword_hit(kw, doc, hit, cp.trade)
+        if found is None and TRADE_HEADS:
+            found = _trade_head_hit(kw, doc, cp.trade)
+        if found is not None:
+            keyword_reasons.append((found[0], found[1]))
             matched.append(kw.text)
+            weak += found[2]
+    if (
+        TWO_SIGNALS != "off"
+        and keyword_reasons
+        and weak == len(keyword_reasons) == 1
+        and cpv_code is None
+    ):
+        keyword_reasons.clear()  # one ambiguous word and nothing else says so
+        matched.clear()
     if not keyword_reasons and cpv_code is None:
         return None
     if cp.exclusions and excluded(cp, hit):
@@ -329,9 +357,14 @@ def evaluate(
     )
 
 
-def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] | None:
-    """The best evidence that one keyword fits the notice: (score, reason), or None."""
-    best: tuple[int, str] | None = None
+def _keyword_hit(
+    kw: Keyword, doc: Document, hit: HitFinder, trade: inference.Trade
+) -> tuple[int, str, bool] | None:
+    """The best evidence that one keyword fits the notice: (score, reason, weak), or None.
+
+    ``weak``: the evidence is one ambiguous word that the notice's main CPV code does not
+    corroborate (see ``TWO_SIGNALS``); strong evidence is preferred to weak."""
+    best: tuple[int, str, bool] | None = None
     shown_kw = kw.text.strip(_QUOTES)
     # the main (first) CPV code says what the contract is
     compatible = not TYPE_RULE or inference.notice_compatible(kw.inference, doc.cpv[:1])
@@ -346,6 +379,10 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
             h = hit(variant.pattern)
             if h is None:
                 continue
+            ambiguous = _ambiguous(variant.pattern)
+            if ambiguous and _far_from_trade(doc, trade):
+                continue
+            weak = ambiguous and not _corroborated(kw, doc, trade)
             lead_ok = (
                 ONE_WORD_DESCRIPTION == "any"
                 or len(variant.pattern.terms) > 1
@@ -375,14 +412,65 @@ def _keyword_hit(kw: Keyword, doc: Document, hit: HitFinder) -> tuple[int, str] 
                 elif _used_typo(variant.pattern, positions, field):
                     score -= _VARIANT_PENALTY
                     text += f" (spelt “{field.surface_at(positions)}”)"
-                if best is None or score > best[0]:
-                    best = (score, text)
-    if best is None and CPV_INFERENCE:
+                if best is None or (not weak, score) > (not best[2], best[0]):
+                    best = (score, text, weak)
+    if (best is None or best[2]) and CPV_INFERENCE:
         code = _inferred_cpv(kw, doc)
         if code is not None:
             text = f"{cpv_codes.describe(code)} (from “{shown_kw}”)"
-            best = (_CPV_INFERRED, text)
+            best = (_CPV_INFERRED, text, False)
     return best
+
+
+def _ambiguous(pattern: Pattern) -> bool:
+    """One word (not an acronym, not quoted) that names things in several trades."""
+    return (
+        pattern.kind == "words"
+        and len(pattern.terms) == 1
+        and pattern.terms[0].islower()
+        and inference.ambiguous(pattern.terms[0])
+    )
+
+
+def _far_from_trade(doc: Document, trade: inference.Trade) -> bool:
+    if TRADE_REJECT == "off" or not doc.cpv or not trade.known:
+        return False
+    main = doc.cpv[0]
+    if main[:2] in trade.divisions:
+        return False
+    if TRADE_REJECT == "division":
+        return True
+    return inference.contract_type(main) not in trade.kinds
+
+
+def _corroborated(kw: Keyword, doc: Document, trade: inference.Trade) -> bool:
+    """Does the notice's main CPV code say the same as an ambiguous word?"""
+    if TWO_SIGNALS == "off" or not doc.cpv:
+        return True  # notices without codes are not checked (as for the contract type)
+    division = doc.cpv[0][:2]
+    if TWO_SIGNALS == "trade":
+        return division in trade.divisions
+    return division in kw.inference.divisions
+
+
+def _trade_head_hit(
+    kw: Keyword, doc: Document, trade: inference.Trade
+) -> tuple[int, str, bool] | None:
+    """A keyword's head noun in the title of a notice filed under the profile's trade."""
+    if kw.head is None or not in_trade(doc, trade) or kw.head not in doc.title.exact:
+        return None
+    shown_kw = kw.text.strip(_QUOTES)
+    head = doc.title.surface_at((doc.title.exact[kw.head][0],)).lower()
+    return (
+        _TITLE_SCORE - _VARIANT_PENALTY,
+        f"matched “{shown_kw}” in the title (as “{head}”, CPV {doc.cpv[0]})",
+        False,
+    )
+
+
+def in_trade(doc: Document, trade: inference.Trade) -> bool:
+    """Is the notice's main CPV code in one of the trade's classes?"""
+    return bool(doc.cpv) and doc.cpv[0][: inference.TRADE_DIGITS] in trade.classes
 
 
 def _title_positions(positions: tuple[int, ...] | None, doc: Document) -> tuple[int, ...] | None:

@@ -137,3 +137,9 @@ def compiled() -> dict[str, tuple[tuple[tuple[str, ...], int, frozenset[str]], .
         context = frozenset(s for i, s in enumerate(stems) if i != idx)
         table.setdefault(stems[0], []).append((stems, idx, context))
     return {k: tuple(v) for k, v in table.items()}
+
+
+@lru_cache(maxsize=1)
+def sense_words() -> frozenset[str]:
+    """Stems of the words that have another sense listed here ("recovery", "advice")."""
+    return frozenset(next(t.stem for t in tokenize(word)) for word, _ in OTHER_SENSES)

@@ -42,8 +42,14 @@ def test_a_quoted_keyword_finds_a_title_that_is_exactly_it(kw: str) -> None:
 
 
 texts = st.lists(text_word, min_size=0, max_size=25).map(" ".join)
-notices = st.lists(st.tuples(texts, texts), min_size=1, max_size=4).map(
-    lambda pairs: [notice(t, d, ocid=f"n{i}") for i, (t, d) in enumerate(pairs)]
+# main CPV codes of every contract type, some named by the vocabulary's labels (79810000
+# printing, 80511000 staff training, 72413000 web design, 98341140 caretaker), some not
+CODES = st.sampled_from(
+    [(), ("79810000",), ("80511000", "45000000"), ("72413000",), ("98341140",), ("85000000",),
+     ("45261000",), ("39100000",), ("92000000",)]
+)  # fmt: skip
+notices = st.lists(st.tuples(texts, texts, CODES), min_size=1, max_size=4).map(
+    lambda rows: [notice(t, d, ocid=f"n{i}", cpv=c) for i, (t, d, c) in enumerate(rows)]
 )
 
 
@@ -92,3 +98,16 @@ def test_a_profile_alone_gets_what_it_gets_in_company(ns: list, ps: list[Profile
     for p in ps:
         alone = Matcher([p]).match(ns)
         assert alone == [m for m in together if m.profile_id == p.id]
+
+
+@given(notices, profile_sets())
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_index_equals_brute_force_with_the_trade_switches_on(ns: list, ps: list[Profile]) -> None:
+    import matchers.rules as rules
+
+    saved = (rules.TRADE_HEADS, rules.TRADE_REJECT)
+    rules.TRADE_HEADS, rules.TRADE_REJECT = True, "division"
+    try:
+        assert Matcher(ps).match(ns) == match_brute(ns, ps)
+    finally:
+        rules.TRADE_HEADS, rules.TRADE_REJECT = saved

@@ -22,6 +22,7 @@ from feeds.notice import Value
 from matchers.cpv import covers, describe, significant, suggest_cpv
 from matchers.engine import Matcher, match, match_in_thread
 from matchers.profile import ProfileError, parse_profile, parse_profiles
+from matchers.reference import match_brute
 
 # --- the real notices used below --------------------------------------------------------
 
@@ -437,3 +438,72 @@ async def test_match_in_thread() -> None:
     got = await match_in_thread([real(SCHOOL_CATERING)], p)
     assert [m.profile_id for m in got] == ["p"]
     assert await match_in_thread([real(SCHOOL_CATERING)], Matcher(p)) == got
+
+
+# --- the profile read as one trade; ambiguous single words ---------------------------------
+
+
+def test_an_ambiguous_word_alone_needs_the_main_cpv_to_agree() -> None:
+    # "printing" has other senses (matchers.senses): its own labels name divisions 22 and 79
+    assert hits(notice("Printing of annual reports", cpv=("79810000",)), profile(["printing"]))
+    assert not hits(notice("Printing of annual reports", cpv=("85000000",)), profile(["printing"]))
+    # a notice without codes is not checked, as for the contract type
+    assert hits(notice("Printing of annual reports"), profile(["printing"]))
+    # a word that is not ambiguous needs no second signal
+    assert hits(notice("Dementia cafe", cpv=("98000000",)), profile(["dementia"]))
+
+
+def test_an_ambiguous_word_counts_with_a_second_keyword_of_the_profile() -> None:
+    title = "Recovery service for adults"
+    assert not hits(notice(title, cpv=("85000000",)), profile(["recovery"]))
+    both = notice(title, "Community drug and alcohol treatment.", cpv=("85000000",))
+    m = one(both, profile(["recovery", "drug and alcohol"]))
+    assert m is not None and m.matched_keywords == ("recovery", "drug and alcohol")
+    # or with one of the profile's own CPV codes
+    assert hits(notice(title, cpv=("85000000",)), profile(["recovery"], cpv=["85"]))
+
+
+def test_a_phrase_or_synonym_phrase_is_not_ambiguous() -> None:
+    assert hits(notice("Debt advice service", cpv=("75000000",)), profile(["debt advice"]))
+    assert hits(notice("Advice services for tenants", cpv=("98000000",)), profile(["advice"]))
+
+
+def test_profile_trade_is_the_union_of_its_keywords() -> None:
+    from matchers.rules import compile_profile
+
+    cp = compile_profile(profile(["staff training", "first aid training", "dementia"]))
+    assert cp.trade.classes == {"7963", "8051", "8056"}
+    assert cp.trade.divisions == {"79", "80"}
+    assert cp.trade.kinds == {"services"}
+    assert compile_profile(profile(["recovery"])).trade.known is False
+
+
+def test_trade_head_noun_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import matchers.rules as rules
+
+    n = notice("Workshops for people living alone", cpv=("85311000",))
+    p = profile(["older people", "befriending"])
+    assert not hits(n, p)
+    monkeypatch.setattr(rules, "TRADE_HEADS", True)
+    m = one(n, p)
+    assert m is not None and m.matched_keywords == ("older people",)
+    assert m.reasons[0] == "matched “older people” in the title (as “people”, CPV 85311000)"
+    # outside the trade's classes the head noun is nothing
+    assert not hits(notice("Workshops for people living alone", cpv=("80000000",)), p)
+    assert Matcher([p]).match([n]) == match_brute([n], [p])
+
+
+def test_trade_reject_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import matchers.rules as rules
+
+    n = notice("Printing of event programmes", cpv=("92000000",))
+    p = profile(["printing", "leaflets"], cpv=["92"])  # its own code puts 92 in its trade
+    q = profile(["printing", "leaflets"])
+    monkeypatch.setattr(rules, "TWO_SIGNALS", "off")
+    assert hits(n, q)
+    monkeypatch.setattr(rules, "TRADE_REJECT", "far")  # 92 is a service, the trade has some
+    assert hits(n, q)
+    monkeypatch.setattr(rules, "TRADE_REJECT", "division")
+    assert not hits(n, q)
+    m = one(n, p)
+    assert m is not None and m.matched_keywords == ("printing",)
