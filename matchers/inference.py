@@ -220,6 +220,7 @@ class Trade:
 NO_TRADE = Trade(frozenset(), frozenset(), frozenset())
 
 
+@lru_cache(maxsize=100_000)
 def trade(inferences: tuple[Inference, ...], explicit: tuple[str, ...] = ()) -> Trade:
     """The union of what all of a profile's keywords (and its own CPV prefixes) name."""
     classes: set[str] = set()

@@ -60,8 +60,12 @@ class CompiledProfile:
     keywords: tuple[Keyword, ...]
     exclusions: tuple[Keyword, ...]
     cpv: tuple[str, ...]  # significant prefixes
-    # what all its keywords (and codes) say its trade is, read together
-    trade: inference.Trade = inference.NO_TRADE
+
+    @property
+    def trade(self) -> inference.Trade:
+        """What all its keywords (and codes) say its trade is, read together. Computed when
+        a rule asks (cached by content), so the shipped rules pay nothing for it."""
+        return inference.trade(tuple(kw.inference for kw in self.keywords), self.cpv)
 
 
 _keyword_cache: dict[tuple[str, bool], Keyword] = {}
@@ -79,14 +83,11 @@ def cached_keyword(text: str, exclusion: bool) -> Keyword:
 
 
 def compile_profile(profile: Profile) -> CompiledProfile:
-    keywords = tuple(cached_keyword(k, False) for k in profile.keywords)
-    cpv = tuple(dict.fromkeys(cpv_codes.significant(c) for c in profile.cpv))
     return CompiledProfile(
         profile=profile,
-        keywords=keywords,
+        keywords=tuple(cached_keyword(k, False) for k in profile.keywords),
         exclusions=tuple(cached_keyword(k, True) for k in profile.exclude),
-        cpv=cpv,
-        trade=inference.trade(tuple(kw.inference for kw in keywords), cpv),
+        cpv=tuple(dict.fromkeys(cpv_codes.significant(c) for c in profile.cpv)),
     )
 
 
@@ -312,9 +313,9 @@ def evaluate(
     for k, kw in enumerate(cp.keywords):
         if candidates is not None and k not in candidates:
             continue
-        found = _keyword_hit(kw, doc, hit, cp.trade)
+        found = _keyword_hit(kw, doc, hit, cp)
         if found is None and TRADE_HEADS:
-            found = _trade_head_hit(kw, doc, cp.trade)
+            found = _trade_head_hit(kw, doc, cp)
         if found is not None:
             keyword_reasons.append((found[0], found[1]))
             matched.append(kw.text)
@@ -358,7 +359,7 @@ def evaluate(
 
 
 def _keyword_hit(
-    kw: Keyword, doc: Document, hit: HitFinder, trade: inference.Trade
+    kw: Keyword, doc: Document, hit: HitFinder, cp: CompiledProfile
 ) -> tuple[int, str, bool] | None:
     """The best evidence that one keyword fits the notice: (score, reason, weak), or None.
 
@@ -380,9 +381,9 @@ def _keyword_hit(
             if h is None:
                 continue
             ambiguous = _ambiguous(variant.pattern)
-            if ambiguous and _far_from_trade(doc, trade):
+            if ambiguous and _far_from_trade(doc, cp):
                 continue
-            weak = ambiguous and not _corroborated(kw, doc, trade)
+            weak = ambiguous and not _corroborated(kw, doc, cp)
             lead_ok = (
                 ONE_WORD_DESCRIPTION == "any"
                 or len(variant.pattern.terms) > 1
@@ -432,8 +433,11 @@ def _ambiguous(pattern: Pattern) -> bool:
     )
 
 
-def _far_from_trade(doc: Document, trade: inference.Trade) -> bool:
-    if TRADE_REJECT == "off" or not doc.cpv or not trade.known:
+def _far_from_trade(doc: Document, cp: CompiledProfile) -> bool:
+    if TRADE_REJECT == "off" or not doc.cpv:
+        return False
+    trade = cp.trade
+    if not trade.known:
         return False
     main = doc.cpv[0]
     if main[:2] in trade.divisions:
@@ -443,21 +447,21 @@ def _far_from_trade(doc: Document, trade: inference.Trade) -> bool:
     return inference.contract_type(main) not in trade.kinds
 
 
-def _corroborated(kw: Keyword, doc: Document, trade: inference.Trade) -> bool:
+def _corroborated(kw: Keyword, doc: Document, cp: CompiledProfile) -> bool:
     """Does the notice's main CPV code say the same as an ambiguous word?"""
     if TWO_SIGNALS == "off" or not doc.cpv:
         return True  # notices without codes are not checked (as for the contract type)
     division = doc.cpv[0][:2]
     if TWO_SIGNALS == "trade":
-        return division in trade.divisions
+        return division in cp.trade.divisions
     return division in kw.inference.divisions
 
 
 def _trade_head_hit(
-    kw: Keyword, doc: Document, trade: inference.Trade
+    kw: Keyword, doc: Document, cp: CompiledProfile
 ) -> tuple[int, str, bool] | None:
     """A keyword's head noun in the title of a notice filed under the profile's trade."""
-    if kw.head is None or not in_trade(doc, trade) or kw.head not in doc.title.exact:
+    if kw.head is None or kw.head not in doc.title.exact or not in_trade(doc, cp.trade):
         return None
     shown_kw = kw.text.strip(_QUOTES)
     head = doc.title.surface_at((doc.title.exact[kw.head][0],)).lower()
