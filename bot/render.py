@@ -752,7 +752,10 @@ def _digest_parts(
 
 
 def _period_title(period: str) -> str:
+    """ "Your daily digest"; alerts that simply arrived together are not a digest."""
     label = _clean(period, 30) or "daily"
+    if label == "instant":
+        return "New opportunities for you"
     return f"Your {label} digest"
 
 

@@ -673,3 +673,27 @@ def test_email_digest() -> None:
     )
     assert one.subject == "1 new opportunity, 1 update"
     assert "Unsubscribe: u" in one.text and 'href="u"' not in one.html
+
+
+def test_alerts_that_arrive_together_are_not_called_a_digest() -> None:
+    views = [view(), view(delivery_id=124, title="Meals on wheels")]
+    rendered = email_digest(
+        views,
+        NOW,
+        LONDON,
+        unsubscribe_url="https://x.example/u/1",
+        manage_url=None,
+        period="instant",
+    )
+    assert "digest" not in rendered.text.lower()
+    assert (
+        "digest"
+        in email_digest(
+            views,
+            NOW,
+            LONDON,
+            unsubscribe_url="https://x.example/u/1",
+            manage_url=None,
+            period="daily",
+        ).text.lower()
+    )
