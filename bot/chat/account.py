@@ -21,7 +21,15 @@ from matchers.profile import ProfileError, parse_profile
 from storage.chat import profile_of, subscriber_for_chat
 from storage.models import ProfileRow, SubscriberRow
 
-__all__ = ["NOT_SUBSCRIBED", "Account", "account", "describe", "profile_problem"]
+__all__ = [
+    "NOT_SUBSCRIBED",
+    "Account",
+    "NotSubscribed",
+    "account",
+    "describe",
+    "profile_problem",
+    "subscribed",
+]
 
 
 @dataclass
@@ -47,6 +55,26 @@ async def account(turn: Turn) -> AsyncIterator[Account | None]:
         assert sub.id is not None
         profile = await profile_of(session, sub.id)
         yield Account(session, sub, profile)
+
+
+class NotSubscribed(Exception):
+    """Raised by :func:`subscribed` after telling the user; the router swallows it."""
+
+
+@asynccontextmanager
+async def subscribed(turn: Turn) -> AsyncIterator[Account]:
+    """Like :func:`account`, but a chat with no subscription is told so and the handler ends.
+
+    Commands get a reply, buttons an answer; either way the handler body does not run.
+    """
+    async with account(turn) as acc:
+        if acc is None:
+            if turn.query is None:
+                await turn.reply(esc(NOT_SUBSCRIBED))
+            else:
+                await turn.answer(NOT_SUBSCRIBED)
+            raise NotSubscribed
+        yield acc
 
 
 def profile_problem(profile: ProfileRow) -> str | None:

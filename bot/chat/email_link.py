@@ -22,7 +22,7 @@ from email.message import EmailMessage
 
 from bot import tokens
 from bot.channels import email_factory
-from bot.chat.account import NOT_SUBSCRIBED, account
+from bot.chat.account import account, subscribed
 from bot.chat.core import Turn, command, esc
 from bot.chat.settings import channel_question
 from bot.chat.text import InputError, parse_code, parse_email
@@ -135,10 +135,7 @@ def _message(config: Config, to: str, code: str, minutes: int) -> EmailMessage:
 async def on_email(turn: Turn) -> None:
     config = turn.state.config
     factory = email_factory(config) if config is not None else None
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         try:
             address = parse_email(turn.args)
         except InputError as exc:
@@ -209,10 +206,7 @@ async def verify(turn: Turn, text: str) -> None:
         await turn.reply(esc(str(exc)))
         return
     secret = await turn.secret_key() or ""
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         pending = await email_code(acc.session, acc.id)
         if pending is None:
             await turn.reply("There's no code waiting. Send /email followed by your address first.")

@@ -12,7 +12,7 @@ import hashlib
 
 from telegram import InlineKeyboardMarkup
 
-from bot.chat.account import NOT_SUBSCRIBED, Account, account, profile_problem
+from bot.chat.account import Account, profile_problem, subscribed
 from bot.chat.core import Turn, button, command, data, esc, kb, label, plain
 from bot.chat.text import (
     MAX_CPV,
@@ -121,10 +121,7 @@ async def add_words(acc: Account, text: str, *, exclude: bool = False) -> str:
 
 @command("add")
 async def on_add(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         if not clean(turn.args):
             await set_state(acc.session, turn.chat_id, "add")
             await turn.reply(
@@ -140,10 +137,7 @@ async def on_add(turn: Turn) -> None:
 
 @command("exclude")
 async def on_exclude(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         if not clean(turn.args):
             text, markup = exclusions_view(acc)
             await turn.reply(text, markup)
@@ -153,10 +147,7 @@ async def on_exclude(turn: Turn) -> None:
 
 @command("remove")
 async def on_remove(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         if not clean(turn.args):
             text, markup = keywords_view(acc, "k")
             await turn.reply(
@@ -238,10 +229,7 @@ def exclusions_view(acc: Account) -> tuple[str, InlineKeyboardMarkup]:
 
 @command("keywords", admin=False)
 async def on_keywords(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         text, markup = keywords_view(acc, "k")
         await turn.reply(text, markup)
 
@@ -249,10 +237,7 @@ async def on_keywords(turn: Turn) -> None:
 @button("kw")
 async def on_keywords_button(turn: Turn, args: list[str]) -> None:
     ctx = args[0] if args and args[0] in ("k", "s") else "k"
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         await turn.answer()
         text, markup = keywords_view(acc, ctx)
         await turn.show(text, markup)
@@ -271,10 +256,7 @@ def _find(words: list[str], args: list[str]) -> int | None:
 @button("kx")
 async def on_keyword_remove(turn: Turn, args: list[str]) -> None:
     ctx = args[2] if len(args) > 2 and args[2] in ("k", "s") else "k"
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         words = list(acc.profile.keywords)
         index = _find(words, args)
         if index is None:
@@ -297,10 +279,7 @@ async def on_keyword_remove(turn: Turn, args: list[str]) -> None:
 
 @button("ex")
 async def on_exclusion_remove(turn: Turn, args: list[str]) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         words = list(acc.profile.exclude)
         index = _find(words, args)
         if index is None:
@@ -354,10 +333,7 @@ def _add_code(acc: Account, code: str) -> str:
 
 @command("cpv")
 async def on_cpv(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         args = clean(turn.args)
         if not args:
             text, markup = cpv_view(acc)
@@ -385,10 +361,7 @@ async def on_cpv(turn: Turn) -> None:
 @button("cpa")
 async def on_cpv_add(turn: Turn, args: list[str]) -> None:
     code = args[0] if args else ""
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         if not code.isdigit():
             await turn.answer("Sorry, I didn't understand that button.")
             return
@@ -401,10 +374,7 @@ async def on_cpv_add(turn: Turn, args: list[str]) -> None:
 @button("cpx")
 async def on_cpv_remove(turn: Turn, args: list[str]) -> None:
     code = args[0] if args else ""
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         codes = [c for c in acc.profile.cpv if c != code]
         if len(codes) == len(acc.profile.cpv):
             await turn.answer("That code is already gone.")

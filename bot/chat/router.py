@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -10,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 
 # Importing the modules registers their commands and buttons.
 from bot.chat import email_link, keywords, onboarding, privacy, settings  # noqa: F401
+from bot.chat.account import NotSubscribed
 from bot.chat.core import (
     BUTTONS,
     COMMANDS,
@@ -37,7 +39,8 @@ def _command(spec: CommandSpec) -> Any:
         if spec.admin and not await turn.is_admin():
             await turn.reply(NOT_ADMIN)
             return
-        await spec.fn(turn)
+        with contextlib.suppress(NotSubscribed):  # already told "not subscribed yet"
+            await spec.fn(turn)
 
     return handle
 
@@ -57,7 +60,8 @@ async def on_button(update: Update, context: Context) -> None:
         if not await turn.is_admin():
             await turn.answer(NOT_ADMIN)
             return
-        await fn(turn, parts[1:])
+        with contextlib.suppress(NotSubscribed):  # already answered "not subscribed yet"
+            await fn(turn, parts[1:])
     finally:
         await turn.answer()  # every press is answered, whatever happened above
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup
 
 from bot.chat import regions_menu
-from bot.chat.account import NOT_SUBSCRIBED, Account, account, describe
+from bot.chat.account import NOT_SUBSCRIBED, Account, account, describe, subscribed
 from bot.chat.core import Turn, button, command, data, esc, kb
 from bot.chat.text import (
     DAY_NAMES,
@@ -80,19 +80,13 @@ def settings_text(acc: Account, note: str = "") -> str:
 
 @command("settings", admin=False)
 async def on_settings(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         await turn.reply(settings_text(acc), settings_markup(acc))
 
 
 @button("st")
 async def on_settings_button(turn: Turn, args: list[str]) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         await turn.answer()
         await turn.show(settings_text(acc), settings_markup(acc))
 
@@ -100,10 +94,7 @@ async def on_settings_button(turn: Turn, args: list[str]) -> None:
 @button("tg")
 async def on_toggle(turn: Turn, args: list[str]) -> None:
     what = args[0] if args else ""
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         if what == "vcse":
             acc.profile.vcse_only = not acc.profile.vcse_only
             note = "Only VCSE-suitable notices" if acc.profile.vcse_only else "Any suitability"
@@ -125,10 +116,7 @@ async def on_toggle(turn: Turn, args: list[str]) -> None:
 
 @button("qh")
 async def on_quiet_button(turn: Turn, args: list[str]) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         current = acc.sub.quiet_hours or ""
         index = QUIET_PRESETS.index(current) if current in QUIET_PRESETS else -1
         acc.sub.quiet_hours = QUIET_PRESETS[(index + 1) % len(QUIET_PRESETS)]
@@ -140,10 +128,7 @@ async def on_quiet_button(turn: Turn, args: list[str]) -> None:
 
 @button("dh")
 async def on_digest_hour_button(turn: Turn, args: list[str]) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         hour = acc.sub.digest_hour
         later = [h for h in DIGEST_HOURS if h > hour]
         acc.sub.digest_hour = later[0] if later else DIGEST_HOURS[0]
@@ -181,10 +166,7 @@ def regions_text(regions: list[str], ctx: str) -> str:
 
 @command("regions")
 async def on_regions(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         if not turn.args:
             regions = list(acc.profile.regions)
             await turn.reply(regions_text(regions, "r"), regions_markup(regions, "r"))
@@ -204,10 +186,7 @@ async def on_regions(turn: Turn) -> None:
 @button("rgm")
 async def on_regions_menu(turn: Turn, args: list[str]) -> None:
     ctx = args[0] if args else "s"
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         regions = list(acc.profile.regions)
         await turn.answer()
         await turn.show(regions_text(regions, ctx), regions_markup(regions, ctx))
@@ -219,10 +198,7 @@ async def on_region_toggle(turn: Turn, args: list[str]) -> None:
         await turn.answer("Sorry, I didn't understand that button.")
         return
     ctx, key = args
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         regions = regions_menu.toggle(list(acc.profile.regions), key)
         acc.profile.regions = regions
         touch(acc.profile)
@@ -236,10 +212,7 @@ async def on_region_toggle(turn: Turn, args: list[str]) -> None:
 @button("rgok")
 async def on_regions_done(turn: Turn, args: list[str]) -> None:
     ctx = args[0] if args else "r"
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         await turn.answer()
         if ctx == "o":
             await turn.show(frequency_text_onboarding(acc), frequency_markup("o"))
@@ -307,10 +280,7 @@ async def on_frequency_button(turn: Turn, args: list[str]) -> None:
         await turn.answer("Sorry, I didn't understand that button.")
         return
     kind, ctx = args
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         text = _set_frequency(acc, kind, None, None)
         await turn.answer(text)
         if ctx == "o":
@@ -321,10 +291,7 @@ async def on_frequency_button(turn: Turn, args: list[str]) -> None:
 
 @command("frequency")
 async def on_frequency(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         if not turn.args:
             await turn.reply(
                 "⏱ <b>How often would you like alerts?</b> Tap one, or type e.g. "
@@ -342,10 +309,7 @@ async def on_frequency(turn: Turn) -> None:
 
 @command("quiet")
 async def on_quiet(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         if not turn.args:
             await turn.reply(
                 f"🌙 Quiet hours: {esc(acc.sub.quiet_hours or 'the service default')}. "
@@ -369,10 +333,7 @@ async def on_quiet(turn: Turn) -> None:
 
 @command("value")
 async def on_value(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         try:
             low, high = parse_value(turn.args)
         except InputError as exc:
@@ -387,10 +348,7 @@ async def on_value(turn: Turn) -> None:
 
 
 async def _flag(turn: Turn, field: str, what: str) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         if not turn.args:
             now = "on" if getattr(acc.profile, field) else "off"
             await turn.reply(
@@ -461,10 +419,7 @@ async def on_resume(turn: Turn) -> None:
 
 @command("stop")
 async def on_stop(turn: Turn) -> None:
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.reply(esc(NOT_SUBSCRIBED))
-            return
+    async with subscribed(turn) as acc:
         acc.sub.paused = True
         acc.session.add(acc.sub)
     await turn.reply(
@@ -499,10 +454,7 @@ def channel_question(acc: Account) -> tuple[str, InlineKeyboardMarkup]:
 @button("ch")
 async def on_channel(turn: Turn, args: list[str]) -> None:
     choice = args[0] if args else ""
-    async with account(turn) as acc:
-        if acc is None:
-            await turn.answer(NOT_SUBSCRIBED)
-            return
+    async with subscribed(turn) as acc:
         if choice not in ("t", "e", "b"):
             await turn.answer("Sorry, I didn't understand that button.")
             return

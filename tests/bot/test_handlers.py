@@ -412,8 +412,22 @@ async def test_pause_resume_stop(bot: Bot) -> None:
 
 
 async def test_unknown_users_commands_and_messages_get_friendly_replies(bot: Bot) -> None:
-    for command in ("/pause", "/resume", "/stop"):
-        assert (await bot.send(EVE, command)).text == NOT_SUBSCRIBED
+    settings = (
+        "/keywords",
+        "/add catering",
+        "/remove catering",
+        "/exclude cars",
+        "/regions",
+        "/cpv 555",
+        "/value any",
+        "/vcse on",
+        "/sme on",
+        "/frequency daily",
+        "/quiet off",
+        "/settings",
+    )
+    for command in ("/pause", "/resume", "/stop", *settings):
+        assert (await bot.send(EVE, command)).text == NOT_SUBSCRIBED, command
     # /start onboards (tests/chat covers the conversation); a stranger's text gets a pointer
     assert "What does your enterprise do?" in (await bot.send(EVE, "/start")).text
     await bot.send(EVE, "/cancel")
