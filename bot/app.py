@@ -53,6 +53,30 @@ class CycleReport:
         return all(p.error is None for p in self.polls)
 
 
+async def with_stored_secret_key(config: Config, db: Database) -> Config:
+    """The config with the secret key kept in the database when none was configured.
+
+    A generated key must be the same for every part of the service (the email links the
+    dispatcher signs are checked by the Telegram handlers and the web server) and across
+    restarts, so the first one generated is stored and used from then on.
+    """
+    if not config.secret_key_generated:
+        return config
+    async with db.session() as session:
+        key = await get_or_create(session, "secret_key", config.secret_key)
+    return dataclasses.replace(config, secret_key=key, secret_key_generated=False)
+
+
+async def prepare(config: Config) -> Config:
+    """Migrate the database and settle the secret key, before any part is built."""
+    await upgrade_async(config.database.url)
+    db = Database(config.database.url)
+    try:
+        return await with_stored_secret_key(config, db)
+    finally:
+        await db.dispose()
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -91,11 +115,7 @@ class Service:
         """Migrate and connect the database; build the dispatcher."""
         await upgrade_async(self.config.database.url)
         self.db = Database(self.config.database.url)
-        if self.config.secret_key_generated:
-            # No key configured: keep one in the database so links survive restarts.
-            async with self.db.session() as session:
-                key = await get_or_create(session, "secret_key", self.config.secret_key)
-            self.config = dataclasses.replace(self.config, secret_key=key)
+        self.config = await with_stored_secret_key(self.config, self.db)
         self.dispatcher = Dispatcher(
             self.db,
             self.dispatch_settings(),

@@ -8,7 +8,7 @@ import logging
 import signal
 from typing import Any
 
-from bot.app import CycleReport, Service
+from bot.app import CycleReport, Service, prepare
 from bot.config import load_config
 from bot.errors import UserError
 
@@ -42,6 +42,7 @@ def run_poll(args: argparse.Namespace) -> int:
 async def _poll(config: Any, feeds: list[str] | None) -> CycleReport:
     from bot.channels import build_channels
 
+    config = await prepare(config)
     async with build_channels(config) as (telegram, email):
         async with Service(config, telegram=telegram, email=email) as service:
             for warning in await service.startup_warnings():
@@ -73,6 +74,7 @@ async def _run(config: Any) -> None:
     from bot.channels import build_channels
     from bot.web_wiring import web_server
 
+    config = await prepare(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

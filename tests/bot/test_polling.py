@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlmodel import func, select
 
-from bot.app import Service
+from bot.app import Service, prepare
 from bot.config import config_from_dict
 from feeds.http import RetryPolicy
 from feeds.local import parse_file
@@ -196,3 +196,13 @@ async def test_a_generated_secret_key_survives_a_restart(database_url: str) -> N
     assert restarted.secret_key != key  # a new random one each load...
     async with Service(restarted) as second:
         assert second.config.secret_key == key  # ...but the stored one wins
+
+
+async def test_prepare_settles_one_key_for_every_part(database_url: str) -> None:
+    """run/poll build the Telegram handlers and the web server from the prepared config,
+    so links signed by the dispatcher verify everywhere."""
+    first = await prepare(config_from_dict({"database": {"url": database_url}}, env={}))
+    again = await prepare(config_from_dict({"database": {"url": database_url}}, env={}))
+    assert first.secret_key == again.secret_key and not again.secret_key_generated
+    async with Service(again) as service:
+        assert service.config.secret_key == first.secret_key
