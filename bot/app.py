@@ -47,6 +47,7 @@ class CycleReport:
     polls: list[PollReport] = field(default_factory=list)
     matching: MatchReport = field(default_factory=MatchReport)
     dispatch: DispatchReport = field(default_factory=DispatchReport)
+    enquiry_timers: int = 0
 
     @property
     def ok(self) -> bool:
@@ -257,6 +258,9 @@ class Service:
                 )
                 _add_match(report.matching, matched)
         report.dispatch = await self.dispatch()
+        if self.enquiries is not None:
+            # A cron-driven deployment (poll, no run) still escalates overdue enquiries.
+            report.enquiry_timers = await self.enquiries.tick()
         return report
 
     async def nudge(self) -> NudgeReport:
