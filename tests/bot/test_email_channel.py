@@ -26,6 +26,7 @@ from bot.email_channel import (
     build_message,
 )
 from bot.render import RenderedEmail
+from tests.fakes.smtp import self_signed_cert
 
 UNSUB = "https://bestbot.example.org/unsubscribe/1234." + "A" * 43
 
@@ -372,37 +373,11 @@ async def test_login_and_bad_password(sink: Sink) -> None:
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("cert")
-    cert, key = folder / "cert.pem", folder / "key.pem"
+def certificate() -> tuple[Path, Path]:
     try:
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        return self_signed_cert()  # the SMTP fake's own self-signed localhost certificate
     except (OSError, subprocess.CalledProcessError) as exc:
         pytest.skip(f"openssl cannot make a test certificate: {exc}")
-    return cert, key
 
 
 def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
