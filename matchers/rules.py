@@ -8,8 +8,10 @@ can be compared result for result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from itertools import pairwise
 
 from feeds.notice import Notice
 from matchers import cpv as cpv_codes
@@ -114,6 +116,8 @@ class Document:
     title_label_words: frozenset[int] = frozenset()
     # acronym -> the expansions the notice gives it ("CMS" -> ("central", "management", ...))
     acronyms: dict[str, set[tuple[str, ...]]] | None = None
+    # positions of title words followed by "service(s)": the title says a service is bought
+    named_services: frozenset[int] = frozenset()
 
     @property
     def fields(self) -> tuple[Field, Field, Field]:
@@ -133,6 +137,9 @@ CPV_INFERENCE = True
 TYPE_RULE = True
 #: A title that is word for word a CPV label says which category, not what is bought.
 TITLE_LABEL_RULE = True
+#: A keyword the title names as a service ("... Concierge Services") counts in the title even
+#: when the main CPV code says works or supplies: the buyer's words outrank a misfiled code.
+TITLE_SERVICES_RULE = True
 #: A one-word keyword found only in the description counts when the notice's main CPV code is
 #: in a division the keyword's labels name ("cpv"); alternatives: "any", "never".
 ONE_WORD_DESCRIPTION = "cpv"
@@ -161,8 +168,9 @@ def prepare(notice: Notice) -> Document:
             codes.append(code)
     tokens = tokenize(notice.description or "")
     title_tokens = tokenize(notice.title or "")
+    label_tokens = _label_part(notice.title or "", title_tokens)
     title_label = (
-        inference.title_label(tuple(t.lower for t in title_tokens)) if TITLE_LABEL_RULE else None
+        inference.title_label(tuple(t.lower for t in label_tokens)) if TITLE_LABEL_RULE else None
     )
     return Document(
         notice=notice,
@@ -174,12 +182,38 @@ def prepare(notice: Notice) -> Document:
         title_label=title_label,
         title_label_words=frozenset(
             t.pos
-            for t in title_tokens
+            for t in label_tokens
             if title_label is not None
             and t.lower not in STOPWORDS
             and t.lower not in inference.GENERIC_LABEL_WORDS
         ),
         acronyms=_acronym_expansions(title_tokens) | _acronym_expansions(tokens),
+        named_services=_named_services(title_tokens) if TITLE_SERVICES_RULE else frozenset(),
+    )
+
+
+#: TED-style titles: "United Kingdom-Bristol: School catering services" (country-place, then the
+#: CPV label of the main code).
+_PLACE_PREFIX = re.compile(
+    r"^\s*(?:United Kingdom|UK|England|Scotland|Wales|Northern Ireland)-[^:]{1,60}:"
+)
+
+
+def _label_part(title: str, tokens: list[Token]) -> list[Token]:
+    """The title tokens that may be a CPV label: all of them, or those after a place prefix."""
+    prefix = _PLACE_PREFIX.match(title)
+    if prefix is None:
+        return tokens
+    rest = len(tokenize(title[prefix.end() :]))
+    return tokens[len(tokens) - rest :] if rest else tokens
+
+
+def _named_services(tokens: list[Token]) -> frozenset[int]:
+    """Positions of title words directly followed by "service" or "services"."""
+    return frozenset(
+        t.pos
+        for t, after in pairwise(tokens)
+        if after.pos == t.pos + 1 and after.lower in ("service", "services")
     )
 
 
@@ -369,7 +403,7 @@ def _keyword_hit(
     shown_kw = kw.text.strip(_QUOTES)
     # the main (first) CPV code says what the contract is
     compatible = not TYPE_RULE or inference.notice_compatible(kw.inference, doc.cpv[:1])
-    if compatible:
+    if compatible or doc.named_services:
         label_title = doc.title_label is not None and not _covers(kw, doc.title_label)
         acronym_ok = kw.acronym is None or not ACRONYM_SENSES or _acronym_sense_ok(kw.acronym, doc)
         for variant in kw.variants:
@@ -405,6 +439,10 @@ def _keyword_hit(
             ):
                 if positions is None:
                     continue
+                if not compatible and (
+                    where != "title" or max(positions) not in doc.named_services
+                ):
+                    continue  # a works or supplies notice, unless its title names the service
                 score = base
                 text = f"matched “{shown_kw}” in the {where}"
                 if variant.shown is not None:

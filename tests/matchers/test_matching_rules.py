@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from matching_helpers import (
     BROADBAND,
     CLEANING,
+    CONCIERGE,
     FACILITIES,
     IT_SERVICES,
     LIFT_REPAIRS,
@@ -229,12 +232,39 @@ def test_service_words_in_works_and_supplies_notices_do_not_count() -> None:
     assert hits(notice("Leisure services review"), profile(["leisure"]))
 
 
+def test_a_title_naming_the_service_outranks_a_goods_code() -> None:
+    # filed under 35120000 (security systems, supplies) but the title buys a service
+    n = real(CONCIERGE)
+    assert n.title is not None and n.title.endswith(
+        "Security and Concierge Services at Totland Close Farnborough"
+    )
+    assert n.cpv[:1] == ("35120000",)
+    m = one(n, profile(["concierge"]))
+    assert m is not None and m.reasons[0] == "matched “concierge” in the title"
+    # the same word without "services" after it, or only in the description, stays out
+    assert not hits(replace(n, title="Concierge desk and CCTV equipment"), profile(["concierge"]))
+    goods = notice("CCTV cameras", "Cameras for the concierge services desk.", cpv=("35120000",))
+    assert not hits(goods, profile(["concierge"]))
+    # and a service word that is not followed by "services" still needs a compatible code
+    assert not hits(
+        notice("Leisure centre build services", cpv=("45212100",)), profile(["leisure"])
+    )
+
+
 def test_a_title_that_is_a_cpv_label_is_a_category() -> None:
     title = "Recreational, cultural and sporting services"
     assert not hits(notice(title, cpv=("92000000",)), profile(["sport"]))
     assert hits(notice("Sporting services", cpv=("92600000",)), profile(["sport"]))
     # a keyword covering the whole label still matches it
     assert hits(notice(title), profile(["recreational cultural and sporting"]))
+    # TED-style titles put the place first: "United Kingdom-Town: <label>"
+    ted = notice(f"United Kingdom-Plymouth: {title}", cpv=("92000000",))
+    assert not hits(ted, profile(["sport"]))
+    assert hits(ted, profile(["recreational cultural and sporting"]))
+    # the real one: the keyword covers the whole label, so it still counts
+    assert hits(real(SCHOOL_CATERING), profile(["school catering"]))
+    # a title that is not a label keeps its words, prefix or not
+    assert hits(notice("United Kingdom-Leeds: Sports coaching for schools"), profile(["sport"]))
 
 
 def test_generic_modifier_head_noun_in_the_title() -> None:
