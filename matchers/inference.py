@@ -59,6 +59,7 @@ SUPPLIES = "supplies"
 SERVICES = "services"
 
 
+@lru_cache(maxsize=4096)
 def contract_type(code: str) -> str | None:
     """``works`` (division 45), ``supplies`` (03-44, 48), ``services`` (50-98), else None."""
     digits = cpv_codes.clean_code(code)

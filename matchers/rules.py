@@ -116,6 +116,8 @@ class Document:
     title_label_words: frozenset[int] = frozenset()
     # acronym -> the expansions the notice gives it ("CMS" -> ("central", "management", ...))
     acronyms: dict[str, set[tuple[str, ...]]] | None = None
+    # the notice's value as (lowest, highest) figure above zero, if it gives one
+    value_range: tuple[float, float] | None = None
     # positions of title words followed by "service(s)": the title says a service is bought
     named_services: frozenset[int] = frozenset()
 
@@ -188,6 +190,7 @@ def prepare(notice: Notice) -> Document:
             and t.lower not in inference.GENERIC_LABEL_WORDS
         ),
         acronyms=_acronym_expansions(title_tokens) | _acronym_expansions(tokens),
+        value_range=_value_range(notice),
         named_services=_named_services(title_tokens) if TITLE_SERVICES_RULE else frozenset(),
     )
 
@@ -280,7 +283,7 @@ def filters_pass(cp: CompiledProfile, doc: Document) -> tuple[bool, str | None]:
     if notice.stage not in p.stages:
         return False, None
     if p.min_value is not None or p.max_value is not None or p.require_value:
-        rng = _value_range(notice)
+        rng = doc.value_range
         if rng is None:
             if p.require_value:
                 return False, None
