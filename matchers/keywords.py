@@ -14,7 +14,7 @@ Term keys live in three namespaces that cannot collide:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Literal
 
@@ -84,6 +84,9 @@ class Pattern:
     fuzzy: bool
     # extra words allowed inside the phrase's window
     slack: int = PHRASE_SLACK
+    # the extra words must be little words ("services for carers", not "employment law
+    # services"): for wordings we made up rather than ones a user or the lexicon gave
+    stop_gaps: bool = False
     typo_terms: tuple[str, ...] = dc_field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -146,6 +149,11 @@ def _words_pattern(text: str, fuzzy: bool) -> Pattern | None:
         terms = list(dict.fromkeys(t.stem for t in tokens))
     if not terms:
         return None
+    if len(tokens) > 1 and all(t in _NO_HEAD for t in terms):
+        # "into work" is not "work", "support services" not "services": a phrase whose only
+        # content words are generic is searched as written, word for word
+        exact = tuple(dict.fromkeys("=" + t.lower for t in tokens))
+        return Pattern("exact", exact, False)
     slack = PHRASE_SLACK
     if len(terms) > 1 and any(t in _GENERIC_STEMS for t in terms):
         slack = GENERIC_SLACK
@@ -197,7 +205,12 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
         if head.context:
             variants.append(Variant(pattern, head.text, title_only=True, context=head.context))
         else:
-            add(pattern, head.text)
+            # a wording we made up, not one the user or the lexicon gave: only little words
+            # may come between ("services for carers", not "employment law services")
+            swapped = replace(pattern, stop_gaps=True)
+            if swapped not in seen:
+                seen.add(swapped)
+                variants.append(Variant(swapped, head.text, title_only=True))
     tokens = tokenize_phrase(text)
     acronym = (
         tokens[0].surface if len(tokens) == 1 and is_acronym_surface(tokens[0].surface) else None
@@ -275,6 +288,8 @@ class Field:
     fuzzy: dict[str, list[int]]
     # stem -> positions where the word is used in another sense, with that sense's context
     masked: dict[str, list[tuple[int, frozenset[str]]]] = dc_field(default_factory=dict)
+    # positions of little words ("for", "and", "of"...)
+    stops: frozenset[int] = frozenset()
 
     def surface_at(self, positions: tuple[int, ...]) -> str:
         wanted = set(positions)
@@ -314,7 +329,8 @@ def analyse_tokens(tokens: list[Token]) -> Field:
         prev = tok
     for lst in exact.values():
         lst.sort()
-    return Field(tokens, exact, {}, _masks(tokens))
+    stops = frozenset(t.pos for t in tokens if t.lower in STOPWORDS)
+    return Field(tokens, exact, {}, _masks(tokens), stops)
 
 
 def _masks(tokens: list[Token]) -> dict[str, list[tuple[int, frozenset[str]]]]:
@@ -365,7 +381,12 @@ def find(pattern: Pattern, field: Field) -> tuple[int, ...] | None:
         return None
     if len(lists) == 1:
         return (lists[0][0],)
-    return _tightest(lists, len(lists) + pattern.slack)
+    found = _tightest(lists, len(lists) + pattern.slack)
+    if found is not None and pattern.stop_gaps:
+        between = set(range(min(found), max(found) + 1)).difference(found)
+        if not between <= field.stops:
+            return None
+    return found
 
 
 def _tightest(lists: list[list[int]], max_span: int) -> tuple[int, ...] | None:

@@ -19,7 +19,7 @@ from matchers.text import STOPWORDS, tokenize, tokenize_phrase
 
 #: Synonym groups. Keep entries specific: a group joins names of *one* service, never a
 #: service and its broader field (so "support" is never a synonym of anything).
-SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+CORE_GROUPS: tuple[tuple[str, ...], ...] = (
     # grounds, environment, waste
     ("grass cutting", "grounds maintenance", "grass mowing", "landscape maintenance"),
     ("tree surgery", "arboricultural services", "tree works"),
@@ -222,6 +222,78 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("school meals", "school catering", "school food"),
     ("community transport", "dial a ride"),
 )
+
+#: Groups for trades the development set has no profile for (the catering co-ops, community
+#: transport, alternative education and care providers SEEM supports, and their neighbours),
+#: written from general knowledge before looking at any notice they match
+#: (benchmarks/study_lexicon.py lists what they add).
+TRADE_GROUPS: tuple[tuple[str, ...], ...] = (
+    # food (catering co-operatives, community cafes)
+    ("meals on wheels", "community meals", "meals at home", "home delivered meals"),
+    ("event catering", "hospitality catering", "conference catering", "buffet catering"),
+    ("community cafe", "social enterprise cafe", "cafe operator", "cafe operation"),
+    ("food bank", "emergency food", "food parcels", "food aid"),
+    # transport
+    (
+        "community transport",
+        "dial a ride",
+        "demand responsive transport",
+        "accessible transport",
+    ),
+    (
+        "school transport",
+        "home to school transport",
+        "SEN transport",
+        "school bus services",
+        "pupil transport",
+    ),
+    ("minibus", "minibus hire", "minibus services", "minibuses"),
+    ("patient transport", "non emergency patient transport", "NEPTS"),
+    # alternative education and young people
+    (
+        "alternative provision",
+        "alternative education",
+        "alternative education provision",
+        "education otherwise than at school",
+        "education other than at school",
+        "EOTAS",
+    ),
+    ("tutoring", "tuition", "tutors", "one to one tuition"),
+    ("mentoring", "mentors", "peer mentoring", "mentoring services"),
+    # care
+    ("reablement", "re-ablement", "intermediate care"),
+    ("respite", "respite care", "short breaks", "respite services"),
+    ("extra care", "extra care housing", "extra care scheme"),
+    ("end of life care", "palliative care", "hospice care"),
+    ("social prescribing", "link workers", "community connectors"),
+    # homes and housing
+    ("handyperson", "handyman", "handyperson service", "small repairs service", "minor repairs"),
+    (
+        "home adaptations",
+        "aids and adaptations",
+        "disabled adaptations",
+        "disabled facilities grant",
+        "minor adaptations",
+    ),
+    ("energy advice", "fuel poverty", "affordable warmth", "home energy advice"),
+    # environment
+    ("gardening", "garden maintenance", "gardening services", "horticultural services"),
+    ("recycling", "recycling services", "reuse and recycling"),
+    ("office cleaning", "commercial cleaning", "contract cleaning"),
+    ("window cleaning", "window cleaners"),
+    ("laundry", "laundry services", "linen services"),
+    # employment and community
+    (
+        "supported employment",
+        "job coaching",
+        "individual placement and support",
+        "supported internships",
+    ),
+    ("volunteering", "volunteer management", "volunteer coordination", "volunteer recruitment"),
+    ("community engagement", "public engagement", "community consultation", "resident engagement"),
+)
+
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = CORE_GROUPS + TRADE_GROUPS
 
 
 def _key(phrase: str) -> tuple[str, ...]:

@@ -205,11 +205,29 @@ _SUFFIXES: tuple[str, ...] = (
 
 
 # -ing nouns that name a different thing from their verb ("marketing" is not "market",
-# "parking" is not "park"): kept whole, plurals folded.
+# "parking" is not "park"): kept whole, plurals folded. Each names a trade or a service
+# whose base word is another, common thing: "training" is not "trains", "housing" not "in
+# house", "banking" not "food bank", "planning" not "a plan", "accounting" not "take
+# into account", "lighting" not "light vehicles", "gardening" not "garden waste".
 _KEEP: dict[str, str] = {
     "marketing": "marketing",
     "parking": "parking",
     "parkings": "parking",
+    "training": "training",
+    "trainings": "training",
+    "housing": "housing",
+    "banking": "banking",
+    "booking": "booking",
+    "bookings": "booking",
+    "boxing": "boxing",
+    "dressing": "dressing",
+    "dressings": "dressing",
+    "gardening": "gardening",
+    "planning": "planning",
+    "accounting": "accounting",
+    "lighting": "lighting",
+    "clothing": "clothing",
+    "living": "living",
     "evening": "evening",
     "evenings": "evening",
     "morning": "morning",

@@ -30,6 +30,10 @@ CLEANING = ("cf_sample-data_2014-12_to_2015-02_tenders.json",
             "ocds-b5fd17-3695e666-adc8-11e6-9901-0019b9f3037b")  # fmt: skip
 CONCIERGE = ("cf_ocds_search_2022-10-19_to_2022-10-20_limit100.json",
              "ocds-b5fd17-aa2f9687-ea75-4285-acdb-baff85637e43")  # fmt: skip
+SHORT_BREAKS = ("cf_sample-data_2014-12_to_2015-02_tenders.json",
+                "ocds-b5fd17-2c7ca862-adc8-11e6-9901-0019b9f3037b")  # fmt: skip
+EOTAS = ("cf_sample-data_2014-12_to_2015-02_tenders.json",
+         "ocds-b5fd17-2c81b49c-adc8-11e6-9901-0019b9f3037b")  # fmt: skip
 NHS_AWARD = ("cf_ocds_search_2022-10-19_to_2022-10-20_limit100.json",
              "ocds-b5fd17-f221dd3c-6855-424e-8e08-7b3c0a011c03")  # fmt: skip
 

@@ -9,11 +9,13 @@ from matching_helpers import (
     BROADBAND,
     CLEANING,
     CONCIERGE,
+    EOTAS,
     FACILITIES,
     IT_SERVICES,
     LIFT_REPAIRS,
     NHS_AWARD,
     SCHOOL_CATERING,
+    SHORT_BREAKS,
     hits,
     notice,
     one,
@@ -76,6 +78,22 @@ def test_inflections_match(keyword: str, ref: tuple[str, str]) -> None:
 
 def test_roof_repair_finds_roofing_repairs() -> None:
     assert hits(notice("Roofing repairs to council depots"), profile(["roof repair"]))
+
+
+@pytest.mark.parametrize(
+    ("keyword", "other_thing"),
+    [
+        ("training", "Train operating services for the branch line"),
+        ("housing support", "In house support for the finance system"),
+        ("banking", "Food bank referrals"),
+        ("planning", "Business plan writing"),
+        ("gardening", "Garden waste haulage and composting"),
+        ("accounting", "Taking into account the tenant's views"),
+    ],
+)
+def test_an_ing_trade_is_not_its_base_word(keyword: str, other_thing: str) -> None:
+    assert not hits(notice(other_thing), profile([keyword]))
+    assert hits(notice(keyword.capitalize() + " services"), profile([keyword]))
 
 
 @pytest.mark.parametrize("keyword", ["catring", "schol catering", "maintenace"])
@@ -157,6 +175,28 @@ def test_lexicon_synonyms_with_reason() -> None:
     assert m.reasons[0] == "matched “grass cutting” in the title (as “grounds maintenance”)"
     assert m.matched_keywords == ("grass cutting",)
     assert hits(notice("Domiciliary care framework"), profile(["home care"]))
+
+
+def test_lexicon_covers_the_trades_social_enterprises_name() -> None:
+    # care, alternative education, community transport, catering: real notices first
+    breaks = one(real(SHORT_BREAKS), profile(["respite"]))
+    assert (
+        breaks is not None
+        and breaks.reasons[0] == "matched “respite” in the title (as “short breaks”)"
+    )
+    eotas = one(real(EOTAS), profile(["alternative provision"]))
+    assert eotas is not None
+    assert eotas.reasons[0] == (
+        "matched “alternative provision” in the title (as “education other than at school”)"
+    )
+    assert hits(notice("Home to school transport framework"), profile(["school transport"]))
+    assert hits(notice("Dial-a-ride service for the district"), profile(["community transport"]))
+    assert hits(notice("Community meals service"), profile(["meals on wheels"]))
+    assert hits(notice("Handyman service for older residents"), profile(["handyperson"]))
+    assert hits(notice("Disabled facilities grant adaptations"), profile(["home adaptations"]))
+    # groups stay one service each: a neighbouring trade is not a synonym
+    assert not hits(notice("Home to school transport framework"), profile(["minibus"]))
+    assert not hits(notice("Community meals service"), profile(["event catering"]))
 
 
 def test_word_in_another_sense_is_not_a_hit() -> None:
@@ -282,6 +322,33 @@ def test_generic_head_is_interchangeable() -> None:
     loose = notice("Library", "Information about the library and its lending service.")
     assert not hits(loose, profile(["information service"]))
     assert hits(notice("Library", "A local information service."), profile(["information service"]))
+
+
+def test_swapped_heads_are_our_wording_so_they_stay_tight_and_in_the_title() -> None:
+    # little words may come between, other words may not
+    carers = notice("Learning and Development Services for Carers", cpv=("85000000",))
+    m = one(carers, profile(["carers support"]))
+    assert (
+        m is not None
+        and m.reasons[0] == "matched “carers support” in the title (as “carers service”)"
+    )
+    assert not hits(notice("Employment Law Services"), profile(["employment support"]))
+    # and only in the title: the description is where such wordings occur by chance
+    title = notice("Alternative support for excluded pupils")
+    assert hits(title, profile(["alternative provision"]))
+    described = notice("Crisis beds", "An alternative support offer for adults in crisis.")
+    assert not hits(described, profile(["alternative provision"]))
+
+
+def test_a_synonym_of_only_generic_words_is_searched_as_written() -> None:
+    # "into work" (employment support) must not become "work"
+    assert not hits(notice("Minor Works Projects"), profile(["employment support"]))
+    assert not hits(notice("Planned maintenance works"), profile(["employment support"]))
+    m = one(notice("Help into work for young people"), profile(["employment support"]))
+    assert (
+        m is not None
+        and m.reasons[0] == "matched “employment support” in the title (as “into work”)"
+    )
 
 
 def test_acronym_spelt_out_as_something_else() -> None:
