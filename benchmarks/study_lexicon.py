@@ -8,8 +8,13 @@ education, care, housing help, grounds, employment). There are no labels for the
 study matches seven fresh profiles (``benchmarks/data/fresh_trade_profiles.json``, written
 before looking at any match) against the same open sample notices as ``eval_matching.py``,
 once with the whole lexicon and once (in a fresh process) without the trade groups, and
-prints the pairs the groups add or remove, with the title and the reason, for a person to
-judge. The judgement is recorded in docs/matching.md. Not run by ``python -m benchmarks``.
+prints the pairs the groups add or remove, with the title and the reason.
+
+It also scores every match against ``benchmarks/data/fresh_trade_judgements.jsonl``: our own
+reading of each matched notice (relevant, not relevant, or doubtful = null), made once after
+the fixes of the fourth round. That measures precision on trades the rules were not developed
+on; it cannot measure recall (the unmatched notices were not read), and the judge is not
+independent. Matches nobody judged yet are listed. Not run by ``python -m benchmarks``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 PROFILES = REPO / "benchmarks" / "data" / "fresh_trade_profiles.json"
+JUDGEMENTS = REPO / "benchmarks" / "data" / "fresh_trade_judgements.jsonl"
 
 
 def _matches(without_trade_groups: bool) -> dict[str, list[str]]:
@@ -47,6 +53,25 @@ def _matches(without_trade_groups: bool) -> dict[str, list[str]]:
     }
 
 
+def _precision(matches: dict[str, list[str]]) -> None:
+    judged: dict[str, bool | None] = {}
+    for line in JUDGEMENTS.read_text("utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            judged[f"{row['profile']} {row['notice']}"] = row["relevant"]
+    verdicts = [judged[k] for k in matches if k in judged]
+    right = sum(1 for v in verdicts if v is True)
+    wrong = sum(1 for v in verdicts if v is False)
+    doubtful = sum(1 for v in verdicts if v is None)
+    print(
+        f"judged {len(verdicts)} of {len(matches)} matches: {right} relevant, {wrong} not, "
+        f"{doubtful} doubtful -> precision {right / max(1, right + wrong + doubtful):.2f}"
+        f" to {(right + doubtful) / max(1, right + wrong + doubtful):.2f}"
+    )
+    for key in sorted(set(matches) - set(judged)):
+        print(f"  not judged yet: {key} {matches[key][0][:70]!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dump-without", action="store_true", help=argparse.SUPPRESS)
@@ -59,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         [sys.executable, __file__, "--dump-without"], capture_output=True, text=True, check=True
     )
     without: dict[str, list[str]] = json.loads(run.stdout)
+    _precision(with_groups)
     print(f"{len(with_groups)} matches with the trade groups, {len(without)} without\n")
     for key in sorted(set(with_groups) | set(without)):
         if key in with_groups and key not in without:
