@@ -7,8 +7,11 @@ package it came from and handed to :mod:`feeds.ocds`, so both paths obey the
 same field rules. The OCDS parser already accepts ``"1"``/``"0"`` booleans and
 numeric strings.
 
-One CSV-specific rule: CF writes the SME/VCSE suitability flags as ``1`` or an
-empty cell, so an empty flag cell in a file that has that column means *false*.
+Two CSV-specific rules: CF writes the SME/VCSE suitability flags as ``1`` or an
+empty cell, so an empty flag cell in a file that has that column means *false*; and some
+rows carry the deadline only in the row's own ``deadlineDate`` column, outside the release,
+so it fills ``tender.tenderPeriod.endDate`` where the release gives none (a notice without
+its deadline gets no "closes in" line and no reminders).
 """
 
 from __future__ import annotations
@@ -69,7 +72,25 @@ def unflatten_row(header: list[str], row: list[str]) -> dict[str, Any]:
     for key in ("releases", "records"):
         if isinstance(package.get(key), list):
             package[key] = [item for item in package[key] if item is not None]
+    _fill_deadline(package)
     return package
+
+
+def _fill_deadline(package: dict[str, Any]) -> None:
+    """Copy the row's top-level ``deadlineDate`` into releases that state no tender deadline."""
+    deadline = package.pop("deadlineDate", None)
+    releases = package.get("releases")
+    if not isinstance(deadline, str) or not isinstance(releases, list):
+        return
+    for release in releases:
+        if not isinstance(release, dict):
+            continue
+        tender = release.get("tender")
+        if not isinstance(tender, dict):
+            continue  # no tender block (an award-only row): nothing to add a deadline to
+        period = tender.setdefault("tenderPeriod", {})
+        if isinstance(period, dict) and not period.get("endDate"):
+            period["endDate"] = deadline
 
 
 def iter_csv_packages(text: str) -> Iterator[dict[str, Any]]:

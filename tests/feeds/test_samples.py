@@ -183,6 +183,26 @@ def test_cf_csv_planning_row_and_stage_counts() -> None:
     assert kinds.count("tenderAmendment") == 2
 
 
+def test_cf_csv_row_deadline_fills_a_release_without_one() -> None:
+    # this row states its response deadline only in the row's own deadlineDate column
+    n = notice("cf_harvester_csv_export-2020-08-05.csv", title="Universal Youth and Play")
+    assert n.deadline is not None and n.deadline.isoformat() == "2020-08-21T23:59:59+00:00"
+    deadlines = [x.deadline for x in parsed("cf_harvester_csv_export-2020-08-05.csv").notices]
+    assert all(d is not None for d in deadlines)
+
+
+def test_cf_csv_row_deadline_never_overrides_the_release() -> None:
+    from feeds.cf_csv import unflatten_row
+
+    header = ["deadlineDate", "releases/0/ocid", "releases/0/tender/tenderPeriod/endDate"]
+    own = unflatten_row(header, ["2020-01-01T00:00:00Z", "ocds-x", "2020-02-02T12:00:00Z"])
+    assert own["releases"][0]["tender"]["tenderPeriod"]["endDate"] == "2020-02-02T12:00:00Z"
+    assert "deadlineDate" not in own
+    # an award-only row has no tender block, and gets none
+    bare = unflatten_row(header[:2], ["2020-01-01T00:00:00Z", "ocds-y"])
+    assert "tender" not in bare["releases"][0]
+
+
 def test_cf_csv_award_uses_award_value() -> None:
     n = notice("cf_harvester_csv_export-2020-07-01_awards.csv", title="BPDTS")
     assert n.stage == "award"
