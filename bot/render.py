@@ -714,8 +714,13 @@ def telegram_group(views: Sequence[AlertView], now: datetime, tz: ZoneInfo) -> T
     header = f"🔔 <b>{_esc(_counts(ordered))}</b>"
     section = _Section("", lines)
     text = _fit_sections(header, [section])
+    return TelegramMessage(text, _feedback_rows(enumerate(ordered[: section.shown], start=1)))
+
+
+def _feedback_rows(numbered: Iterable[tuple[int, AlertView]]) -> tuple[tuple[Button, ...], ...]:
+    """Numbered 👍/👎 for the first few opportunities shown (not updates nor reminders)."""
     rows: list[tuple[Button, ...]] = []
-    for number, view in enumerate(ordered[: section.shown], start=1):
+    for number, view in numbered:
         if view.kind in ("update", "reminder"):
             continue
         rows.append(
@@ -726,7 +731,7 @@ def telegram_group(views: Sequence[AlertView], now: datetime, tz: ZoneInfo) -> T
         )
         if len(rows) == _GROUP_FEEDBACK_ROWS:
             break
-    return TelegramMessage(text, tuple(rows))
+    return tuple(rows)
 
 
 def _digest_parts(
@@ -762,17 +767,24 @@ def _period_title(period: str) -> str:
 def telegram_digest(
     views: Sequence[AlertView], now: datetime, tz: ZoneInfo, period: str
 ) -> TelegramMessage:
-    """A digest: Closing soon (≤ 7 days), New, Updated; fitted to one message."""
+    """A digest: Closing soon (≤ 7 days), New, Updated; fitted to one message.
+
+    Opportunities are numbered, and the first few get numbered 👍/👎 buttons, as in a group
+    message: feedback from digest readers counts as much as from instant ones."""
     soon, new, updated = _digest_parts(views, now)
     header = f"📬 <b>{_esc(_period_title(period))}</b> — {_esc(_counts(views))}"
-    sections = [
-        _Section("<b>⏳ Closing soon</b>", [_line(v, now, tz) for v in soon]),
-        _Section("<b>🆕 New</b>", [_line(v, now, tz) for v in new]),
-        _Section("<b>🔄 Updated</b>", [_line(v, now, tz) for v in updated]),
-    ]
     if not views:
         return TelegramMessage(f"{header}\n\nNothing new matched your keywords.", ())
-    return TelegramMessage(_fit_sections(header, sections), ())
+    opportunities = list(enumerate([*soon, *new], start=1))
+    soon_numbered, new_numbered = opportunities[: len(soon)], opportunities[len(soon) :]
+    sections = [
+        _Section("<b>⏳ Closing soon</b>", [_line(v, now, tz, n) for n, v in soon_numbered]),
+        _Section("<b>🆕 New</b>", [_line(v, now, tz, n) for n, v in new_numbered]),
+        _Section("<b>🔄 Updated</b>", [_line(v, now, tz) for v in updated]),
+    ]
+    text = _fit_sections(header, sections)
+    shown = soon_numbered[: sections[0].shown] + new_numbered[: sections[1].shown]
+    return TelegramMessage(text, _feedback_rows(shown))
 
 
 def nudge_text(checked: int) -> str:

@@ -60,7 +60,13 @@ class Bot:
     db: Database
     app: Any
 
-    async def subscriber(self, chat_id: int, keywords: list[str], email: str | None = None) -> int:
+    async def subscriber(
+        self,
+        chat_id: int,
+        keywords: list[str],
+        email: str | None = None,
+        frequency: str = "instant",
+    ) -> int:
         async with self.db.session() as session:
             sub_id, _ = await upsert_subscriber(
                 session,
@@ -68,7 +74,7 @@ class Bot:
                     name=f"Enterprise {chat_id}",
                     email=email,
                     telegram_chat_id=chat_id,
-                    frequency="instant",
+                    frequency=frequency,
                     profile={"keywords": keywords},
                 ),
             )
@@ -260,6 +266,35 @@ async def test_feedback_on_a_grouped_message_marks_the_right_notice(bot: Bot) ->
     assert (row.notice_id, row.relevant) == (second, True)
     edited = bot.fake.message(ANN, group.message_id)
     assert [b["text"] for b in edited.buttons] == ["👍 1", "👎 1", "✓ 👍 2", "👎 2"]
+
+
+async def test_feedback_from_a_daily_digest_marks_the_numbered_notice(bot: Bot) -> None:
+    sub = await bot.subscriber(ANN, ["catering"], frequency="daily")
+    later = await bot.notice("ocds-d1", utcnow() + timedelta(days=20))
+    soon = await bot.notice("ocds-d2", utcnow() + timedelta(days=2))
+    async with bot.db.session() as session:
+        await enqueue(
+            session,
+            [
+                NewDelivery(sub, notice, 1, "telegram", utcnow(), keywords=("catering",))
+                for notice in (later, soon)
+            ],
+        )
+    dispatcher = Dispatcher(
+        bot.db, DispatchSettings(), worker_id="test", telegram=TelegramSender(bot.app.bot)
+    )
+    assert (await dispatcher.run_until_idle()).messages == 1
+    digest = bot.last(ANN)
+    assert digest.text.startswith("📬 Your daily digest")
+    assert "1. Catering & cleaning services <ocds-d2>" in digest.text  # closing soon first
+    assert "2. Catering & cleaning services <ocds-d1>" in digest.text
+    (row_later,) = await _rows(bot.db, DeliveryRow, DeliveryRow.notice_id == later)
+    assert digest.button("👎 2")["callback_data"] == f"fb-:{row_later.id}"
+    assert await bot.press(ANN, digest, f"fb-:{row_later.id}") == "Thanks — marked not relevant"
+    (row,) = await _rows(bot.db, FeedbackRow)
+    assert (row.notice_id, row.relevant) == (later, False)
+    edited = bot.fake.message(ANN, digest.message_id)
+    assert [b["text"] for b in edited.buttons] == ["👍 1", "👎 1", "👍 2", "✓ 👎 2"]
 
 
 async def test_forged_and_garbled_callbacks_are_refused_and_change_nothing(

@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.render import (
+    ACTION_NOT_RELEVANT,
+    ACTION_RELEVANT,
     TELEGRAM_TEXT_LIMIT,
     AlertView,
     TelegramMessage,
@@ -435,16 +437,46 @@ def test_digest_sections() -> None:
     assert head == "📬 Your daily digest — 5 new opportunities, 1 update"
     assert soon.splitlines()[0] == "⏳ Closing soon"
     assert [line.split(" — ")[0] for line in soon.splitlines()[1:]] == [
-        "• Soonest",
-        "• New soon",
-        "• Edge",
+        "1. Soonest",
+        "2. New soon",
+        "3. Edge",
     ]
     assert new.splitlines() == [
         "🆕 New",
-        "• New far — closes Tue 24 Feb (20 days) · £250,000",
-        "• Open-ended — no closing date · £250,000",
+        "4. New far — closes Tue 24 Feb (20 days) · £250,000",
+        "5. Open-ended — no closing date · £250,000",
     ]
     assert updated.splitlines() == ["🔄 Updated", "• 🔄 Update: Changed — value now £1"]
+
+
+def test_digest_numbers_get_feedback_buttons_for_the_same_notices() -> None:
+    views = [
+        view(delivery_id=11, title="Later", deadline=NOW + timedelta(days=30)),
+        update(title=("Old", "New")),
+        view(delivery_id=12, title="Soon", deadline=NOW + timedelta(days=2)),
+    ]
+    message = telegram_digest(views, NOW, LONDON, "daily")
+    text = shown(message)
+    assert "1. Soon" in text and "2. Later" in text
+    assert [[b.text for b in row] for row in message.buttons] == [
+        ["👍 1", "👎 1"],
+        ["👍 2", "👎 2"],
+    ]
+    # number n's buttons carry number n's delivery (the soonest is listed first)
+    assert message.buttons[0][0].callback_data == callback(ACTION_RELEVANT, 12)
+    assert message.buttons[1][1].callback_data == callback(ACTION_NOT_RELEVANT, 11)
+
+
+def test_digest_buttons_stop_at_a_few_and_only_for_shown_lines() -> None:
+    views = [
+        view(delivery_id=i, title="Soon " + "x" * 300, deadline=NOW + timedelta(days=2))
+        for i in range(1, 60)
+    ]
+    message = telegram_digest(views, NOW, LONDON, "weekly")
+    text = shown(message)
+    numbers = [int(row[0].text.split()[1]) for row in message.buttons]
+    assert 0 < len(numbers) <= 5
+    assert all(f"{n}. Soon" in text for n in numbers)
 
 
 def test_digest_of_hundreds_fits_with_every_section_shown() -> None:
