@@ -79,23 +79,40 @@ def _label_stems() -> list[tuple[str, str, frozenset[str]]]:
     ]
 
 
+#: Suggestion order by contract type: social enterprises mostly sell services, and a
+#: keyword's goods or works codes ("Catering equipment", "Horticultural and nursery
+#: products") are seldom what they mean.
+_KIND_ORDER = {"services": 0, "works": 1, "supplies": 2}
+
+
 def suggest_cpv(word: str, limit: int = 8) -> list[CpvSuggestion]:
     """CPV codes whose label contains ``word`` (any inflection) or one of its synonyms.
 
-    Ranked so that the broadest, most specific hits come first: labels containing all the
-    words, then shorter labels, then higher-level codes. Used by the chat settings to turn
-    "catering" into a list of codes to tick.
+    Ranked for a person choosing what they do: first the codes whose label says exactly what
+    the word (or a synonym) says (``childcare`` -> 85312110 Child daycare services, through
+    the synonym "child daycare"), then services before works before supplies, then labels
+    with the word itself before those with a synonym, shorter labels and broader codes
+    first. A label that uses the word only in another sense (:mod:`matchers.senses`:
+    "Disaster recovery services" for ``recovery``) is left out. Used by the chat settings to
+    turn "catering" into a list of codes to tick.
     """
+    # both import this module: import at call time
+    from matchers import inference
+    from matchers.keywords import analyse, compile_keyword, find
+
+    exact = {c.code for c in inference.infer(word).codes}
     queries = [word, *synonyms(word)]
-    best: dict[str, tuple[int, int, int, str]] = {}
-    entries = _label_stems()
+    best: dict[str, tuple[bool, int, int, int, int, str]] = {}
     for rank, query in enumerate(queries):
         want = frozenset(t.stem for t in tokenize(query) if t.lower not in STOPWORDS)
         if not want:
             continue
-        for code, _text, stems in entries:
-            if want <= stems:
-                key = (rank, len(stems), len(significant(code)), code)
+        pattern = compile_keyword(query).variants[0].pattern
+        for code, text, stems in _label_stems():
+            # every word of the query, and not in another sense ("disaster recovery")
+            if want <= stems and find(pattern, analyse(text)) is not None:
+                kind = _KIND_ORDER.get(inference.contract_type(code) or "", 3)
+                key = (code not in exact, kind, rank, len(stems), len(significant(code)), code)
                 if code not in best or key < best[code]:
                     best[code] = key
     ordered = sorted(best.items(), key=lambda kv: kv[1])

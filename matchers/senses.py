@@ -27,6 +27,7 @@ OTHER_SENSES: tuple[tuple[str, str], ...] = (
     ("recovery", "data recovery"),
     ("recovery", "vehicle recovery"),
     ("recovery", "breakdown recovery"),
+    ("recovery", "breakdown and recovery"),
     ("recovery", "recovery vehicle"),
     ("recovery", "heat recovery"),
     ("recovery", "energy recovery"),
@@ -36,6 +37,7 @@ OTHER_SENSES: tuple[tuple[str, str], ...] = (
     ("recovery", "business recovery"),
     ("recovery", "system recovery"),
     ("recovery", "backup and recovery"),
+    ("recovery", "backup or recovery"),
     # advice bought by the council for itself
     ("advice", "legal advice"),
     ("advice", "tax advice"),
@@ -123,6 +125,15 @@ OTHER_SENSES: tuple[tuple[str, str], ...] = (
     # printing machines
     ("printing", "3d printing"),
     ("printing", "printing equipment"),
+    # nursery: plants and animals, not childcare
+    ("nursery", "tree nursery"),
+    ("nursery", "forest nursery"),
+    ("nursery", "plant nursery"),
+    ("nursery", "nursery products"),
+    ("nursery", "nursery stock"),
+    ("nursery", "animal nursery"),
+    ("nurseries", "animal nurseries"),
+    ("nurseries", "tree nurseries"),
 )
 
 

@@ -401,6 +401,29 @@ def test_cpv_helpers() -> None:
     assert any(s.code.startswith("555") for s in suggest_cpv("caterer"))
 
 
+@pytest.mark.parametrize(
+    ("word", "first"),
+    [
+        ("childcare", "85312110"),  # Child daycare services, not nursery plants
+        ("cleaning", "90910000"),  # Cleaning services, not cleaning products
+        ("printing", "79810000"),  # Printing services, not printed books
+        ("catering", "55520000"),  # Catering services, not catering equipment
+        ("furniture", "39100000"),  # a goods word keeps its goods code
+    ],
+)
+def test_cpv_suggestions_put_what_the_word_says_first(word: str, first: str) -> None:
+    assert suggest_cpv(word)[0].code == first
+
+
+def test_cpv_suggestions_leave_out_other_senses() -> None:
+    labels = [s.label for s in suggest_cpv("recovery")]
+    assert not any("Disaster" in x or "Breakdown" in x or "Backup" in x for x in labels)
+    assert all("nurser" not in s.label.lower() for s in suggest_cpv("childcare"))
+    # and so does matching: plant nurseries are not childcare
+    assert not hits(notice("Tree nursery stock for the parks"), profile(["childcare"]))
+    assert hits(notice("Nursery places for two-year-olds"), profile(["childcare"]))
+
+
 def test_reasons_fit_to_print() -> None:
     p = profile(["school catering"], cpv=["555"], regions=["South West"])
     m = one(real(SCHOOL_CATERING), p)
