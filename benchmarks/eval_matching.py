@@ -170,6 +170,7 @@ ABLATIONS: tuple[tuple[str, str, str, object], ...] = (
     ("without the contract-type check", "matchers.rules", "TYPE_RULE", False),
     ("without the title-is-a-CPV-label rule", "matchers.rules", "TITLE_LABEL_RULE", False),
     ("without the title-names-the-service rule", "matchers.rules", "TITLE_SERVICES_RULE", False),
+    ("without the title-is-the-keyword's-label rule", "matchers.rules", "OWN_LABEL_TITLE", False),
     ("one-word description hits always count", "matchers.rules", "ONE_WORD_DESCRIPTION", "any"),
     ("one-word description hits never count", "matchers.rules", "ONE_WORD_DESCRIPTION", "never"),
     ("without head-noun/generic-head variants", "matchers.keywords", "HEAD_VARIANTS", False),

@@ -139,6 +139,8 @@ CPV_INFERENCE = True
 TYPE_RULE = True
 #: A title that is word for word a CPV label says which category, not what is bought.
 TITLE_LABEL_RULE = True
+#: A title that is the CPV label of one of the keyword's own codes names what is bought.
+OWN_LABEL_TITLE = True
 #: A keyword the title names as a service ("... Concierge Services") counts in the title even
 #: when the main CPV code says works or supplies: the buyer's words outrank a misfiled code.
 TITLE_SERVICES_RULE = True
@@ -405,7 +407,11 @@ def _keyword_hit(
     best: tuple[int, str, bool] | None = None
     shown_kw = kw.text.strip(_QUOTES)
     # the main (first) CPV code says what the contract is
-    compatible = not TYPE_RULE or inference.notice_compatible(kw.inference, doc.cpv[:1])
+    compatible = (
+        not TYPE_RULE
+        or inference.notice_compatible(kw.inference, doc.cpv[:1])
+        or _title_is_own_label(kw, doc)
+    )
     if compatible or doc.named_services:
         label_title = doc.title_label is not None and not _covers(kw, doc.title_label)
         acronym_ok = kw.acronym is None or not ACRONYM_SENSES or _acronym_sense_ok(kw.acronym, doc)
@@ -492,6 +498,8 @@ def _corroborated(kw: Keyword, doc: Document, cp: CompiledProfile) -> bool:
     """Does the notice's main CPV code say the same as an ambiguous word?"""
     if TWO_SIGNALS == "off" or not doc.cpv:
         return True  # notices without codes are not checked (as for the contract type)
+    if _title_is_own_label(kw, doc):
+        return True
     division = doc.cpv[0][:2]
     if TWO_SIGNALS == "trade":
         return division in cp.trade.divisions
@@ -524,6 +532,15 @@ def _title_positions(positions: tuple[int, ...] | None, doc: Document) -> tuple[
     if positions is None or not doc.title_label_words <= set(positions):
         return None
     return positions
+
+
+def _title_is_own_label(kw: Keyword, doc: Document) -> bool:
+    """Is the title word for word the CPV label of a code the keyword's own labels name?
+
+    ("Signs and related items" for ``signage``.) The buyer named the category the keyword
+    belongs to: that says what is bought, whatever the main code's contract type, and it
+    corroborates an ambiguous word."""
+    return OWN_LABEL_TITLE and doc.title_label is not None and _covers(kw, doc.title_label)
 
 
 def _main_division_named(kw: Keyword, doc: Document) -> bool:

@@ -291,6 +291,18 @@ def test_a_title_naming_the_service_outranks_a_goods_code() -> None:
     )
 
 
+def test_a_title_that_is_the_keywords_own_label_counts_whatever_the_main_code() -> None:
+    # TED title = label of 44423400, which "signage" names; the main code is works (installation)
+    signs = notice(
+        "United Kingdom-Wakefield: Signs and related items", cpv=("45316211", "34992000")
+    )
+    m = one(signs, profile(["signage"]))
+    assert m is not None and m.reasons[0] == "matched “signage” in the title (as “signs”)"
+    # a works label that is not the keyword's own still falls to the contract-type check
+    road = notice("United Kingdom-Leeds: Installation of road signs", cpv=("45233290",))
+    assert not hits(road, profile(["signage"]))
+
+
 def test_a_title_that_is_a_cpv_label_is_a_category() -> None:
     title = "Recreational, cultural and sporting services"
     assert not hits(notice(title, cpv=("92000000",)), profile(["sport"]))
