@@ -109,6 +109,13 @@ class Matcher:
                 fuzzy_vocab[term[0]].add(term)
         self._fuzzy_vocab: dict[str, list[str]] = {k: sorted(v) for k, v in fuzzy_vocab.items()}
         self._typo_cache: dict[str, tuple[str, ...]] = {}
+        # each profile's (regions, local only, stages), numbered: checked once per notice
+        keys: dict[rules.PlaceAndStage, int] = {}
+        self._place_key = array(
+            "q",
+            (keys.setdefault(rules.place_and_stage(cp.profile), len(keys)) for cp in self.profiles),
+        )
+        self._place_keys: list[rules.PlaceAndStage] = list(keys)
 
     def _intern(self, pattern: Pattern, users: list[list[int]]) -> int:
         pid = self._pattern_ids.get(pattern)
@@ -233,7 +240,14 @@ class Matcher:
                     pid = pattern_ids.get(pattern)
                 return hits.get(pid) if pid is not None else None
 
+            place_ok: dict[int, bool] = {}
             for idx in sorted(profiles):
+                place = self._place_key[idx]
+                ok = place_ok.get(place)
+                if ok is None:
+                    ok = place_ok[place] = rules.place_and_stage_pass(self._place_keys[place], doc)
+                if not ok:
+                    continue  # evaluate() would say no for the same reason
                 m = evaluate(self.profiles[idx], doc, hit, keyword_hits.get(idx, ()))
                 if m is not None:
                     out.append(m)

@@ -278,6 +278,24 @@ def _value_range(notice: Notice) -> tuple[float, float] | None:
     return min(figures), max(figures)
 
 
+#: What :func:`place_and_stage_pass` reads of a profile; many profiles share one.
+PlaceAndStage = tuple[tuple[str, ...], bool, tuple[str, ...]]
+
+
+def place_and_stage(profile: Profile) -> PlaceAndStage:
+    return (profile.regions, profile.local_only, profile.stages)
+
+
+def place_and_stage_pass(key: PlaceAndStage, doc: Document) -> bool:
+    """The stage and region filters alone: most candidates a notice brings in fail here, and
+    profiles share few distinct (regions, local only, stages), so the index asks once per
+    distinct key and notice. :func:`filters_pass` applies the same two tests."""
+    regions, local_only, stages = key
+    return (
+        doc.notice.stage in stages and region_codes.region_pass(regions, doc.regions, local_only)[0]
+    )
+
+
 def filters_pass(cp: CompiledProfile, doc: Document) -> tuple[bool, str | None]:
     """Stage, value, suitability and region; returns the region code to cite."""
     p = cp.profile
