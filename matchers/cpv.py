@@ -72,6 +72,16 @@ class CpvSuggestion:
 
 
 @lru_cache(maxsize=1)
+def stem_counts() -> dict[str, int]:
+    """How many CPV labels use each word stem: how common a word is in procurement text."""
+    counts: dict[str, int] = {}
+    for _code, _text, stems in _label_stems():
+        for s in stems:
+            counts[s] = counts.get(s, 0) + 1
+    return counts
+
+
+@lru_cache(maxsize=1)
 def _label_stems() -> list[tuple[str, str, frozenset[str]]]:
     return [
         (code, text, frozenset(t.stem for t in tokenize(text) if t.lower not in STOPWORDS))

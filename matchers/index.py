@@ -29,6 +29,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from feeds.notice import Notice
+from matchers import cpv as cpv_codes
 from matchers import inference, rules
 from matchers.keywords import Field, Pattern, allowed_edits, find, typo_ok
 from matchers.profile import Profile
@@ -77,7 +78,7 @@ class Matcher:
         self._exclusion_anchors: dict[str, list[int]] = defaultdict(list)
         self._is_exclusion = [pid in exclusion_pids for pid in range(len(self._patterns))]
         for pid, pattern in enumerate(self._patterns):
-            anchor = max(pattern.terms, key=lambda t: (len(t), t))
+            anchor = _anchor(pattern)
             if self._is_exclusion[pid]:
                 self._exclusion_anchors[anchor].append(pid)
             else:
@@ -256,6 +257,15 @@ class Matcher:
     def match(self, notices: Iterable[Notice]) -> list[Match]:
         """Every match, grouped by notice in input order, profiles in their given order."""
         return self.match_documents([prepare(n) for n in notices])
+
+
+def _anchor(pattern: Pattern) -> str:
+    """The term to file a pattern under: any term would do (all are required), so the one
+    least likely to be in a notice, judged by how many CPV labels use it (the procurement
+    vocabulary: "servic" is in thousands, "employ" in a handful), then the longest.
+    Fewer patterns to verify per notice, the same matches."""
+    counts = cpv_codes.stem_counts()
+    return min(pattern.terms, key=lambda t: (counts.get(t, 0), -len(t), t))
 
 
 def _lookup(anchors: dict[str, list[int]], fields: Iterable[Field]) -> set[int]:
