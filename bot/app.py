@@ -26,7 +26,7 @@ from bot.config import Config, FeedConfig
 from bot.dispatcher import Dispatcher, DispatchReport, DispatchSettings, EmailFactory
 from bot.enquiries.service import EnquiryService
 from bot.nudges import NudgeReport, send_nudges
-from bot.pipeline import MatchReport, TimingDefaults, match_and_enqueue
+from bot.pipeline import MatcherCache, MatchReport, TimingDefaults, match_and_enqueue
 from bot.polling import PollReport, poll_file, poll_pages
 from feeds import contracts_finder, find_a_tender
 from feeds.http import RetryPolicy, Sleep, make_client
@@ -109,6 +109,8 @@ class Service:
         self.email = email
         self.dispatcher: Dispatcher | None = None
         self.enquiries: EnquiryService | None = None
+        # the matching index, kept between polls while the profiles stay the same
+        self.matchers = MatcherCache()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -254,7 +256,11 @@ class Service:
             log.info("poll %s", poll.line())
             if poll.stored:
                 matched = await match_and_enqueue(
-                    self._database(), poll.stored, self.timing_defaults(), self.clock()
+                    self._database(),
+                    poll.stored,
+                    self.timing_defaults(),
+                    self.clock(),
+                    self.matchers,
                 )
                 _add_match(report.matching, matched)
         report.dispatch = await self.dispatch()
