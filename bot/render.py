@@ -705,7 +705,7 @@ def _fit_sections(header: str, sections: list[_Section], footer: str = "") -> st
 def telegram_group(views: Sequence[AlertView], now: datetime, tz: ZoneInfo) -> TelegramMessage:
     """Several deliveries in one message, one line each, closing soon first.
 
-    The first few new opportunities get numbered 👍/👎 buttons so feedback stays one tap.
+    The first few new opportunities get numbered 👍/👎/❓ buttons so feedback stays one tap.
     """
     if len(views) == 1:
         return telegram_alert(views[0], now, tz)
@@ -718,7 +718,7 @@ def telegram_group(views: Sequence[AlertView], now: datetime, tz: ZoneInfo) -> T
 
 
 def _feedback_rows(numbered: Iterable[tuple[int, AlertView]]) -> tuple[tuple[Button, ...], ...]:
-    """Numbered 👍/👎 for the first few opportunities shown (not updates nor reminders)."""
+    """Numbered 👍/👎/❓ for the first few opportunities shown (not updates nor reminders)."""
     rows: list[tuple[Button, ...]] = []
     for number, view in numbered:
         if view.kind in ("update", "reminder"):
@@ -727,6 +727,7 @@ def _feedback_rows(numbered: Iterable[tuple[int, AlertView]]) -> tuple[tuple[But
             (
                 Button(f"👍 {number}", callback(ACTION_RELEVANT, view.delivery_id)),
                 Button(f"👎 {number}", callback(ACTION_NOT_RELEVANT, view.delivery_id)),
+                Button(f"❓ {number}", callback(ACTION_ASK, view.delivery_id)),
             )
         )
         if len(rows) == _GROUP_FEEDBACK_ROWS:

@@ -45,6 +45,7 @@ from bot.telegram_filters import NEW_MESSAGES
 from bot.tokens import verify
 from storage import enquiries as store
 from storage.feedback import delivery_for_chat, feedback_totals
+from storage.models import NoticeRow
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,8 @@ ASK_ACTION = "ask"
 Context = CallbackContext[Any, Any, Any, Any]
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
-ASK_PROMPT = (
-    "What would you like to ask a SEEM adviser? Send your question in one message "
-    "(send any command to cancel)."
-)
+ASK_HOW = "Send your question in one message (send any command to cancel)."
+ASK_PROMPT = f"What would you like to ask a SEEM adviser? {ASK_HOW}"
 TOO_SHORT = "Please write a few words so the right adviser can help."
 NOT_YOURS = "That button isn't yours."
 GARBLED = "Sorry, I didn't understand that button. It may be from an older message."
@@ -176,12 +175,18 @@ async def on_ask_button(update: Update, context: Context) -> None:
         log.warning("refused an ask press for delivery %s: not this chat's", parsed[1])
         await _answer(query, NOT_YOURS)
         return
-    await service.await_question(chat_id, owned.delivery.notice_id)
+    notice_id = owned.delivery.notice_id
+    await service.await_question(chat_id, notice_id)
     await _answer(query, "Send your question about this opportunity")
+    async with service.db.session() as session:
+        notice = await session.get(NoticeRow, notice_id)
+    # several notices may share the pressed message (a group, a digest): name the one asked about
+    title = " ".join((notice.title if notice is not None and notice.title else "").split())
+    about = f"this opportunity, “{title[:120]}”" if title else "this opportunity"
     try:
         await context.bot.send_message(
             chat_id,
-            html.escape("What would you like to ask about this opportunity? " + ASK_PROMPT[40:]),
+            html.escape(f"What would you like to ask about {about}? {ASK_HOW}", quote=False),
             parse_mode="HTML",
         )
     except TelegramError as exc:

@@ -265,7 +265,7 @@ async def test_feedback_on_a_grouped_message_marks_the_right_notice(bot: Bot) ->
     (row,) = await _rows(bot.db, FeedbackRow)
     assert (row.notice_id, row.relevant) == (second, True)
     edited = bot.fake.message(ANN, group.message_id)
-    assert [b["text"] for b in edited.buttons] == ["👍 1", "👎 1", "✓ 👍 2", "👎 2"]
+    assert [b["text"] for b in edited.buttons] == ["👍 1", "👎 1", "❓ 1", "✓ 👍 2", "👎 2", "❓ 2"]
 
 
 async def test_feedback_from_a_daily_digest_marks_the_numbered_notice(bot: Bot) -> None:
@@ -294,7 +294,7 @@ async def test_feedback_from_a_daily_digest_marks_the_numbered_notice(bot: Bot) 
     (row,) = await _rows(bot.db, FeedbackRow)
     assert (row.notice_id, row.relevant) == (later, False)
     edited = bot.fake.message(ANN, digest.message_id)
-    assert [b["text"] for b in edited.buttons] == ["👍 1", "👎 1", "👍 2", "✓ 👎 2"]
+    assert [b["text"] for b in edited.buttons] == ["👍 1", "👎 1", "❓ 1", "👍 2", "✓ 👎 2", "❓ 2"]
 
 
 async def test_forged_and_garbled_callbacks_are_refused_and_change_nothing(

@@ -382,18 +382,11 @@ def test_group_is_closing_soon_first() -> None:
     ]
     assert titles == ["Reminder", "Soon", "Moved", "Late", "No deadline", "Closed"]
     assert lines[3] == "2. Soon — closes Fri 6 Feb (2 days) · £250,000"
-    # numbered feedback buttons only for new opportunities, in the shown order
+    # numbered feedback and ask buttons only for new opportunities, in the shown order
     assert callbacks(message) == [
-        "fb+:4",
-        "fb-:4",
-        "fb+:2",
-        "fb-:2",
-        "fb+:1",
-        "fb-:1",
-        "fb+:3",
-        "fb-:3",
+        f"{action}:{delivery}" for delivery in (4, 2, 1, 3) for action in ("fb+", "fb-", "ask")
     ]
-    assert [b.text for b in message.buttons[0]] == ["👍 2", "👎 2"]
+    assert [b.text for b in message.buttons[0]] == ["👍 2", "👎 2", "❓ 2"]
 
 
 def test_group_of_one_is_a_normal_alert() -> None:
@@ -459,8 +452,8 @@ def test_digest_numbers_get_feedback_buttons_for_the_same_notices() -> None:
     text = shown(message)
     assert "1. Soon" in text and "2. Later" in text
     assert [[b.text for b in row] for row in message.buttons] == [
-        ["👍 1", "👎 1"],
-        ["👍 2", "👎 2"],
+        ["👍 1", "👎 1", "❓ 1"],
+        ["👍 2", "👎 2", "❓ 2"],
     ]
     # number n's buttons carry number n's delivery (the soonest is listed first)
     assert message.buttons[0][0].callback_data == callback(ACTION_RELEVANT, 12)

@@ -3,6 +3,8 @@ accept, relay both ways, resolve, rate; /queue, /away, /back, /stats; forged pre
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.enquiries.service import ACCEPT, PASS, RATE_UP, RESOLVE
@@ -213,32 +215,28 @@ def _markup(*data: str) -> object:
     return InlineKeyboardMarkup([[InlineKeyboardButton(d, callback_data=d) for d in data]])
 
 
-async def test_ask_button_under_an_alert_attaches_the_notice(
-    fake: FakeTelegram, database: Database
-) -> None:
+async def _alerted_notice(database: Database, ocid: str, title: str, days_left: int) -> int:
+    """A stored notice and a due Telegram alert of it for ANN (to be dispatched)."""
     from datetime import timedelta
 
-    from bot.dispatcher import Dispatcher, DispatchSettings
-    from bot.telegram_channel import TelegramSender
     from storage.models import NoticeRow
     from storage.outbox import NewDelivery, enqueue
     from storage.types import utcnow
 
-    await seed(database)
-    title = "School catering framework <Lot 2> & cleaning"
+    deadline = utcnow() + timedelta(days=days_left)
     async with database.session() as session:
         notice = NoticeRow(
             source="test",
-            ocid="ocds-1",
-            content_hash="h",
+            ocid=ocid,
+            content_hash=ocid,
             stage="tender",
             title=title,
-            deadline=utcnow() + timedelta(days=20),
+            deadline=deadline,
             data={
                 "title": title,
-                "url": "https://www.find-tender.service.gov.uk/Notice/1",
+                "url": f"https://www.find-tender.service.gov.uk/Notice/{ocid}",
                 "buyer": "Nottingham City Council",
-                "deadline": (utcnow() + timedelta(days=20)).isoformat(),
+                "deadline": deadline.isoformat(),
                 "regions": ["UKF14"],
             },
         )
@@ -260,11 +258,30 @@ async def test_ask_button_under_an_alert_attaches_the_notice(
                 )
             ],
         )
+        return notice.id
+
+
+async def _dispatch(bot: Any, database: Database) -> int:
+    from bot.dispatcher import Dispatcher, DispatchSettings
+    from bot.telegram_channel import TelegramSender
+
+    dispatcher = Dispatcher(
+        database, DispatchSettings(), worker_id="t", telegram=TelegramSender(bot.app.bot)
+    )
+    return (await dispatcher.run_until_idle()).sent
+
+
+ASK_HOW = "Send your question in one message (send any command to cancel)."
+
+
+async def test_ask_button_under_an_alert_attaches_the_notice(
+    fake: FakeTelegram, database: Database
+) -> None:
+    await seed(database)
+    title = "School catering framework <Lot 2> & cleaning"
+    notice_id = await _alerted_notice(database, "ocds-1", title, days_left=20)
     async with running(fake, database) as bot:
-        dispatcher = Dispatcher(
-            database, DispatchSettings(), worker_id="t", telegram=TelegramSender(bot.app.bot)
-        )
-        assert (await dispatcher.run_until_idle()).sent == 1
+        assert await _dispatch(bot, database) == 1
         alert = bot.last(ANN)
         ask = alert.button("Ask an adviser")["callback_data"]
         assert ask.startswith("ask:")
@@ -276,7 +293,9 @@ async def test_ask_button_under_an_alert_attaches_the_notice(
         ann_mark = bot.mark(ANN)
         assert "Send your question" in await bot.press(ANN, alert, ask, settle=False)
         prompt = (await bot.after(ANN, ann_mark))[0]
-        assert "about this opportunity" in prompt.text
+        assert prompt.text == (
+            f"What would you like to ask about this opportunity, “{title}”? {ASK_HOW}"
+        )
         tess_mark = bot.mark(TESS)
         ack = await bot.send(
             ANN, "Can we bid for just one lot as a small social enterprise tender?"
@@ -285,4 +304,23 @@ async def test_ask_button_under_an_alert_attaches_the_notice(
         (brief,) = await bot.after(TESS, tess_mark)
         assert f"About: {title}" in brief.text
         assert "Buyer: Nottingham City Council" in brief.text
-        assert (await bot.enquiry(1)).notice_id == notice.id
+        assert (await bot.enquiry(1)).notice_id == notice_id
+
+
+async def test_ask_button_in_a_grouped_message_asks_about_that_number(
+    fake: FakeTelegram, database: Database
+) -> None:
+    await seed(database)
+    await _alerted_notice(database, "ocds-soon", "Meals on wheels, north", days_left=3)
+    later = await _alerted_notice(database, "ocds-later", "Community cafe lease", days_left=30)
+    async with running(fake, database) as bot:
+        assert await _dispatch(bot, database) == 2  # two deliveries, one message
+        group = bot.last(ANN)
+        assert "1. Meals on wheels, north" in group.text and "2. Community cafe lease" in group.text
+        ann_mark = bot.mark(ANN)
+        ask = group.button("❓ 2")["callback_data"]
+        assert "Send your question" in await bot.press(ANN, group, ask, settle=False)
+        prompt = (await bot.after(ANN, ann_mark))[0]
+        assert "“Community cafe lease”" in prompt.text
+        await bot.send(ANN, "Could three of us bid together as a consortium for this one?")
+        assert (await bot.enquiry(1)).notice_id == later
