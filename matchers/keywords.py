@@ -37,7 +37,8 @@ _QUOTES = '"“”„«»'
 
 #: A phrase with a generic word ("information service", "building works") is nearly a one-word
 #: keyword if its words may be apart ("information about the service"): they must be next to
-#: each other, or one word apart ("services of information", "information and advice service").
+#: each other, or one little word apart ("services of information", "services for carers"),
+#: never another word ("digital managed services" is not "digital services").
 GENERIC_SLACK = 1
 _GENERIC_STEMS = frozenset(stem(w) for w in ("service", "services", "work", "works"))
 
@@ -155,9 +156,13 @@ def _words_pattern(text: str, fuzzy: bool) -> Pattern | None:
         exact = tuple(dict.fromkeys("=" + t.lower for t in tokens))
         return Pattern("exact", exact, False)
     slack = PHRASE_SLACK
-    if len(terms) > 1 and any(t in _GENERIC_STEMS for t in terms):
+    generic = len(terms) > 1 and any(t in _GENERIC_STEMS for t in terms)
+    if generic:
         slack = GENERIC_SLACK
-    return Pattern("words", tuple(terms), fuzzy, slack)
+    # "digital services" is nearly the one word "digital": a word between may only be a
+    # little one ("services for carers"), never another trade ("digital managed services");
+    # exclusions stay broad (they only ever remove matches)
+    return Pattern("words", tuple(terms), fuzzy, slack, stop_gaps=generic and fuzzy)
 
 
 def _joined_pattern(text: str, fuzzy: bool) -> Pattern | None:

@@ -334,6 +334,10 @@ def test_generic_head_is_interchangeable() -> None:
     loose = notice("Library", "Information about the library and its lending service.")
     assert not hits(loose, profile(["information service"]))
     assert hits(notice("Library", "A local information service."), profile(["information service"]))
+    # one word may come between, if it is a little word
+    assert hits(notice("Services of information for tenants"), profile(["information service"]))
+    assert not hits(notice("IT and digital managed services"), profile(["digital services"]))
+    assert hits(notice("Digital services for the library"), profile(["digital services"]))
 
 
 def test_swapped_heads_are_our_wording_so_they_stay_tight_and_in_the_title() -> None:
