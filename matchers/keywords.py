@@ -35,12 +35,15 @@ PHRASE_SLACK = 3
 
 _QUOTES = '"“”„«»'
 
-#: A phrase with a generic word ("information service", "building works") is nearly a one-word
+#: A phrase with a generic word ("information service", "building works", "digital delivery",
+#: "play provision") is nearly a one-word
 #: keyword if its words may be apart ("information about the service"): they must be next to
 #: each other, or one little word apart ("services of information", "services for carers"),
 #: never another word ("digital managed services" is not "digital services").
 GENERIC_SLACK = 1
-_GENERIC_STEMS = frozenset(stem(w) for w in ("service", "services", "work", "works"))
+_GENERIC_STEMS = frozenset(
+    stem(w) for w in ("service", "services", "work", "works", "delivery", "provision")
+)
 
 
 def allowed_edits(key: str) -> int:

@@ -338,6 +338,10 @@ def test_generic_head_is_interchangeable() -> None:
     assert hits(notice("Services of information for tenants"), profile(["information service"]))
     assert not hits(notice("IT and digital managed services"), profile(["digital services"]))
     assert hits(notice("Digital services for the library"), profile(["digital services"]))
+    # "delivery" and "provision" are as generic as "services" ("digital delivery" is a synonym)
+    apprenticeship = notice("Apprentice levy", "Delivery of the L6 Digital and Technology degree.")
+    assert not hits(apprenticeship, profile(["digital services"]))
+    assert hits(notice("Digital delivery partner"), profile(["digital services"]))
 
 
 def test_swapped_heads_are_our_wording_so_they_stay_tight_and_in_the_title() -> None:
