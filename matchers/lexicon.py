@@ -160,7 +160,14 @@ CORE_GROUPS: tuple[tuple[str, ...], ...] = (
     ("BSL", "British Sign Language"),
     ("sign language", "BSL", "British Sign Language"),
     # print, design, marketing, digital
-    ("printing", "print services", "print management", "printed matter", "print and design"),
+    (
+        "printing",
+        "print services",
+        "print management",
+        "printed matter",
+        "print and design",
+        "print and mail",
+    ),
     (
         "graphic design",
         "graphic designer",

@@ -228,6 +228,10 @@ _KEEP: dict[str, str] = {
     "lighting": "lighting",
     "clothing": "clothing",
     "living": "living",
+    "printing": "printing",
+    # -ation nouns kept apart from their verb where the verb's forms mean something else:
+    # a "trauma informed service" is not an "information service"
+    "information": "information",
     "evening": "evening",
     "evenings": "evening",
     "morning": "morning",

@@ -89,11 +89,18 @@ def test_roof_repair_finds_roofing_repairs() -> None:
         ("planning", "Business plan writing"),
         ("gardening", "Garden waste haulage and composting"),
         ("accounting", "Taking into account the tenant's views"),
+        ("printing", "Specialist paper for our print rooms"),
+        ("information service", "A trauma informed service for children"),
     ],
 )
 def test_an_ing_trade_is_not_its_base_word(keyword: str, other_thing: str) -> None:
     assert not hits(notice(other_thing), profile([keyword]))
     assert hits(notice(keyword.capitalize() + " services"), profile([keyword]))
+
+
+def test_printing_still_finds_the_print_trade_by_its_names() -> None:
+    for title in ("Print and design contract", "Print management services", "Print and mail"):
+        assert hits(notice(title), profile(["printing"])), title
 
 
 @pytest.mark.parametrize("keyword", ["catring", "schol catering", "maintenace"])
