@@ -61,6 +61,7 @@ from bot.render import (
     ACTION_UNDO,
     TELEGRAM_TEXT_LIMIT,
     callback,
+    feedback_lines,
     parse_callback,
     visible_length,
 )
@@ -471,14 +472,7 @@ async def on_stats(update: Update, context: Context) -> None:
         return
     async with state.db.session() as session:
         totals = await feedback_totals(session)
-    lines = [
-        f"<b>Feedback</b>: {totals.relevant} 👍, {totals.not_relevant} 👎 "
-        f"on {len(totals.notices)} notices"
-    ]
-    for item in totals.notices[:10]:
-        title = item.title if len(item.title) <= 80 else item.title[:79] + "…"
-        lines.append(f"• {_esc(title)} — {item.relevant} 👍, {item.not_relevant} 👎")
-    await _reply(update, "\n".join(lines))
+    await _reply(update, "\n".join(feedback_lines(totals)))
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:

@@ -24,11 +24,14 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from matchers.regions import NUTS_NAMES
+
+if TYPE_CHECKING:
+    from storage.feedback import FeedbackTotals
 
 __all__ = [
     "ACTION_ASK",
@@ -47,6 +50,7 @@ __all__ = [
     "deadline_phrase",
     "email_alert",
     "email_digest",
+    "feedback_lines",
     "nudge_email",
     "nudge_telegram",
     "nudge_text",
@@ -786,6 +790,28 @@ def telegram_digest(
     text = _fit_sections(header, sections)
     shown = soon_numbered[: sections[0].shown] + new_numbered[: sections[1].shown]
     return TelegramMessage(text, _feedback_rows(shown))
+
+
+def feedback_lines(totals: FeedbackTotals) -> list[str]:
+    """The alert-feedback part of /stats (Telegram HTML): totals, the share found relevant,
+    the notices with most answers, and the keywords behind most 👎 (what to help change)."""
+    lines = [
+        f"<b>Feedback</b>: {totals.relevant} 👍, {totals.not_relevant} 👎 "
+        f"on {len(totals.notices)} notices"
+    ]
+    if totals.total:
+        share = round(100 * totals.relevant / totals.total)
+        lines.append(f"Alerts people found relevant: {share}% of {totals.total} answers")
+    for item in totals.notices[:10]:
+        title = _esc(_clean(item.title, 80))
+        lines.append(f"• {title} — {item.relevant} 👍, {item.not_relevant} 👎")
+    noisy = [k for k in totals.keywords if k.not_relevant][:5]
+    if noisy:
+        lines.append("<b>Keywords behind most 👎</b>")
+        for word in noisy:
+            keyword = _esc(_clean(word.keyword, 60))
+            lines.append(f"• “{keyword}” — {word.not_relevant} 👎, {word.relevant} 👍")
+    return lines
 
 
 def nudge_text(checked: int) -> str:

@@ -93,12 +93,22 @@ class NoticeFeedback:
 
 
 @dataclass(frozen=True, slots=True)
+class KeywordFeedback:
+    keyword: str  # casefolded, as it matched
+    relevant: int
+    not_relevant: int
+
+
+@dataclass(frozen=True, slots=True)
 class FeedbackTotals:
-    """👍/👎 summed per notice (most feedback first) and overall, for admins."""
+    """👍/👎 summed per notice (most feedback first), per matched keyword (most 👎 first) and
+    overall, for admins: which keywords bring alerts people reject is what to help an
+    enterprise change."""
 
     notices: list[NoticeFeedback] = field(default_factory=list)
     relevant: int = 0
     not_relevant: int = 0
+    keywords: list[KeywordFeedback] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -123,7 +133,29 @@ async def feedback_totals(session: AsyncSession) -> FeedbackTotals:
         notices,
         relevant=sum(n.relevant for n in notices),
         not_relevant=sum(n.not_relevant for n in notices),
+        keywords=await _keyword_feedback(session),
     )
+
+
+async def _keyword_feedback(session: AsyncSession) -> list[KeywordFeedback]:
+    """Each 👍/👎 counted once for every keyword its alert was matched by."""
+    query = select(col(FeedbackRow.id), col(FeedbackRow.relevant), col(DeliveryRow.keywords)).join(
+        DeliveryRow,
+        (col(DeliveryRow.subscriber_id) == col(FeedbackRow.subscriber_id))
+        & (col(DeliveryRow.notice_id) == col(FeedbackRow.notice_id)),
+    )
+    words: dict[int, tuple[bool, set[str]]] = {}
+    for feedback_id, relevant, keywords in (await session.exec(query)).all():
+        if feedback_id is None:
+            continue
+        _, seen = words.setdefault(feedback_id, (bool(relevant), set()))
+        seen.update(k.casefold() for k in keywords or () if isinstance(k, str))
+    counts: dict[str, list[int]] = {}
+    for relevant, seen in words.values():
+        for keyword in seen:
+            counts.setdefault(keyword, [0, 0])[0 if relevant else 1] += 1
+    rows = [KeywordFeedback(k, up, down) for k, (up, down) in counts.items()]
+    return sorted(rows, key=lambda r: (-r.not_relevant, -r.relevant, r.keyword))
 
 
 # --------------------------------------------------------------------------- keywords

@@ -40,7 +40,7 @@ from bot.enquiries.service import (
     EnquiryService,
     IncomingMessage,
 )
-from bot.render import parse_callback
+from bot.render import feedback_lines, parse_callback
 from bot.telegram_filters import NEW_MESSAGES
 from bot.tokens import verify
 from storage import enquiries as store
@@ -469,15 +469,7 @@ async def on_stats(update: Update, context: Context) -> None:
         stats = await store.enquiry_stats(session, now)
         totals = await feedback_totals(session)
     median = texts.age(stats.median_first_response) if stats.median_first_response else "—"
-    lines = [
-        f"<b>Feedback</b>: {totals.relevant} 👍, {totals.not_relevant} 👎 "
-        f"on {len(totals.notices)} notices"
-    ]
-    for item in totals.notices[:10]:
-        lines.append(
-            f"• {texts.esc(texts.one_line(item.title, 80))} — "
-            f"{item.relevant} 👍, {item.not_relevant} 👎"
-        )
+    lines = feedback_lines(totals)
     lines += [
         "\n<b>Enquiries</b>",
         f"Open: {stats.open} (overdue: {stats.overdue}) · resolved: {stats.resolved} · "

@@ -502,6 +502,42 @@ async def test_admin_stats_and_feedback_totals(bot: Bot) -> None:
     assert "Meals <on> wheels — 1 👍, 1 👎" in stats
 
 
+async def test_stats_name_the_keywords_behind_rejected_alerts(bot: Bot) -> None:
+    ann = await bot.subscriber(ANN, ["catering", "meals"])
+    ben = await bot.subscriber(BEN, ["catering", "laundry"])
+    meals = await bot.notice("ocds-m", utcnow() + timedelta(days=5), title="Meals <on> wheels")
+    laundry = await bot.notice("ocds-l", utcnow() + timedelta(days=5), title="Laundry")
+
+    def alert(sub: int, notice: int, channel: str, *words: str) -> NewDelivery:
+        return NewDelivery(sub, notice, 1, channel, utcnow(), keywords=words)
+
+    async with bot.db.session() as session:
+        await enqueue(
+            session,
+            [
+                alert(ann, meals, "telegram", "catering", "meals"),
+                alert(ann, meals, "email", "catering", "meals"),  # one answer, two channels
+                alert(ben, meals, "telegram", "Catering"),
+                alert(ben, laundry, "telegram", "laundry"),
+            ],
+        )
+        await record_feedback(session, ann, meals, True)
+        await record_feedback(session, ben, meals, False)
+        await record_feedback(session, ben, laundry, True)
+    async with bot.db.session() as session:
+        totals = await feedback_totals(session)
+    assert [(k.keyword, k.relevant, k.not_relevant) for k in totals.keywords] == [
+        ("catering", 1, 1),
+        ("laundry", 1, 0),
+        ("meals", 1, 0),
+    ]
+    stats = (await bot.send(ADMIN, "/stats")).text
+    assert "Alerts people found relevant: 67% of 3 answers" in stats
+    assert "Keywords behind most 👎\n• “catering” — 1 👎, 1 👍\n\nEnquiries" in stats
+    # the same command from anyone else reveals nothing
+    assert "Keywords behind" not in (await bot.send(ANN, "/stats")).text
+
+
 async def test_handler_failure_is_logged_without_token_and_answered(
     bot: Bot, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
