@@ -1,6 +1,7 @@
-"""Telegram update handlers: the alert buttons, /stats, the catch-alls and the error handler.
+"""Telegram update handlers: the alert buttons, the catch-alls and the error handler.
 
-Subscribers' commands (/start, /help, /settings, ...) live in :mod:`bot.chat`.
+Subscribers' commands (/start, /help, /settings, ...) live in :mod:`bot.chat`; /ask, /stats and
+the advisers' commands in :mod:`bot.enquiries`.
 
 Why it is shaped like this:
 
@@ -24,7 +25,7 @@ import html
 import logging
 import re
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,7 +46,6 @@ from telegram.ext import (
     Application,
     CallbackContext,
     CallbackQueryHandler,
-    CommandHandler,
     MessageHandler,
     filters,
 )
@@ -61,17 +61,14 @@ from bot.render import (
     ACTION_UNDO,
     TELEGRAM_TEXT_LIMIT,
     callback,
-    feedback_lines,
     parse_callback,
     visible_length,
 )
-from bot.telegram_filters import NEW_MESSAGES
 from storage.db import Database
 from storage.feedback import (
     Owned,
     active_channels,
     delivery_for_chat,
-    feedback_totals,
     mute_keyword,
     record_feedback,
     schedule_reminders,
@@ -150,9 +147,9 @@ def install_handlers(
     # Feature packages first: their commands and buttons win over the defaults below.
     bot.chat.install(app, state)
     bot.enquiries.install(app, state)
+    # /start, /help, the settings commands (bot.chat) and /stats, /ask... (bot.enquiries) are
+    # theirs; what is left here are the alert buttons and the catch-alls
     app.add_handler(CallbackQueryHandler(on_callback))
-    for name, handler in COMMANDS.items():
-        app.add_handler(CommandHandler(name, handler, filters=NEW_MESSAGES))
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, on_unknown_command))
     # Free text and everything else: the chat package knows whether a conversation (e.g.
     # onboarding's "What does your enterprise do?") is waiting for it.
@@ -463,18 +460,6 @@ def _chat_id(update: Update) -> int | None:
     return chat.id if chat is not None else None
 
 
-async def on_stats(update: Update, context: Context) -> None:
-    """Feedback totals for admins; anyone else sees the unknown-command reply."""
-    user = update.effective_user
-    state = _state(context)
-    if user is None or user.id not in state.admin_ids:
-        await on_unknown_command(update, context)
-        return
-    async with state.db.session() as session:
-        totals = await feedback_totals(session)
-    await _reply(update, "\n".join(feedback_lines(totals)))
-
-
 async def on_unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     word = (message.text or "/").split()[0] if message is not None else "/"
@@ -492,12 +477,6 @@ async def on_group_text(update: Update, context: Context) -> None:
 
 async def on_non_text(update: Update, context: Context) -> None:
     await bot.chat.on_non_text(update, context)
-
-
-#: /start, /help, /pause, /resume, /stop and the settings commands live in :mod:`bot.chat`.
-COMMANDS: dict[str, Callable[[Update, Context], Coroutine[Any, Any, None]]] = {
-    "stats": on_stats,
-}
 
 
 # --- errors ------------------------------------------------------------------------------------
