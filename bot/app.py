@@ -1,37 +1,51 @@
 """The composition root: the one place that builds and wires bestbot's parts.
 
-``Service`` owns the database, the feed HTTP client, the Telegram application,
-the email sender factory, the dispatcher, the scheduler and the web server.
-Nothing heavy happens at import time; ``bestbot run``, ``poll`` and ``demo``
-build a Service from the config and call one of its entry points.
+:class:`App` settles the database (migrations) and the secret key once, before anything
+else is built; then builds every part once — the database, the channels, the signed links,
+the mailer, the delivery loop and its outboxes, the enquiry workflow, the matching index,
+the pipeline — into one :class:`~bot.services.Services`, and hands it to the Telegram
+handlers (the typed context), the scheduler's jobs (arguments) and the web server. Nothing
+heavy happens at import time; ``bestbot run``, ``poll`` and ``demo`` each build one App.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from bot.config import Config, FeedConfig
-from bot.dispatcher import Dispatcher, DispatchReport, DispatchSettings, EmailFactory
+from bot.config import Config
+from bot.delivery.alerts import AlertOutbox, AlertSettings
+from bot.delivery.channels import email_factory
+from bot.delivery.courier import (
+    Courier,
+    CourierSettings,
+    DeliveryReport,
+    EmailFactory,
+    TelegramPort,
+)
+from bot.delivery.mail import Mailer, MailSettings
+from bot.delivery.messages import MessageOutbox
+from bot.delivery.retry import RetryPolicy
+from bot.delivery.telegram import TelegramSender
+from bot.enquiries.model import Desk, EnquirySettings
 from bot.enquiries.service import EnquiryService
-from bot.nudges import NudgeReport, send_nudges
-from bot.pipeline import MatcherCache, MatchReport, TimingDefaults, match_and_enqueue
-from bot.polling import PollReport, poll_file, poll_pages
-from feeds import contracts_finder, find_a_tender
-from feeds.http import RetryPolicy, Sleep, make_client
-from feeds.paging import Cursor
-from storage.cursors import acquire_lease, get_cursor, release_lease
+from bot.links import Links, Signer
+from bot.pipeline.cycle import CycleReport, Pipeline
+from bot.pipeline.matching import MatcherCache
+from bot.pipeline.nudges import NudgeReport, queue_nudges
+from bot.services import Services
+from bot.telegram.context import BotApplication
+from feeds.http import RetryPolicy as FeedRetryPolicy
+from feeds.http import Sleep, make_client
 from storage.db import Database, upgrade_async
 from storage.settings import get_or_create
 from storage.subscribers import count_subscribers
@@ -39,51 +53,32 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class CycleReport:
-    """One poll -> match -> outbox -> dispatch cycle."""
-
-    polls: list[PollReport] = field(default_factory=list)
-    matching: MatchReport = field(default_factory=MatchReport)
-    dispatch: DispatchReport = field(default_factory=DispatchReport)
-    enquiry_timers: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return all(p.error is None for p in self.polls)
-
-
-async def with_stored_secret_key(config: Config, db: Database) -> Config:
-    """The config with the secret key kept in the database when none was configured.
-
-    A generated key must be the same for every part of the service (the email links the
-    dispatcher signs are checked by the Telegram handlers and the web server) and across
-    restarts, so the first one generated is stored and used from then on.
-    """
-    if not config.secret_key_generated:
-        return config
-    async with db.session() as session:
-        key = await get_or_create(session, "secret_key", config.secret_key)
-    return dataclasses.replace(config, secret_key=key, secret_key_generated=False)
-
-
-async def prepare(config: Config) -> Config:
-    """Migrate the database and settle the secret key, before any part is built."""
-    await upgrade_async(config.database.url)
-    db = Database(config.database.url)
-    try:
-        return await with_stored_secret_key(config, db)
-    finally:
-        await db.dispose()
+__all__ = ["App", "CycleReport", "settle"]
 
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Service:
-    """bestbot's running parts, built from a :class:`Config`."""
+async def settle(config: Config) -> str:
+    """Migrate the database and settle the secret key — once, before any part is built.
+
+    A generated key (no ``[web] secret_key`` / ``$BESTBOT_SECRET_KEY``) must be the same for
+    every part and across restarts and workers (a link signed by one is checked by
+    another), so the first one generated is kept in the database and used from then on."""
+    await upgrade_async(config.database.url)
+    if not config.secret_key_generated:
+        return config.secret_key
+    db = Database(config.database.url)
+    try:
+        async with db.session() as session:
+            return await get_or_create(session, "secret_key", config.secret_key)
+    finally:
+        await db.dispose()
+
+
+class App:
+    """One process of bestbot, built from a :class:`Config`."""
 
     def __init__(
         self,
@@ -91,203 +86,119 @@ class Service:
         *,
         clock: Callable[[], datetime] = utcnow,
         http_client: httpx.AsyncClient | None = None,
-        telegram: Any | None = None,
+        telegram: TelegramPort | None = None,
         email: EmailFactory | None = None,
         worker_id: str | None = None,
-        feed_policy: RetryPolicy | None = None,
+        feed_policy: FeedRetryPolicy | None = None,
         feed_sleep: Sleep | None = None,
+        bot_application: BotApplication | None = None,
     ) -> None:
         self.config = config
-        self.feed_policy = feed_policy
-        self.feed_sleep = feed_sleep
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
-        self.db: Database | None = None
         self._http = http_client
         self._own_http = http_client is None
-        self.telegram = telegram
-        self.email = email
-        self.dispatcher: Dispatcher | None = None
-        self.enquiries: EnquiryService | None = None
-        # the matching index, kept between polls while the profiles stay the same
-        self.matchers = MatcherCache()
+        self._telegram = telegram
+        self._email = email
+        self._feed_policy = feed_policy
+        self._feed_sleep = feed_sleep
+        self.bot_application = bot_application
+        self._services: Services | None = None
+        self._pipeline: Pipeline | None = None
 
-    # ------------------------------------------------------------------ lifecycle
+    # ------------------------------------------------------------------ building
 
     async def open(self) -> None:
-        """Migrate and connect the database; build the dispatcher."""
-        await upgrade_async(self.config.database.url)
-        self.db = Database(self.config.database.url)
-        self.config = await with_stored_secret_key(self.config, self.db)
-        self.dispatcher = Dispatcher(
-            self.db,
-            self.dispatch_settings(),
-            worker_id=self.worker_id,
-            telegram=self.telegram,
-            email=self.email,
-            build_email=_email_builder(self) if self.email else None,
-            clock=self.clock,
-        )
-        self.enquiries = EnquiryService.from_config(
+        secret = await settle(self.config)
+        self._services = build_services(
             self.config,
-            self.db,
-            telegram=self.telegram,
-            email=self.email,
+            secret,
             clock=self.clock,
             worker_id=self.worker_id,
+            telegram=self._telegram,
+            email=self._email,
         )
-
-    async def startup_warnings(self) -> list[str]:
-        """Configuration that would silently strand alerts, in plain words for the log."""
-        db = self._database()
-        warnings = []
-        async with db.session() as session:
-            by_email = await count_subscribers(session, channel="email")
-            by_telegram = await count_subscribers(session, channel="telegram")
-        if by_email and self.email is None:
-            warnings.append(
-                f"{by_email} subscribers get alerts by email but [email] smtp_host/from_address "
-                "are not set: their alerts wait in the outbox until email is configured"
-            )
-        if by_telegram and self.telegram is None:
-            warnings.append(
-                f"{by_telegram} subscribers get alerts by Telegram but no bot token is set "
-                "(BESTBOT_TELEGRAM_TOKEN): their alerts wait in the outbox"
-            )
-        if self.email is not None and not self.config.web.public_url:
-            warnings.append(
-                "[web] public_url is not set: unsubscribe links in emails point at "
-                f"{self.config.web.base_url}, which recipients cannot reach"
-            )
-        return warnings
+        if self._http is None:
+            self._http = make_client()
+        self._pipeline = Pipeline(
+            self._services, self._http, feed_policy=self._feed_policy, feed_sleep=self._feed_sleep
+        )
 
     async def close(self) -> None:
         if self._http is not None and self._own_http:
             await self._http.aclose()
-        if self.db is not None:
-            await self.db.dispose()
+        if self._services is not None:
+            await self._services.db.dispose()
 
-    async def __aenter__(self) -> Service:
+    async def __aenter__(self) -> App:
         await self.open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def dispatch_settings(self) -> DispatchSettings:
-        web = self.config.web
-        return DispatchSettings(
-            timezone=ZoneInfo(self.config.alerts.timezone),
-            max_attempts=self.config.alerts.max_attempts,
-            group_within=self.config.alerts.group_within,
-            secret_key=self.config.secret_key,
-            public_url=web.base_url,
-            from_address=self.config.email.from_address or "alerts@bestbot.invalid",
-            from_email=self.config.email.from_email or "alerts@bestbot.invalid",
-        )
-
-    def timing_defaults(self) -> TimingDefaults:
-        alerts = self.config.alerts
-        return TimingDefaults(
-            timezone=ZoneInfo(alerts.timezone),
-            quiet_hours=alerts.quiet_hours,
-            default_stages=tuple(self.config.matching.default_stages),
-        )
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("App.open() was not called")
+        return self._services
 
     @property
-    def http(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = make_client()
-        return self._http
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            raise RuntimeError("App.open() was not called")
+        return self._pipeline
 
-    def _database(self) -> Database:
-        if self.db is None:
-            raise RuntimeError("Service.open() was not called")
-        return self.db
+    @property
+    def db(self) -> Database:
+        return self.services.db
 
     # ------------------------------------------------------------------ the main job
 
-    async def poll_feed(self, feed: FeedConfig) -> PollReport:
-        """Poll one feed once, under a lease so two workers never poll it together."""
-        db = self._database()
-        lease = f"poll:{feed.name}"
-        async with db.session() as session:
-            if not await acquire_lease(session, lease, self.worker_id, feed.every + feed.every):
-                log.info("%s: another worker is polling it; skipped", feed.name)
-                return PollReport(feed.name, error="skipped: another worker holds the lease")
-        try:
-            if feed.kind == "file":
-                assert feed.path is not None
-                return await poll_file(db, feed.name, feed.path)
-            async with db.session() as session:
-                row = await get_cursor(session, feed.name)
-            cursor = Cursor.loads(row.cursor if row else None)
-            return await poll_pages(db, feed.name, self._pages(feed, cursor))
-        finally:
-            async with db.session() as session:
-                await release_lease(session, lease, self.worker_id)
-
-    def _pages(self, feed: FeedConfig, cursor: Cursor) -> Any:
-        common: dict[str, Any] = {
-            "cursor": cursor,
-            "lookback": feed.lookback,
-            "now": self.clock(),
-            "policy": self.feed_policy,
-        }
-        if self.feed_sleep is not None:
-            common["sleep"] = self.feed_sleep
-        if feed.url:
-            common["base_url"] = feed.url
-        if feed.kind == "find_a_tender":
-            return find_a_tender.fetch_pages(self.http, **common)
-        if feed.stages:
-            common["stages"] = feed.stages
-        return contracts_finder.fetch_pages(self.http, **common)
-
     async def cycle(self, feed_names: list[str] | None = None) -> CycleReport:
-        """Poll the chosen feeds, match what is new, fill the outbox, dispatch what is due."""
-        report = CycleReport()
-        feeds = [f for f in self.config.feeds if f.enabled]
-        if feed_names:
-            feeds = [f for f in self.config.feeds if f.name in feed_names]
-        for feed in feeds:
-            poll = await self.poll_feed(feed)
-            report.polls.append(poll)
-            log.info("poll %s", poll.line())
-            if poll.stored:
-                matched = await match_and_enqueue(
-                    self._database(),
-                    poll.stored,
-                    self.timing_defaults(),
-                    self.clock(),
-                    self.matchers,
-                )
-                _add_match(report.matching, matched)
-        report.dispatch = await self.dispatch()
-        if self.enquiries is not None:
-            # A cron-driven deployment (poll, no run) still escalates overdue enquiries.
-            report.enquiry_timers = await self.enquiries.tick()
-        return report
+        return await self.pipeline.cycle(feed_names)
+
+    async def dispatch(self) -> DeliveryReport:
+        return await self.services.send_alerts()
 
     async def nudge(self) -> NudgeReport:
-        """Send the weekly nudges due this hour (a no-op when switched off)."""
+        """Queue and send the weekly nudges due this hour (a no-op when switched off)."""
         if not self.config.alerts.nudge:
             return NudgeReport()
-        return await send_nudges(
-            self._database(),
-            self.clock(),
-            tz=ZoneInfo(self.config.alerts.timezone),
-            telegram=self.telegram,
-            email=self.email,
-            build_email=nudge_email_builder(self) if self.email else None,
+        services = self.services
+        report = await queue_nudges(
+            services.db, services.clock(), services.timezone, services.mailer
         )
+        if report.queued:
+            await services.send_messages()
+        return report
 
-    async def dispatch(self) -> DispatchReport:
-        assert self.dispatcher is not None
-        return await self.dispatcher.run_until_idle()
+    async def startup_warnings(self) -> list[str]:
+        """Configuration that would silently strand alerts, in plain words for the log."""
+        services = self.services
+        warnings = []
+        async with services.db.session() as session:
+            by_email = await count_subscribers(session, channel="email")
+            by_telegram = await count_subscribers(session, channel="telegram")
+        if by_email and services.email is None:
+            warnings.append(
+                f"{by_email} subscribers get alerts by email but [email] smtp_host/from_address "
+                "are not set: their alerts wait in the outbox until email is configured"
+            )
+        if by_telegram and services.telegram is None:
+            warnings.append(
+                f"{by_telegram} subscribers get alerts by Telegram but no bot token is set "
+                "(BESTBOT_TELEGRAM_TOKEN): their alerts wait in the outbox"
+            )
+        if services.email is not None and not self.config.web.public_url:
+            warnings.append(
+                "[web] public_url is not set: unsubscribe links in emails point at "
+                f"{self.config.web.base_url}, which recipients cannot reach"
+            )
+        return warnings
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """The service loop of ``bestbot run``: scheduled polls and a steady dispatcher."""
+        """The service loop of ``bestbot run``: scheduled jobs and a steady sender."""
         from bot.scheduling import build_scheduler
 
         scheduler = build_scheduler(self)
@@ -295,83 +206,126 @@ class Service:
         try:
             while not stop.is_set():
                 try:
-                    await self.dispatch()
-                except Exception:  # keep the service alive; the outbox keeps the work
-                    log.exception("dispatch pass failed")
+                    await self.services.send_alerts()
+                    await self.services.send_messages()
+                except Exception as exc:  # keep the service alive; the outbox keeps the work
+                    log.warning(
+                        "sending failed (%s: %s); retrying shortly", type(exc).__name__, exc
+                    )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=5)
         finally:
             scheduler.shutdown(wait=False)
 
 
-def _add_match(total: MatchReport, part: MatchReport) -> None:
-    total.notices += part.notices
-    total.matches += part.matches
-    total.queued += part.queued
-    total.updates += part.updates
+def build_services(
+    config: Config,
+    secret: str,
+    *,
+    clock: Callable[[], datetime],
+    worker_id: str,
+    telegram: TelegramPort | None,
+    email: EmailFactory | None,
+) -> Services:
+    """Every shared part, built once (the only place that does)."""
+    db = Database(config.database.url)
+    timezone = ZoneInfo(config.alerts.timezone)
+    signer = Signer(secret)
+    links = Links(signer, config.web.base_url, config.telegram.bot_username)
+    mailer = Mailer(
+        MailSettings(
+            from_address=config.email.from_address
+            or "SEEM contract alerts <alerts@bestbot.invalid>",
+            reply_to=config.email.reply_to,
+            timezone=timezone,
+            closing_soon=config.alerts.closing_soon,
+        ),
+        links,
+    )
+    policy = RetryPolicy(max_attempts=config.alerts.max_attempts)
+    smtp_timeout = config.email.timeout.total_seconds()
+    courier = Courier(
+        db,
+        worker_id=worker_id,
+        telegram=telegram,
+        email=email,
+        policy=policy,
+        clock=clock,
+        # The lease must outlast one send: a send that hangs up to its timeout can never
+        # see its row claimed by another worker.
+        settings=CourierSettings(
+            lease=max(timedelta(minutes=2), timedelta(seconds=4 * smtp_timeout))
+        ),
+    )
+    alerts = AlertOutbox(
+        db,
+        AlertSettings(
+            timezone=timezone,
+            max_attempts=config.alerts.max_attempts,
+            group_within=config.alerts.group_within,
+            closing_soon=config.alerts.closing_soon,
+        ),
+        worker_id=worker_id,
+        clock=clock,
+        mailer=mailer,
+    )
+    messages = MessageOutbox(
+        db, worker_id=worker_id, clock=clock, mailer=mailer, max_attempts=config.alerts.max_attempts
+    )
+
+    async def send_messages() -> Any:
+        return await courier.drain(messages)
+
+    enquiries = EnquiryService(
+        db,
+        Desk(
+            settings=EnquirySettings.from_config(config),
+            links=links,
+            clock=clock,
+            new_message_id=lambda: mailer.new_message_id("enq"),
+        ),
+        send=send_messages,
+        worker_id=worker_id,
+    )
+    return Services(
+        config=config,
+        db=db,
+        clock=clock,
+        worker_id=worker_id,
+        signer=signer,
+        links=links,
+        mailer=mailer,
+        telegram=telegram,
+        email=email,
+        courier=courier,
+        alerts=alerts,
+        messages=messages,
+        enquiries=enquiries,
+        matchers=MatcherCache(),
+        timezone=timezone,
+        admin_ids=frozenset(config.telegram.admin_ids),
+        remind_before=tuple(config.alerts.remind_before),
+        secrets=tuple(s for s in (config.telegram.token, secret) if s),
+    )
 
 
-def _email_builder(service: Service) -> Callable[..., Any]:
-    """Build one email (single alert or digest) for a subscriber's group of views."""
-    from bot import render
-    from bot.email_channel import build_message
+@contextlib.asynccontextmanager
+async def channels(
+    config: Config, *, receive: bool
+) -> AsyncIterator[tuple[BotApplication | None, TelegramSender | None, EmailFactory | None]]:
+    """The PTB application (initialised; receiving is started later, once handlers are
+    installed), its sender, and the SMTP factory — whichever the config enables."""
+    email = email_factory(config)
+    if not config.telegram.token:
+        yield None, None, email
+        return
+    from bot.telegram.application import build_application, stop_receiving
 
-    def build(**kw: Any) -> Any:
-        views, sub = kw["views"], kw["subscriber"]
-        # "Change your alerts": a t.me deep link that links this email subscriber to a chat
-        from bot.chat.email_link import manage_link
-
-        manage = manage_link(service.config, sub.id) if sub.id is not None else None
-        if len(views) == 1 and sub.frequency == "instant":
-            rendered = render.email_alert(
-                views[0],
-                kw["now"],
-                kw["tz"],
-                unsubscribe_url=kw["unsubscribe_url"],
-                manage_url=manage,
-            )
-        else:
-            rendered = render.email_digest(
-                views,
-                kw["now"],
-                kw["tz"],
-                unsubscribe_url=kw["unsubscribe_url"],
-                manage_url=manage,
-                period=sub.frequency,
-            )
-        return build_message(
-            rendered,
-            to=sub.email,
-            from_address=kw["from_address"],
-            unsubscribe_url=kw["unsubscribe_url"],
-            unsubscribe_mailto=f"mailto:{kw['from_email']}?subject=unsubscribe",
-            message_id_domain=kw["from_email"].rpartition("@")[2] or "bestbot.invalid",
-        )
-
-    return build
-
-
-def nudge_email_builder(service: Service) -> Callable[[Any, int], Any]:
-    """The weekly nudge as an email to one subscriber."""
-    from bot import render
-    from bot.email_channel import build_message
-
-    def build(sub: Any, checked: int) -> Any:
-        assert service.dispatcher is not None
-        settings = service.dispatcher.settings
-        unsubscribe = service.dispatcher.unsubscribe_url(sub.id)
-        rendered = render.nudge_email(checked, unsubscribe_url=unsubscribe, manage_url=None)
-        return build_message(
-            rendered,
-            to=sub.email,
-            from_address=settings.from_address,
-            unsubscribe_url=unsubscribe,
-            unsubscribe_mailto=f"mailto:{settings.from_email}?subject=unsubscribe",
-            message_id_domain=settings.from_email.rpartition("@")[2] or "bestbot.invalid",
-        )
-
-    return build
-
-
-def poll_interval_seconds(feed: FeedConfig) -> float:
-    return max(timedelta(seconds=30), feed.every).total_seconds()
+    bot_app = build_application(config)
+    await bot_app.initialize()
+    try:
+        yield bot_app, TelegramSender(bot_app.bot), email
+    finally:
+        if receive:
+            await stop_receiving(bot_app)
+        await bot_app.shutdown()

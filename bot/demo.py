@@ -16,14 +16,14 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import CycleReport, Service
+from bot.app import App, CycleReport
 from bot.config import Config, config_from_dict
-from bot.render import TelegramMessage
+from bot.render.model import TelegramMessage
 from bot.subscriber_files import read_subscriber_file
 from storage.reports import NoticeSummary, notice_summary
 from storage.subscribers import upsert_subscriber
@@ -69,6 +69,16 @@ def as_plain(text: str) -> str:
     return html.unescape(_TAG.sub(repl, text))
 
 
+class DemoClock:
+    """The demo's one clock: every part reads it, and the demo moves it on."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class ConsoleTelegram:
     """A Telegram channel that prints each message instead of sending it."""
 
@@ -110,10 +120,9 @@ async def run_demo(outbox_dir: Path, out: TextIO = sys.stdout) -> CycleReport:
         people = read_subscriber_file(DEMO_SUBSCRIBERS)
         names = {p.telegram_chat_id: p.name or "" for p in people if p.telegram_chat_id}
         telegram, email = ConsoleTelegram(out, names), EmlOutbox(outbox_dir)
-        service = Service(config, telegram=telegram, email=email.session, clock=lambda: DEMO_NOW)
-        async with service:
-            assert service.db is not None
-            async with service.db.session() as session:
+        clock = DemoClock(DEMO_NOW)
+        async with App(config, telegram=telegram, email=email.session, clock=clock) as app:
+            async with app.db.session() as session:
                 for person in people:
                     await upsert_subscriber(session, person)
             print(
@@ -121,15 +130,11 @@ async def run_demo(outbox_dir: Path, out: TextIO = sys.stdout) -> CycleReport:
                 f"{len(people)} sample subscribers, clock set to {DEMO_NOW:%d %b %Y %H:%M} UTC",
                 file=out,
             )
-            report = await service.cycle()
-            # Daily and weekly digests fall due later: jump the clock to deliver them too.
-            later = DEMO_NOW.replace(day=DEMO_NOW.day + 7)
-            service.clock = lambda: later
-            assert service.dispatcher is not None
-            service.dispatcher.clock = service.clock
-            digests = await service.dispatch()
-            report.dispatch.add(digests)
-            async with service.db.session() as session:
+            report = await app.cycle()
+            # Daily and weekly digests fall due later: move the one demo clock on a week.
+            clock.now = DEMO_NOW + timedelta(days=7)
+            report.dispatch.add(await app.dispatch())
+            async with app.db.session() as session:
                 stored = await notice_summary(session, DEMO_NOW)
         print_summary(report, telegram.sent, email.files, outbox_dir, out)
         print_notices(stored, out)
@@ -158,7 +163,7 @@ def print_summary(
 
 def print_notices(summary: NoticeSummary, out: TextIO) -> None:
     """What the database now holds: the issue's 'readable summary' of the notices."""
-    from bot.render import region_name
+    from bot.render.phrases import region_name
 
     stages = ", ".join(f"{n} {stage}" for stage, n in summary.by_stage.most_common())
     print(f"\nby stage:         {stages}", file=out)

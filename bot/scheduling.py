@@ -1,14 +1,19 @@
-"""The APScheduler jobs of ``bestbot run``: one poll job per feed, one enquiry-timer job.
+"""The scheduled jobs of ``bestbot run``: one poll-and-match job per feed, the enquiry
+timers, the hourly nudges and the mailbox.
 
-Each feed gets an interval job with jitter (so a fleet of bots doesn't hit the
-feed in lock-step), ``max_instances=1`` (never two runs of one feed in this
-process) and ``coalesce`` (a late run isn't repeated). Across processes the
-database lease in :meth:`Service.poll_feed` does the same job.
+Each feed gets an interval job with jitter (so a fleet of bots doesn't hit the feed in
+lock-step), ``max_instances=1`` (never two runs of one feed in this process) and
+``coalesce`` (a late run isn't repeated); across processes the feed's database lease does
+the same. Every job is the same code path as ``bestbot poll`` (``App.pipeline``), so the
+matching index is reused between polls. A job never raises (the scheduler must carry on),
+and a clean stop (SIGTERM during a feed retry) ends a job quietly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,36 +21,39 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import FeedConfig
 from bot.enquiries.mailbox import schedule_mailbox
-from bot.pipeline import match_and_enqueue
 
 if TYPE_CHECKING:
-    from bot.app import Service
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 
+ENQUIRY_TICK_SECONDS = 30.0
+"""How often enquiry SLA timers are checked."""
 
-def build_scheduler(service: Service) -> AsyncIOScheduler:
+
+def build_scheduler(app: App) -> AsyncIOScheduler:
     """A scheduler with one job per enabled feed, first run straight away."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    for feed in service.config.feeds:
+    now = datetime.now().astimezone()
+    for feed in app.config.feeds:
         if not feed.enabled:
             continue
         scheduler.add_job(
             poll_job,
             "interval",
-            args=[service, feed],
+            args=[app, feed],
             seconds=max(30.0, feed.every.total_seconds()),
             jitter=int(feed.jitter.total_seconds()) or None,
             id=f"poll {feed.name}",
             name=f"poll {feed.name}",
             max_instances=1,
             coalesce=True,
-            next_run_time=datetime.now().astimezone(),
+            next_run_time=now,
         )
     scheduler.add_job(
         nudge_job,
         "cron",
-        args=[service],
+        args=[app],
         minute=5,
         id="weekly nudges",
         name="weekly nudges",
@@ -55,60 +63,47 @@ def build_scheduler(service: Service) -> AsyncIOScheduler:
     scheduler.add_job(
         enquiry_job,
         "interval",
-        args=[service],
+        args=[app],
         seconds=ENQUIRY_TICK_SECONDS,
         id="enquiry timers",
         name="enquiry timers",
         max_instances=1,
         coalesce=True,
-        next_run_time=datetime.now().astimezone(),
+        next_run_time=now,
     )
-    inbound = service.config.email.inbound
-    if inbound is not None and service.enquiries is not None:
-        own = [a for a in (service.config.email.from_email, inbound.address) if a]
-        schedule_mailbox(scheduler, service.enquiries, inbound, own)
+    inbound = app.config.email.inbound
+    if inbound is not None:
+        own = [a for a in (app.config.email.from_email, inbound.address) if a]
+        schedule_mailbox(scheduler, app.services.enquiries, inbound, own)
     return scheduler
 
 
-ENQUIRY_TICK_SECONDS = 30.0
-"""How often enquiry SLA timers are checked and the enquiry outbox is retried."""
-
-
-async def enquiry_job(service: Service) -> None:
-    """Fire due enquiry timers and send what is left in the enquiry outbox; never raises."""
+async def _quietly(name: str, work: Callable[[], Awaitable[object]]) -> None:
+    """Run a job body: failures become one warning line, a shutdown ends it silently."""
     try:
-        if service.enquiries is not None:
-            await service.enquiries.tick()
-    except Exception:
-        log.exception("enquiry timers failed")
+        await work()
+    except asyncio.CancelledError:
+        log.info("%s: stopped (the service is shutting down)", name)
+    except Exception as exc:
+        log.warning("%s failed: %s: %s", name, type(exc).__name__, exc)
 
 
-async def nudge_job(service: Service) -> None:
+async def poll_job(app: App, feed: FeedConfig) -> None:
+    """Poll one feed and queue its matches (the same path as ``bestbot poll``)."""
+    await _quietly(f"poll {feed.name}", lambda: app.pipeline.poll_and_match(feed))
+
+
+async def enquiry_job(app: App) -> None:
+    """Fire due enquiry timers and send what they queued."""
+    await _quietly("enquiry timers", app.services.enquiries.tick)
+
+
+async def nudge_job(app: App) -> None:
     """Hourly: nudge subscribers whose digest hour it is and who heard nothing for a week."""
-    try:
-        report = await service.nudge()
+
+    async def nudge() -> None:
+        report = await app.nudge()
         if report.due:
-            log.info("nudges: %d due, %d sent, %d failed", report.due, report.sent, report.failed)
-    except Exception:
-        log.exception("nudge job failed")
+            log.info("nudges: %d due, %d queued", report.due, report.queued)
 
-
-async def poll_job(service: Service, feed: FeedConfig) -> None:
-    """Poll one feed and queue its matches; never raises (the scheduler must carry on)."""
-    try:
-        report = await service.poll_feed(feed)
-        log.info("poll %s", report.line())
-        if report.stored and service.db is not None:
-            matched = await match_and_enqueue(
-                service.db, report.stored, service.timing_defaults(), service.clock()
-            )
-            log.info(
-                "matched %s: %d notices, %d matches, %d queued, %d updates",
-                feed.name,
-                matched.notices,
-                matched.matches,
-                matched.queued,
-                matched.updates,
-            )
-    except Exception:
-        log.exception("poll %s failed", feed.name)
+    await _quietly("nudges", nudge)

@@ -1,4 +1,12 @@
-"""HMAC-signed tokens for links that act on one subscriber (unsubscribe, account linking).
+"""The first generation of signed links, kept only to honour old unsubscribe links.
+
+New links are made by :mod:`bot.links` (naming a subscriber's random ``public_id``, with
+expiry where they grant control). Links of this kind name the integer id, which SQLite
+reuses after a deletion; :func:`bot.web.unsubscribe` therefore accepts them only for
+subscribers who existed when the new links arrived. Nothing makes these tokens any more
+but the tests that check old links still work.
+
+Original design:
 
 A token is ``"<id>.<signature>"``: the subject id in plain decimal and a URL-safe base64
 HMAC-SHA256 over the *purpose* and the id. The purpose is part of the signed message, so a

@@ -57,11 +57,22 @@ async def get_state(session: AsyncSession, chat_id: int) -> ChatStateRow | None:
 
 
 async def set_state(
-    session: AsyncSession, chat_id: int, step: str, data: dict[str, Any] | None = None
+    session: AsyncSession,
+    chat_id: int,
+    step: str,
+    data: dict[str, Any] | None = None,
+    *,
+    expires_at: datetime | None = None,
 ) -> None:
-    """Set the chat's conversation step (replacing any earlier one)."""
+    """Set the chat's conversation step (replacing any earlier one: one step at a time)."""
     insert = _insert(session)
-    values = {"chat_id": chat_id, "step": step, "data": data or {}, "updated_at": utcnow()}
+    values = {
+        "chat_id": chat_id,
+        "step": step,
+        "data": data or {},
+        "updated_at": utcnow(),
+        "expires_at": expires_at,
+    }
     stmt = insert(ChatStateRow).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["chat_id"],
@@ -69,9 +80,24 @@ async def set_state(
             "step": stmt.excluded.step,
             "data": stmt.excluded.data,
             "updated_at": stmt.excluded.updated_at,
+            "expires_at": stmt.excluded.expires_at,
         },
     )
     await session.exec(stmt)
+
+
+async def take_state(
+    session: AsyncSession, chat_id: int, step: str, now: datetime
+) -> dict[str, Any] | None:
+    """The data of the chat's ``step`` if that is the step it is at (then it is cleared);
+    None when the chat is at another step, none, or the step has lapsed."""
+    row = await get_state(session, chat_id)
+    if row is None or row.step != step:
+        return None
+    await clear_state(session, chat_id)
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    return dict(row.data or {})
 
 
 async def clear_state(session: AsyncSession, chat_id: int) -> None:
@@ -125,6 +151,7 @@ class LinkResult:
     subscriber: SubscriberRow
     already: bool  # this chat was linked to it before
     replaced: bool  # the chat's own earlier Telegram-only subscription was removed
+    previous_chat: int | None = None  # the chat that managed it until now (to be told)
 
 
 async def link_chat(session: AsyncSession, subscriber_id: int, chat_id: int) -> LinkResult | None:
@@ -152,11 +179,18 @@ async def link_chat(session: AsyncSession, subscriber_id: int, chat_id: int) -> 
             await session.delete(other)
             replaced = True
         await session.flush()
+    previous = sub.telegram_chat_id
     sub.telegram_chat_id = chat_id
     sub.telegram_active = True
+    sub.link_version += 1  # control moved: every earlier link to it stops working
     session.add(sub)
     await session.flush()
-    return LinkResult(sub, already=False, replaced=replaced)
+    return LinkResult(sub, already=False, replaced=replaced, previous_chat=previous)
+
+
+async def subscriber_by_public_id(session: AsyncSession, public_id: str) -> SubscriberRow | None:
+    query = select(SubscriberRow).where(SubscriberRow.public_id == public_id)
+    return (await session.exec(query)).first()
 
 
 # --------------------------------------------------------------------------- email codes

@@ -77,6 +77,28 @@ def install_sqlite_pragmas(sync_engine: Any) -> None:
     event.listen(sync_engine, "connect", _sqlite_pragmas)
 
 
+#: Execution option that makes a SQLite transaction ``BEGIN IMMEDIATE``.
+IMMEDIATE = "bestbot_sqlite_immediate"
+
+
+def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, say when a transaction begins (below)."""
+    dbapi_connection.isolation_level = None
+
+
+def _begin(conn: Any) -> None:
+    """``BEGIN IMMEDIATE`` for claims: the write lock is taken before the first read, so two
+    processes can never both read a row as unclaimed and then both claim it (a deferred
+    transaction would read a snapshot first). Everything else begins as usual."""
+    immediate = conn.get_execution_options().get(IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def install_sqlite_transactions(sync_engine: Any) -> None:
+    event.listen(sync_engine, "connect", _no_driver_transactions)
+    event.listen(sync_engine, "begin", _begin)
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine with the same behaviour on both backends."""
     target = async_url(url)
@@ -86,6 +108,7 @@ def create_engine(url: str) -> AsyncEngine:
             target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
         install_sqlite_pragmas(engine.sync_engine)
+        install_sqlite_transactions(engine.sync_engine)
         return engine
     return create_async_engine(target, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
@@ -104,11 +127,24 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._claims = async_sessionmaker(
+            self.engine.execution_options(**{IMMEDIATE: True}),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on error."""
         async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def claim_session(self) -> AsyncIterator[AsyncSession]:
+        """A short transaction that claims work: on SQLite ``BEGIN IMMEDIATE`` (one claimer
+        at a time across processes); on PostgreSQL an ordinary transaction, where
+        ``FOR UPDATE SKIP LOCKED`` keeps claimers apart."""
+        async with self._claims() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:

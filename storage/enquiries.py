@@ -1,10 +1,8 @@
-"""Enquiry storage: advisers, enquiries, their messages, audit events, SLA timers and the
-enquiry outbox.
+"""Enquiry storage: advisers, enquiries, their messages, audit events and SLA timers.
 
-Timers and outgoing messages are claimed like the alert outbox: a short transaction writes
-``claimed_by``/``claimed_until`` (PostgreSQL skips rows another worker has locked), the work
-is done, then the row is marked. A crash leaves the claim to expire and the row is retried, so
-restarts lose nothing and at most the in-flight message is repeated.
+Outgoing enquiry messages live in the message outbox (:mod:`storage.messages`) with their
+``enquiry_id``. Timers are claimed like every queue (:mod:`storage.claims`): a crash leaves
+the claim to expire and the timer is fired again, so restarts lose nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +21,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.claims import claim_rows
 from storage.models import (
     AdviserRow,
-    EnquiryChatStateRow,
+    ChatStateRow,
     EnquiryEventRow,
     EnquiryMessageRow,
-    EnquiryOutboxRow,
     EnquiryRow,
     EnquiryTimerRow,
+    MessageRow,
+    NoticeRow,
+    ProfileRow,
     SubscriberRow,
 )
 from storage.types import utcnow
@@ -161,8 +161,8 @@ async def enquiry_by_email_ids(session: AsyncSession, ids: Sequence[str]) -> Enq
     wanted = [i for i in ids if i][:50]
     if not wanted:
         return None
-    sent = select(EnquiryOutboxRow.enquiry_id).where(
-        col(EnquiryOutboxRow.email_message_id).in_(wanted)
+    sent = select(MessageRow.enquiry_id).where(
+        col(MessageRow.email_message_id).in_(wanted), col(MessageRow.enquiry_id).is_not(None)
     )
     got = select(EnquiryMessageRow.enquiry_id).where(
         col(EnquiryMessageRow.email_message_id).in_(wanted)
@@ -176,19 +176,20 @@ async def enquiry_by_email_ids(session: AsyncSession, ids: Sequence[str]) -> Enq
 
 async def enquiry_for_message(
     session: AsyncSession, chat_id: int, message_id: int
-) -> tuple[EnquiryRow, EnquiryOutboxRow] | None:
+) -> tuple[EnquiryRow, MessageRow] | None:
     """The enquiry a Telegram message of ours (in ``chat_id``) was about."""
     query = (
-        select(EnquiryOutboxRow)
+        select(MessageRow)
         .where(
-            EnquiryOutboxRow.channel == "telegram",
-            EnquiryOutboxRow.chat_id == chat_id,
-            EnquiryOutboxRow.message_ref == str(message_id),
+            MessageRow.channel == "telegram",
+            MessageRow.chat_id == chat_id,
+            MessageRow.message_ref == str(message_id),
+            col(MessageRow.enquiry_id).is_not(None),
         )
         .limit(1)
     )
     row = (await session.exec(query)).first()
-    if row is None:
+    if row is None or row.enquiry_id is None:
         return None
     enquiry = await session.get(EnquiryRow, row.enquiry_id)
     return (enquiry, row) if enquiry is not None else None
@@ -252,42 +253,171 @@ async def forget_enquirer(
     ids = list((await session.exec(select(EnquiryRow.id).where(or_(*conditions)))).all())
     if not ids:
         return 0
-    for model in (EnquiryMessageRow, EnquiryEventRow, EnquiryTimerRow, EnquiryOutboxRow):
+    for model in (EnquiryMessageRow, EnquiryEventRow, EnquiryTimerRow, MessageRow):
         await session.exec(delete(model).where(col(model.enquiry_id).in_(ids)))
     await session.exec(delete(EnquiryRow).where(col(EnquiryRow.id).in_(ids)))
     if chat_id is not None:
-        await session.exec(
-            delete(EnquiryChatStateRow).where(col(EnquiryChatStateRow.chat_id) == chat_id)
-        )
+        await session.exec(delete(ChatStateRow).where(col(ChatStateRow.chat_id) == chat_id))
     return len(ids)
 
 
-# --------------------------------------------------------------------------- chat state
+# --------------------------------------------------------------------------- the workflow's rows
 
 
-async def set_chat_state(
-    session: AsyncSession, chat_id: int, awaiting: str, expires_at: datetime, notice_id: int | None
+async def get_enquiry(session: AsyncSession, enquiry_id: int) -> EnquiryRow | None:
+    return await session.get(EnquiryRow, enquiry_id)
+
+
+async def get_adviser(session: AsyncSession, adviser_id: int | None) -> AdviserRow | None:
+    return await session.get(AdviserRow, adviser_id) if adviser_id is not None else None
+
+
+def save(session: AsyncSession, *rows: Any) -> None:
+    """Write changed rows back in the caller's transaction."""
+    for row in rows:
+        session.add(row)
+
+
+async def new_enquiry(session: AsyncSession, **values: Any) -> EnquiryRow:
+    """A new enquiry row with its id (flushed)."""
+    enquiry = EnquiryRow(**values)
+    session.add(enquiry)
+    await session.flush()
+    return enquiry
+
+
+def add_message(
+    session: AsyncSession,
+    enquiry_id: int,
+    author: str,
+    channel: str,
+    text: str,
+    at: datetime,
+    *,
+    email_message_id: str | None = None,
+    adviser_id: int | None = None,
 ) -> None:
-    row = await session.get(EnquiryChatStateRow, chat_id)
-    if row is None:
-        row = EnquiryChatStateRow(chat_id=chat_id, awaiting=awaiting, expires_at=expires_at)
-    row.awaiting, row.expires_at, row.notice_id = awaiting, expires_at, notice_id
-    session.add(row)
+    """One message of the conversation (the enterprise's or an adviser's)."""
+    session.add(
+        EnquiryMessageRow(
+            enquiry_id=enquiry_id,
+            author=author,
+            adviser_id=adviser_id,
+            channel=channel,
+            text=text,
+            email_message_id=email_message_id,
+            created_at=at,
+        )
+    )
 
 
-async def pop_chat_state(
-    session: AsyncSession, chat_id: int, now: datetime
-) -> EnquiryChatStateRow | None:
-    """The chat's pending step (removed), or None when there is none or it expired."""
-    row = await session.get(EnquiryChatStateRow, chat_id)
-    if row is None:
+async def last_author(session: AsyncSession, enquiry_id: int) -> str | None:
+    """Who wrote the latest message of an enquiry ("enterprise" or "adviser")."""
+    query = (
+        select(EnquiryMessageRow.author)
+        .where(EnquiryMessageRow.enquiry_id == enquiry_id)
+        .order_by(col(EnquiryMessageRow.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+async def live_of_advisers(session: AsyncSession, adviser_ids: Sequence[int]) -> list[EnquiryRow]:
+    if not adviser_ids:
+        return []
+    query = select(EnquiryRow).where(
+        col(EnquiryRow.status).in_(LIVE), col(EnquiryRow.adviser_id).in_(list(adviser_ids))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def live_for_chat(session: AsyncSession, chat_id: int) -> list[EnquiryRow]:
+    """The open enquiries an enterprise's chat has, oldest first."""
+    query = (
+        select(EnquiryRow)
+        .where(EnquiryRow.telegram_chat_id == chat_id, col(EnquiryRow.status).in_(LIVE))
+        .order_by(col(EnquiryRow.created_at))
+    )
+    return list((await session.exec(query)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class Enterprise:
+    """What an adviser is told about who is asking (from the alerts profile, if any)."""
+
+    subscriber_id: int | None
+    name: str | None
+    keywords: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    vcse_only: bool = False
+    frequency: str | None = None
+    paused: bool = False
+
+
+async def enterprise(
+    session: AsyncSession,
+    *,
+    subscriber_id: int | None = None,
+    chat_id: int | None = None,
+    email: str | None = None,
+) -> Enterprise | None:
+    """The alerts subscriber behind an id, a chat or an address, with their profile."""
+    sub = await session.get(SubscriberRow, subscriber_id) if subscriber_id else None
+    if sub is None and subscriber_id is None:
+        sub = await subscriber_for(session, chat_id, email)
+    if sub is None or sub.id is None:
         return None
-    await session.delete(row)
-    return row if row.expires_at > now else None
+    profile = (
+        await session.exec(select(ProfileRow).where(ProfileRow.subscriber_id == sub.id))
+    ).first()
+    return Enterprise(
+        subscriber_id=sub.id,
+        name=sub.name,
+        keywords=tuple(map(str, profile.keywords)) if profile else (),
+        regions=tuple(map(str, profile.regions)) if profile else (),
+        vcse_only=bool(profile and profile.vcse_only),
+        frequency=sub.frequency,
+        paused=sub.paused,
+    )
 
 
-async def has_chat_state(session: AsyncSession, chat_id: int) -> bool:
-    return await session.get(EnquiryChatStateRow, chat_id) is not None
+@dataclass(frozen=True, slots=True)
+class NoticeBrief:
+    """The notice an enquiry is about, as the adviser's brief shows it."""
+
+    id: int
+    title: str
+    url: str | None
+    buyer: str | None
+    deadline: datetime | None
+    description: str = ""
+
+
+async def notice_brief(session: AsyncSession, notice_id: int | None) -> NoticeBrief | None:
+    if notice_id is None:
+        return None
+    row = await session.get(NoticeRow, notice_id)
+    if row is None or row.id is None:
+        return None
+    data = row.data or {}
+    return NoticeBrief(
+        id=row.id,
+        title=row.title,
+        url=data.get("url"),
+        buyer=data.get("buyer"),
+        deadline=row.deadline,
+        description=str(data.get("description") or ""),
+    )
+
+
+async def set_adviser_away(
+    session: AsyncSession, telegram_id: int, away: bool, until: datetime | None
+) -> AdviserRow | None:
+    adviser = await adviser_by_telegram(session, telegram_id)
+    if adviser is not None:
+        adviser.away, adviser.away_until = away, (until if away else None)
+        session.add(adviser)
+    return adviser
 
 
 # --------------------------------------------------------------------------- timers
@@ -313,62 +443,20 @@ async def cancel_timers(session: AsyncSession, enquiry_id: int, kinds: Sequence[
     )
 
 
+async def finish_timer(session: AsyncSession, timer_id: int | None, worker: str) -> None:
+    """Mark a fired timer done (only if this worker still holds it)."""
+    row = await session.get(EnquiryTimerRow, timer_id) if timer_id is not None else None
+    if row is not None and row.claimed_by == worker:
+        row.status, row.claimed_until = DONE, None
+        session.add(row)
+
+
 async def claim_timers(
     session: AsyncSession, worker: str, now: datetime, lease: timedelta, limit: int = 100
 ) -> list[EnquiryTimerRow]:
     return await claim_rows(
         session, EnquiryTimerRow, worker, now=now, lease=lease, limit=limit, pending=PENDING
     )
-
-
-# --------------------------------------------------------------------------- outbox
-
-
-async def claim_outbox(
-    session: AsyncSession,
-    worker: str,
-    now: datetime,
-    lease: timedelta,
-    channels: Sequence[str],
-    limit: int = 100,
-) -> list[EnquiryOutboxRow]:
-    return await claim_rows(
-        session,
-        EnquiryOutboxRow,
-        worker,
-        now=now,
-        lease=lease,
-        limit=limit,
-        pending=PENDING,
-        where=(col(EnquiryOutboxRow.channel).in_(list(channels)),),
-    )
-
-
-async def finish_outbox(
-    session: AsyncSession,
-    row_id: int,
-    worker: str,
-    status: str,
-    *,
-    message_ref: str | None = None,
-    error: str | None = None,
-    retry_at: datetime | None = None,
-    max_attempts: int = 8,
-) -> None:
-    """Record one send: ``sent`` (with the message reference), ``failed``, or a retry."""
-    row = await session.get(EnquiryOutboxRow, row_id)
-    if row is None or row.claimed_by != worker or row.status != PENDING:
-        return
-    row.attempts += 1
-    row.claimed_until = None
-    row.last_error = error[:500] if error else row.last_error
-    if status == SENT:
-        row.status, row.message_ref, row.sent_at = SENT, message_ref, utcnow()
-    elif status == PENDING and retry_at is not None and row.attempts < max_attempts:
-        row.due_at = retry_at
-    else:
-        row.status = FAILED
-    session.add(row)
 
 
 # --------------------------------------------------------------------------- reports
@@ -482,3 +570,23 @@ async def export_for_subscriber(session: AsyncSession, subscriber_id: int) -> li
         ]
         out.append(row)
     return out
+
+
+async def quotes_mail_to(
+    session: AsyncSession, enquiry_id: int, adviser_id: int, quoted: Sequence[str]
+) -> bool:
+    """Whether one of ``quoted`` (In-Reply-To / References) is a mail bestbot sent to this
+    adviser about this enquiry: the proof that a reply answers our mail."""
+    wanted = [q for q in quoted if q][:50]
+    if not wanted:
+        return False
+    query = (
+        select(MessageRow.id)
+        .where(
+            MessageRow.enquiry_id == enquiry_id,
+            MessageRow.adviser_id == adviser_id,
+            col(MessageRow.email_message_id).in_(wanted),
+        )
+        .limit(1)
+    )
+    return (await session.exec(query)).first() is not None

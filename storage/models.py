@@ -7,6 +7,7 @@ same notice version harmless.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,13 @@ from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Tex
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def new_public_id() -> str:
+    """A random id for a subscriber's signed links: 22 letters and digits (131 bits)."""
+    return "".join(secrets.choice(_ALNUM) for _ in range(22))
 
 
 class NoticeRow(SQLModel, table=True):
@@ -61,6 +69,12 @@ class NoticeVersionRow(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    #: Set once this version's alerts (or updates) are in the outbox. A version stored but
+    #: not yet matched is a durable fact: a crash between storing and queueing leaves it
+    #: NULL, and the next cycle matches it (nothing is lost to a kill between the two).
+    matched_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
 
 
 class FeedCursorRow(SQLModel, table=True):
@@ -97,6 +111,17 @@ class SubscriberRow(SQLModel, table=True):
     __tablename__ = "subscriber"
 
     id: int | None = Field(default=None, primary_key=True)
+    #: What signed links name: random and never reused, unlike ``id`` (SQLite hands a
+    #: deleted subscriber's id to the next one, and an old link must not act on them).
+    public_id: str = Field(
+        default_factory=new_public_id, max_length=32, unique=True, index=True, nullable=False
+    )
+    #: Bumped whenever control of the subscription moves (a chat linked, an address
+    #: changed): links that grant control carry it, so an old or forwarded one stops working.
+    link_version: int = 0
+    #: Rows that existed before links named ``public_id`` (migration 0006): only for them is
+    #: an old-style unsubscribe link (naming the integer id) still honoured.
+    legacy_links: bool = False
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320, unique=True)
     email_verified: bool = False
@@ -238,6 +263,10 @@ class ChatStateRow(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    #: A step that should lapse (``/ask`` waiting for the question) ends here; None: never.
+    expires_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
 
 
@@ -418,24 +447,33 @@ class EnquiryTimerRow(SQLModel, table=True):
     )
 
 
-class EnquiryOutboxRow(SQLModel, table=True):
-    """An outgoing enquiry message (to the enterprise or an adviser), written in the same
-    transaction as the change it reports; sent and marked afterwards (see the alert outbox).
+class MessageRow(SQLModel, table=True):
+    """The message outbox: every outgoing message that is not an alert (enquiry messages to
+    an enterprise or an adviser, nudges, verification codes, reports), written in the same
+    transaction as the change it reports, then claimed, sent and marked by the delivery
+    loop — the same loop and rules as the alert outbox (``delivery``).
 
     ``email_message_id`` is chosen when the row is written, so a retry keeps it and replies
     to the mail can be matched to the enquiry.
     """
 
-    __tablename__ = "enquiry_outbox"
-    __table_args__ = (Index("ix_enquiry_outbox_due", "status", "due_at"),)
+    __tablename__ = "message_outbox"
+    __table_args__ = (Index("ix_message_outbox_due", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    enquiry_id: int = Field(
+    enquiry_id: int | None = Field(
+        default=None,
         sa_column=Column(
-            Integer, ForeignKey("enquiry.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+            Integer, ForeignKey("enquiry.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
     )
-    recipient: str = Field(max_length=20)  # "enterprise" or "adviser"
+    subscriber_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    recipient: str = Field(max_length=20)  # "enterprise", "adviser", "subscriber", "admin"
     adviser_id: int | None = None
     purpose: str = Field(max_length=20)
     channel: str = Field(max_length=10)
@@ -445,6 +483,10 @@ class EnquiryOutboxRow(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     buttons: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Extra mail headers (List-Unsubscribe for nudges, Reply-To per enquiry), as a dict.
+    headers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     email_message_id: str | None = Field(default=None, max_length=300, index=True)
     in_reply_to: str | None = Field(default=None, max_length=300)
     status: str = Field(default="pending", max_length=10)
@@ -462,12 +504,16 @@ class EnquiryOutboxRow(SQLModel, table=True):
     )
 
 
-class EnquiryChatStateRow(SQLModel, table=True):
-    """A chat's pending conversation step ("ask": the next message is the question)."""
+class SuppressionRow(SQLModel, table=True):
+    """An address bestbot must not mail: the mailbox does not exist (a hard bounce or a 5xx
+    at send time), bounced softly too often, or its owner complained. Checked before every
+    send, on every outbox."""
 
-    __tablename__ = "enquiry_chat_state"
+    __tablename__ = "email_suppression"
 
-    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    awaiting: str = Field(max_length=20)
-    notice_id: int | None = None
-    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    address: str = Field(primary_key=True, max_length=320)  # lower-cased
+    reason: str = Field(max_length=20)  # "gone", "hard_bounce", "soft_bounce", "complaint"
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

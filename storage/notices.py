@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from rapidfuzz import fuzz
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -178,3 +179,73 @@ async def load_notices(session: AsyncSession, notice_ids: list[int]) -> dict[int
         return {}
     rows = await session.exec(select(NoticeRow).where(col(NoticeRow.id).in_(notice_ids)))
     return {row.id: Notice.from_json_dict(row.data) for row in rows if row.id is not None}
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True, slots=True)
+class PendingVersion:
+    """A stored notice whose newest content has not been matched yet.
+
+    ``status`` is "new" when the notice's first version is among the unmatched ones (nobody
+    has heard of it), else "changed" with what changed since the last matched version.
+    """
+
+    notice_id: int
+    canonical_id: int
+    version: int
+    status: StoreStatus
+    changes: dict[str, Any]
+    version_ids: tuple[int, ...]
+
+
+async def unmatched_versions(session: AsyncSession, limit: int = 5000) -> list[PendingVersion]:
+    """Stored versions not yet matched, one entry per notice (oldest first).
+
+    A version stored but not matched is a durable fact: a crash between storing a page and
+    queueing its alerts leaves these rows, and the next cycle matches them.
+    """
+    rows = await session.exec(
+        select(NoticeVersionRow, NoticeRow)
+        .join(NoticeRow, col(NoticeRow.id) == col(NoticeVersionRow.notice_id))
+        .where(col(NoticeVersionRow.matched_at).is_(None))
+        .order_by(col(NoticeVersionRow.notice_id), col(NoticeVersionRow.version))
+        .limit(limit)
+    )
+    grouped: dict[int, list[tuple[NoticeVersionRow, NoticeRow]]] = {}
+    for version, notice in rows:
+        grouped.setdefault(version.notice_id, []).append((version, notice))
+    pending = []
+    for notice_id, items in grouped.items():
+        versions = [v for v, _ in items]
+        notice = items[0][1]
+        assert notice.id is not None
+        first = versions[0]
+        changes: dict[str, Any] = {}
+        for v in versions:
+            for name, (old, new) in (v.changes or {}).items():
+                changes[name] = [changes[name][0] if name in changes else old, new]
+        changes = {k: pair for k, pair in changes.items() if pair[0] != pair[1]}
+        pending.append(
+            PendingVersion(
+                notice_id=notice_id,
+                canonical_id=notice.duplicate_of or notice.id,
+                version=versions[-1].version,
+                status="new" if first.version == 1 else "changed",
+                changes=changes,
+                version_ids=tuple(v.id for v in versions if v.id is not None),
+            )
+        )
+    return pending
+
+
+async def mark_matched(session: AsyncSession, version_ids: list[int], at: datetime) -> None:
+    """Record that these versions' alerts are queued (in the same transaction as the queue)."""
+    if not version_ids:
+        return
+    await session.exec(
+        update(NoticeVersionRow)
+        .where(col(NoticeVersionRow.id).in_(version_ids))
+        .values(matched_at=at)
+    )

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.claims import claim_rows
+from storage.claims import claim_rows, extend_claim
 from storage.models import DeliveryRow
 from storage.types import utcnow
 
@@ -105,6 +105,13 @@ async def claim_due(
     )
 
 
+async def keep_deliveries(
+    session: AsyncSession, ids: Sequence[int], worker: str, until: datetime
+) -> set[int]:
+    """Extend ``worker``'s claim right before sending; the ids still its own."""
+    return await extend_claim(session, DeliveryRow, ids, worker, until=until, pending=PENDING)
+
+
 async def mark_sent(
     session: AsyncSession,
     ids: Sequence[int],
@@ -135,13 +142,15 @@ async def mark_retry(
     retry_at: datetime,
     max_attempts: int,
     count_attempt: bool = True,
-) -> None:
-    """Record a transient failure: retry at ``retry_at``, or fail after ``max_attempts``."""
+) -> bool:
+    """Record a transient failure: retry at ``retry_at``, or fail after ``max_attempts``.
+    True when the rows are now failed."""
     rows = await session.exec(
         select(DeliveryRow).where(
             col(DeliveryRow.id).in_(list(ids)), DeliveryRow.claimed_by == worker
         )
     )
+    failed = False
     for row in rows:
         if count_attempt:
             row.attempts += 1
@@ -149,9 +158,11 @@ async def mark_retry(
         row.claimed_until = None
         if row.attempts >= max_attempts:
             row.status = FAILED
+            failed = True
         else:
             row.due_at = retry_at
         session.add(row)
+    return failed
 
 
 async def mark_final(session: AsyncSession, ids: Sequence[int], status: str, reason: str) -> None:
@@ -239,3 +250,45 @@ async def reschedule_reminders(
         session.add(row)
         touched += 1
     return touched
+
+
+@dataclass(frozen=True, slots=True)
+class Alerted:
+    """A subscriber already alerted to a notice on a channel (who gets its updates)."""
+
+    subscriber_id: int
+    notice_id: int
+    channel: str
+    reasons: tuple[str, ...]
+    keywords: tuple[str, ...]
+    message_ref: str | None
+
+
+async def alerted_to(session: AsyncSession, notice_ids: Sequence[int]) -> list[Alerted]:
+    """Everyone alerted (or about to be) to these notices, once per subscriber and channel."""
+    if not notice_ids:
+        return []
+    rows = await session.exec(
+        select(DeliveryRow)
+        .where(
+            col(DeliveryRow.notice_id).in_(list(notice_ids)),
+            col(DeliveryRow.kind) == "alert",
+            col(DeliveryRow.status).in_([SENT, PENDING]),
+        )
+        .order_by(col(DeliveryRow.id))
+    )
+    seen: dict[tuple[int, int, str], Alerted] = {}
+    for row in rows:
+        key = (row.subscriber_id, row.notice_id, row.channel)
+        seen.setdefault(
+            key,
+            Alerted(
+                subscriber_id=row.subscriber_id,
+                notice_id=row.notice_id,
+                channel=row.channel,
+                reasons=tuple(row.reasons or ()),
+                keywords=tuple(row.keywords or ()),
+                message_ref=row.message_ref,
+            ),
+        )
+    return list(seen.values())

@@ -110,6 +110,33 @@ async def unsubscribe_email(session: AsyncSession, subscriber_id: int) -> bool:
     return True
 
 
+async def unsubscribe_by(
+    session: AsyncSession,
+    public_id: str | None,
+    legacy_id: int | None = None,
+    *,
+    dry_run: bool = False,
+) -> str | None:
+    """Stop email for the subscriber a link names; returns their address (None: unknown).
+
+    ``legacy_id`` (an old link naming the integer id) reaches only a subscriber who existed
+    when links started naming ``public_id``: a newer subscriber may have been given that id."""
+    sub: SubscriberRow | None = None
+    if public_id is not None:
+        query = select(SubscriberRow).where(SubscriberRow.public_id == public_id)
+        sub = (await session.exec(query)).first()
+    elif legacy_id is not None:
+        found = await session.get(SubscriberRow, legacy_id)
+        sub = found if found is not None and found.legacy_links else None
+    if sub is None or sub.id is None:
+        return None
+    if not dry_run:
+        sub.email_active = False
+        session.add(sub)
+        await cancel_pending_for(session, sub.id, "email")
+    return sub.email or ""
+
+
 def mask_email(address: str | None) -> str | None:
     """``jane@example.org`` -> ``j***@example.org`` (shown on the unsubscribe page)."""
     if not address or "@" not in address:
@@ -127,3 +154,123 @@ async def count_subscribers(session: AsyncSession, *, channel: str) -> int:
         .where(col(active).is_(True), col(SubscriberRow.paused).is_(False))
     )
     return int((await session.exec(query)).one())
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A subscriber as the delivery loop sees them: where to send, and how."""
+
+    id: int
+    public_id: str
+    link_version: int
+    name: str | None
+    email: str | None
+    email_active: bool
+    telegram_chat_id: int | None
+    telegram_active: bool
+    frequency: str
+    paused: bool
+    quiet_hours: str | None = None
+    digest_hour: int = 8
+    weekly_day: int = 0
+
+    @property
+    def channels(self) -> list[str]:
+        """The channels that can carry alerts now (none while paused)."""
+        return [c for c in ("telegram", "email") if self.reachable(c)]
+
+    def reachable(self, channel: str) -> bool:
+        """Whether ``channel`` can carry alerts to this subscriber now."""
+        if self.paused:
+            return False
+        if channel == "telegram":
+            return self.telegram_active and self.telegram_chat_id is not None
+        return self.email_active and bool(self.email)
+
+
+def recipient_of(sub: SubscriberRow) -> Recipient:
+    assert sub.id is not None
+    return Recipient(
+        id=sub.id,
+        public_id=sub.public_id,
+        link_version=sub.link_version,
+        name=sub.name,
+        email=sub.email,
+        email_active=sub.email_active,
+        telegram_chat_id=sub.telegram_chat_id,
+        telegram_active=sub.telegram_active,
+        frequency=sub.frequency,
+        paused=sub.paused,
+        quiet_hours=sub.quiet_hours,
+        digest_hour=sub.digest_hour,
+        weekly_day=sub.weekly_day,
+    )
+
+
+async def recipients(session: AsyncSession, ids: Sequence[int]) -> dict[int, Recipient]:
+    """The subscribers with these ids (missing ones are left out: they were deleted)."""
+    if not ids:
+        return {}
+    rows = await session.exec(select(SubscriberRow).where(col(SubscriberRow.id).in_(list(ids))))
+    return {r.id: recipient_of(r) for r in rows if r.id is not None}
+
+
+async def recipient_by_public_id(session: AsyncSession, public_id: str) -> Recipient | None:
+    row = (
+        await session.exec(select(SubscriberRow).where(SubscriberRow.public_id == public_id))
+    ).first()
+    return recipient_of(row) if row is not None else None
+
+
+async def deactivate_channel(session: AsyncSession, subscriber_id: int, channel: str) -> None:
+    """Stop a channel that can no longer receive (a blocked bot, a mailbox that does not
+    exist) and cancel what was waiting on it; the other channel carries on."""
+    sub = await session.get(SubscriberRow, subscriber_id)
+    if sub is None:
+        return
+    if channel == "telegram":
+        sub.telegram_active = False
+    else:
+        sub.email_active = False
+    session.add(sub)
+    await cancel_pending_for(session, subscriber_id, channel)
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """A subscriber who can receive alerts now, with the profile the matcher reads."""
+
+    recipient: Recipient
+    profile: dict[str, Any]
+
+
+def profile_data(row: ProfileRow) -> dict[str, Any]:
+    """A stored profile as the matcher's profile JSON (its id is the subscriber id)."""
+    return {
+        "id": str(row.subscriber_id),
+        "keywords": list(row.keywords),
+        "exclude": list(row.exclude),
+        "cpv": list(row.cpv),
+        "regions": list(row.regions),
+        "min_value": row.min_value,
+        "max_value": row.max_value,
+        "vcse_only": row.vcse_only,
+        "sme_only": row.sme_only,
+        "stages": list(row.stages),
+        "local_only": row.local_only,
+    }
+
+
+async def alert_audience(session: AsyncSession) -> list[Audience]:
+    """Unpaused subscribers with a profile and at least one channel that can receive."""
+    rows = await session.exec(
+        select(SubscriberRow, ProfileRow)
+        .join(ProfileRow, col(ProfileRow.subscriber_id) == col(SubscriberRow.id))
+        .where(col(SubscriberRow.paused).is_(False))
+    )
+    audience = []
+    for sub, profile in rows:
+        recipient = recipient_of(sub)
+        if recipient.channels:
+            audience.append(Audience(recipient, profile_data(profile)))
+    return audience

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.chat import regions_menu
 from bot.chat.core import Turn, esc
 from bot.chat.text import DAY_NAMES, value_range
-from bot.handlers import NOT_SUBSCRIBED
+from bot.telegram.wording import NOT_SUBSCRIBED
 from matchers import cpv as cpv_codes
 from matchers.profile import ProfileError, parse_profile
 from storage.chat import profile_of, subscriber_for_chat
@@ -47,7 +47,7 @@ class Account:
 @asynccontextmanager
 async def account(turn: Turn) -> AsyncIterator[Account | None]:
     """The chat's subscriber and profile in one transaction (None when not subscribed)."""
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         sub = await subscriber_for_chat(session, turn.chat_id)
         if sub is None:
             yield None

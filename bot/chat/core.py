@@ -1,66 +1,46 @@
-"""The plumbing every chat command and settings button shares.
+"""What every chat command and settings button shares: the :class:`Turn`.
 
-* A :class:`Turn` is one update as the chat package sees it: who, which chat, the text after
-  the command, and helpers to reply, answer a button and edit the pressed message in place.
-* :func:`command` and :func:`button` register handlers in :data:`COMMANDS` / :data:`BUTTONS`;
-  :func:`bot.chat.install` turns them into PTB handlers. Settings buttons carry callback data
-  ``s:<action>[:<arg>...]`` so they can never be mistaken for alert buttons.
+* A :class:`Turn` is one update as the chat handlers see it: who, which chat, the text after
+  the command, and helpers to reply, answer a button and edit the pressed message in place
+  (:mod:`bot.telegram.replies`).
 * In a group, commands and buttons that change something are checked against
   ``getChatMember`` on every update (callback data can be forged; admin lists change).
-* Replies are HTML with every user string escaped; an edit that would change nothing is
-  skipped (Telegram refuses it with "message is not modified").
+* Settings buttons carry callback data ``s:<action>[:<arg>...]`` (:func:`data`), so they can
+  never be mistaken for alert buttons. Which function handles which command or button is
+  listed, explicitly, in :mod:`bot.telegram.routes`.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
 
 from telegram import (
     CallbackQuery,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import CallbackContext
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
 
-from bot.handlers import STATE_KEY, HandlerState
-from bot.render import TELEGRAM_TEXT_LIMIT, visible_length
-from storage.settings import get_or_create
+from bot.render.text import esc, fit, plain
+from bot.services import Services
+from bot.telegram import replies
+from bot.telegram.callbacks import pack
+from bot.telegram.context import BotContext, ChatOptions
 
 log = logging.getLogger(__name__)
 
-Context = CallbackContext[Any, Any, Any, Any]
-OPTIONS_KEY = "bestbot.chat.options"
+Context = BotContext
 PREFIX = "s:"
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+SETTINGS_ACTION = "s"
+__all__ = ["ChatOptions", "Context", "Turn", "data", "esc", "fit", "kb", "label", "plain"]
 
 NOT_ADMIN = "Only this group's admins can change my settings here."
-
-
-@dataclass
-class ChatOptions:
-    """Tunables of the chat package (tests change them through ``app.bot_data``)."""
-
-    flood_limit: int = 30  # updates per user per window; more are throttled
-    flood_window: timedelta = timedelta(seconds=10)
-    code_ttl: timedelta = timedelta(minutes=15)
-    code_tries: int = 5
-    code_resend_after: timedelta = timedelta(seconds=60)
-
-
-def esc(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 def kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -74,23 +54,6 @@ def label(text: str, limit: int = 28) -> str:
     """A button label: one line, at most ``limit`` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def plain(telegram_html: str) -> str:
-    return html.unescape(_TAG.sub("", telegram_html))
-
-
-def fit(text: str) -> str:
-    """Keep a reply within Telegram's limit (only lists can get long; cut at a line)."""
-    if visible_length(text) <= TELEGRAM_TEXT_LIMIT:
-        return text
-    lines = text.split("\n")
-    while lines and visible_length("\n".join([*lines, "…"])) > TELEGRAM_TEXT_LIMIT:
-        lines.pop()
-    return "\n".join([*lines, "…"])
 
 
 @dataclass
@@ -107,15 +70,12 @@ class Turn:
     answered: bool = field(default=False)
 
     @property
-    def state(self) -> HandlerState:
-        state = self.context.bot_data[STATE_KEY]
-        assert isinstance(state, HandlerState)
-        return state
+    def services(self) -> Services:
+        return self.context.services
 
     @property
     def options(self) -> ChatOptions:
-        found = self.context.bot_data.get(OPTIONS_KEY)
-        return found if isinstance(found, ChatOptions) else ChatOptions()
+        return self.context.options
 
     @property
     def is_group(self) -> bool:
@@ -142,56 +102,22 @@ class Turn:
         reply_markup: InlineKeyboardMarkup | ForceReply | None = markup
         if force_reply and markup is None:
             reply_markup = ForceReply(selective=True)
-        try:
-            sent: Message = await self.context.bot.send_message(
-                self.chat_id,
-                fit(text),
-                parse_mode=ParseMode.HTML,
-                reply_markup=reply_markup,
-                link_preview_options=_NO_PREVIEW,
-            )
-            return sent
-        except TelegramError as exc:
-            log.warning("chat reply failed: %s", type(exc).__name__)
-            return None
+        return await replies.send_html(self.context.bot, self.chat_id, text, reply_markup)
 
     async def answer(self, text: str = "") -> None:
         """Answer the pressed button (once); a toast when ``text`` is given."""
         if self.query is None or self.answered:
             return
         self.answered = True
-        try:
-            await self.query.answer(text[:200] or None)
-        except TelegramError as exc:
-            log.info("callback answer failed: %s", type(exc).__name__)
+        await replies.answer(self.query, text)
 
     async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """Put ``text`` and ``markup`` on the pressed message (or reply, for a command)."""
         message = self.query.message if self.query is not None else None
-        if not isinstance(message, Message):
+        if self.query is None or not isinstance(message, Message):
             await self.reply(text, markup)
             return
-        text = fit(text)
-        old = message.reply_markup.to_dict() if message.reply_markup is not None else None
-        new = markup.to_dict() if markup is not None else None
-        same_text = message.text is not None and plain(text) == message.text
-        try:
-            if same_text and old == new:
-                return
-            if same_text:
-                await self.query.edit_message_reply_markup(reply_markup=markup)  # type: ignore[union-attr]
-            else:
-                await self.query.edit_message_text(  # type: ignore[union-attr]
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                    link_preview_options=_NO_PREVIEW,
-                )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                log.warning("could not edit a settings message: %s", exc.message)
-        except TelegramError as exc:
-            log.warning("could not edit a settings message: %s", type(exc).__name__)
+        await replies.edit_in_place(self.query, text, markup)
 
     async def is_admin(self) -> bool:
         """Whether the sender may change settings here (always, in a private chat)."""
@@ -214,54 +140,14 @@ class Turn:
             return False
         return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
-    async def secret_key(self) -> str | None:
-        """The HMAC key for link tokens: the configured one, else the one kept in the DB."""
-        config = self.state.config
-        if config is None:
-            return None
-        if not config.secret_key_generated:
-            return config.secret_key
-        async with self.state.db.session() as session:
-            return await get_or_create(session, "secret_key", config.secret_key)
-
 
 CommandFn = Callable[[Turn], Awaitable[None]]
 ButtonFn = Callable[[Turn, list[str]], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class CommandSpec:
-    fn: CommandFn
-    admin: bool  # changes something: group admins only
-
-
-COMMANDS: dict[str, CommandSpec] = {}
-BUTTONS: dict[str, ButtonFn] = {}
-
-
-def command(*names: str, admin: bool = True) -> Callable[[CommandFn], CommandFn]:
-    def register(fn: CommandFn) -> CommandFn:
-        for name in names:
-            COMMANDS[name] = CommandSpec(fn, admin)
-        return fn
-
-    return register
-
-
-def button(action: str) -> Callable[[ButtonFn], ButtonFn]:
-    def register(fn: ButtonFn) -> ButtonFn:
-        BUTTONS[action] = fn
-        return fn
-
-    return register
-
-
 def data(action: str, *args: str | int) -> str:
-    """Callback data ``s:action:arg...`` (checked against Telegram's 64-byte limit)."""
-    text = ":".join([PREFIX + action, *(str(a) for a in args)])
-    if len(text.encode()) > 64:
-        raise ValueError(f"callback data too long: {text!r}")
-    return text
+    """Callback data ``s:action:arg...`` of a settings button (:mod:`bot.telegram.callbacks`)."""
+    return pack(SETTINGS_ACTION, action, *args)
 
 
 def args_of(message: Message | None) -> str:

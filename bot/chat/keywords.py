@@ -13,7 +13,7 @@ import hashlib
 from telegram import InlineKeyboardMarkup
 
 from bot.chat.account import Account, profile_problem, subscribed
-from bot.chat.core import Turn, button, command, data, esc, kb, label, plain
+from bot.chat.core import Turn, data, esc, kb, label, plain
 from bot.chat.text import (
     MAX_CPV,
     MAX_KEYWORD_CHARS,
@@ -119,7 +119,6 @@ async def add_words(acc: Account, text: str, *, exclude: bool = False) -> str:
     return "\n".join(lines)
 
 
-@command("add")
 async def on_add(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         if not clean(turn.args):
@@ -135,7 +134,6 @@ async def on_add(turn: Turn) -> None:
         await turn.reply(await add_words(acc, turn.args))
 
 
-@command("exclude")
 async def on_exclude(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         if not clean(turn.args):
@@ -145,7 +143,6 @@ async def on_exclude(turn: Turn) -> None:
         await turn.reply(await add_words(acc, turn.args, exclude=True))
 
 
-@command("remove")
 async def on_remove(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         if not clean(turn.args):
@@ -227,14 +224,12 @@ def exclusions_view(acc: Account) -> tuple[str, InlineKeyboardMarkup]:
     return text, kb([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-@command("keywords", admin=False)
 async def on_keywords(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         text, markup = keywords_view(acc, "k")
         await turn.reply(text, markup)
 
 
-@button("kw")
 async def on_keywords_button(turn: Turn, args: list[str]) -> None:
     ctx = args[0] if args and args[0] in ("k", "s") else "k"
     async with subscribed(turn) as acc:
@@ -253,7 +248,6 @@ def _find(words: list[str], args: list[str]) -> int | None:
     return next((i for i, w in enumerate(words) if short_hash(w) == digest), None)
 
 
-@button("kx")
 async def on_keyword_remove(turn: Turn, args: list[str]) -> None:
     ctx = args[2] if len(args) > 2 and args[2] in ("k", "s") else "k"
     async with subscribed(turn) as acc:
@@ -277,7 +271,6 @@ async def on_keyword_remove(turn: Turn, args: list[str]) -> None:
         await turn.show(text, markup)
 
 
-@button("ex")
 async def on_exclusion_remove(turn: Turn, args: list[str]) -> None:
     async with subscribed(turn) as acc:
         words = list(acc.profile.exclude)
@@ -331,7 +324,6 @@ def _add_code(acc: Account, code: str) -> str:
     return f"✅ Added {esc(cpv_codes.describe(code))}"
 
 
-@command("cpv")
 async def on_cpv(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         args = clean(turn.args)
@@ -358,7 +350,6 @@ async def on_cpv(turn: Turn) -> None:
         await turn.reply(f"🗂 CPV codes for “{echo(query)}” — tap one to add it:\n{lines}", kb(rows))
 
 
-@button("cpa")
 async def on_cpv_add(turn: Turn, args: list[str]) -> None:
     code = args[0] if args else ""
     async with subscribed(turn) as acc:
@@ -371,7 +362,6 @@ async def on_cpv_add(turn: Turn, args: list[str]) -> None:
         await turn.show(text, markup)
 
 
-@button("cpx")
 async def on_cpv_remove(turn: Turn, args: list[str]) -> None:
     code = args[0] if args else ""
     async with subscribed(turn) as acc:

@@ -5,24 +5,10 @@ becomes the keywords (split on commas, "and" and new lines) and the subscription
 that moment (East Midlands, instant) -> region buttons -> frequency buttons -> done. The step
 a chat is at is kept in the ``chat_state`` table, so a restart or another worker carries on.
 
-Deep links (``https://t.me/<bot>?start=<payload>``):
-
-* ``<id>-<signature>`` (or the raw ``<id>.<signature>`` token): links this chat to an
-  existing email subscriber. The token is ``bot.tokens.sign(secret, "link", subscriber_id)``
-  with the dot written as a hyphen, because Telegram allows only ``A-Z a-z 0-9 _ -`` in a
-  start parameter. :func:`bot.chat.email_link.manage_link` builds the whole URL for emails.
-* Other features register their own payloads by prefix::
-
-      from bot.chat.onboarding import register_start_payload
-
-      async def accept_invite(update: Update, context: Context, payload: str) -> bool:
-          ...  # payload is the whole parameter, e.g. "adv-42-Xyz"; reply, return True
-      register_start_payload("adv-", accept_invite)
-
-  The handler gets the whole payload (prefix included) and returns True when it has handled
-  (and answered) the update; False means "not valid": the user then gets the friendly
-  "that link didn't work" reply and ordinary onboarding. Register before the application
-  starts (e.g. in your package's ``install``); the longest matching prefix wins.
+Deep links (``https://t.me/<bot>?start=<payload>``) are read by :func:`on_start`: an
+adviser invite (``adv-<token>``, :func:`bot.enquiries.telegram.on_invite`) or an email
+subscriber's "manage by Telegram" link (:func:`bot.chat.email_link.link_by_payload`). The
+list is explicit, in :data:`START_PAYLOADS`.
 """
 
 from __future__ import annotations
@@ -34,17 +20,16 @@ from telegram import Update
 
 from bot.chat import email_link
 from bot.chat.account import NOT_SUBSCRIBED, account
-from bot.chat.core import Context, Turn, command, esc
+from bot.chat.core import Context, Turn, esc, turn_for
 from bot.chat.keywords import LIMITS, add_words, skipped_lines
 from bot.chat.settings import regions_markup, regions_text
 from bot.chat.text import MAX_KEYWORDS, clean, split_keywords
-from bot.handlers import NON_TEXT
+from bot.telegram.wording import NON_TEXT, UNKNOWN_COMMAND
 from storage.chat import clear_state, create_chat_subscriber, get_state, set_state
 
 log = logging.getLogger(__name__)
 
 StartHandler = Callable[[Update, Context, str], Awaitable[bool]]
-_START_PAYLOADS: dict[str, StartHandler] = {}
 
 #: Where new subscribers start: SEEM's own region.
 DEFAULT_REGIONS = ["UKF"]
@@ -63,17 +48,21 @@ FORWARDED = (
 )
 
 
-def register_start_payload(prefix: str, handler: StartHandler) -> None:
-    """Handle ``/start <payload>`` for payloads starting with ``prefix`` (see module doc)."""
-    if not prefix:
-        raise ValueError("a start payload prefix must not be empty")
-    _START_PAYLOADS[prefix] = handler
+async def _invite(update: Update, context: Context, payload: str) -> bool:
+    from bot.enquiries.telegram import on_invite
+
+    await on_invite(update, context, payload.removeprefix("adv-"))
+    return True
+
+
+#: ``/start`` payloads by prefix (longest first); anything else is an email-link token.
+START_PAYLOADS: tuple[tuple[str, StartHandler], ...] = (("adv-", _invite),)
 
 
 def _payload_handler(payload: str) -> StartHandler | None:
-    for prefix in sorted(_START_PAYLOADS, key=len, reverse=True):
+    for prefix, handler in START_PAYLOADS:
         if payload.startswith(prefix):
-            return _START_PAYLOADS[prefix]
+            return handler
     return None
 
 
@@ -88,14 +77,13 @@ def welcome(name: str) -> str:
 
 
 async def _begin(turn: Turn, lead: str = "") -> None:
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         await set_state(session, turn.chat_id, "keywords")
     name = turn.chat_title or turn.first_name if turn.is_group else turn.first_name
     text = welcome(name)
     await turn.reply(f"{esc(lead)}\n\n{text}" if lead else text, force_reply=turn.is_group)
 
 
-@command("start")
 async def on_start(turn: Turn) -> None:
     payload = clean(turn.args).split(" ")[0] if clean(turn.args) else ""
     if payload:
@@ -106,8 +94,8 @@ async def on_start(turn: Turn) -> None:
                 handled = await handler(turn.update, turn.context, payload)
             else:
                 handled = await email_link.link_by_payload(turn, payload)
-        except Exception:
-            log.exception("start payload handler failed")
+        except Exception as exc:
+            log.warning("start payload handler failed: %s: %s", type(exc).__name__, exc)
             handled = False
         if handled:
             return
@@ -165,15 +153,13 @@ HELP = (
 )
 
 
-@command("help", admin=False)
 async def on_help(turn: Turn) -> None:
     name = f" {esc(turn.first_name[:64])}" if turn.first_name else ""
     await turn.reply(HELP.format(name=name))
 
 
-@command("cancel")
 async def on_cancel(turn: Turn) -> None:
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         state = await get_state(session, turn.chat_id)
         await clear_state(session, turn.chat_id)
     if state is None:
@@ -199,12 +185,12 @@ async def _onboarding_answer(turn: Turn, text: str) -> None:
             force_reply=turn.is_group,
         )
         return
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         await clear_state(session, turn.chat_id)
     async with account(turn) as acc:
         if acc is None:
             name = (turn.chat_title if turn.is_group else turn.first_name) or None
-            async with turn.state.db.session() as session:
+            async with turn.services.db.session() as session:
                 await create_chat_subscriber(
                     session,
                     turn.chat_id,
@@ -228,7 +214,7 @@ async def _onboarding_answer(turn: Turn, text: str) -> None:
 
 async def _dispatch_text(turn: Turn, text: str) -> bool:
     """Give free text to the conversation step waiting for it; False if none is."""
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         state = await get_state(session, turn.chat_id)
     step = state.step if state is not None else None
     if step == "keywords":
@@ -245,13 +231,22 @@ async def _dispatch_text(turn: Turn, text: str) -> bool:
     if step == "verify" and "".join(clean(text).split()).isdigit():
         await email_link.verify(turn, text)
         return True
+    if step == email_link.LINK_STEP:
+        return await email_link.confirm_link(turn, text)
     return False
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    word = (message.text or "/").split()[0] if message is not None else "/"
+    word = word if len(word) <= 40 else word[:39] + "…"
+    turn = turn_for(update, context, with_args=False)
+    if turn is not None:
+        await turn.reply(esc(UNKNOWN_COMMAND.format(command=word)))
 
 
 async def on_text(update: Update, context: Context) -> None:
     """Free text in a private chat."""
-    from bot.chat.core import turn_for
-
     turn = turn_for(update, context, with_args=False)
     message = update.effective_message
     if turn is None or message is None:
@@ -279,13 +274,11 @@ async def on_text(update: Update, context: Context) -> None:
 
 async def on_group_text(update: Update, context: Context) -> None:
     """Free text in a group: only an admin's answer to a question the bot asked there."""
-    from bot.chat.core import turn_for
-
     turn = turn_for(update, context, with_args=False)
     message = update.effective_message
     if turn is None or message is None or getattr(message, "forward_origin", None) is not None:
         return
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         state = await get_state(session, turn.chat_id)
     if state is None or state.step not in ("keywords", "add"):
         return
@@ -296,12 +289,10 @@ async def on_group_text(update: Update, context: Context) -> None:
 
 async def on_non_text(update: Update, context: Context) -> None:
     """Stickers, photos, files... in a private chat."""
-    from bot.chat.core import turn_for
-
     turn = turn_for(update, context, with_args=False)
     if turn is None:
         return
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         state = await get_state(session, turn.chat_id)
     if state is not None and state.step in ("keywords", "add"):
         await turn.reply(

@@ -14,7 +14,7 @@ import logging
 from telegram.error import TelegramError
 
 from bot.chat.account import account
-from bot.chat.core import Turn, button, command, data, esc, kb
+from bot.chat.core import Turn, data, esc, kb
 from storage.chat import clear_state, export_subscriber, forget_subscriber, get_state
 from storage.types import utcnow
 
@@ -37,12 +37,10 @@ PRIVACY = (
 )
 
 
-@command("privacy", admin=False)
 async def on_privacy(turn: Turn) -> None:
     await turn.reply(PRIVACY)
 
 
-@command("mydata")
 async def on_mydata(turn: Turn) -> None:
     async with account(turn) as acc:
         if acc is None:
@@ -71,7 +69,7 @@ async def on_mydata(turn: Turn) -> None:
 
 
 async def get_state_for(turn: Turn) -> bool:
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         return await get_state(session, turn.chat_id) is not None
 
 
@@ -82,12 +80,11 @@ FORGET_ASK = (
 )
 
 
-@command("forget")
 async def on_forget(turn: Turn) -> None:
     async with account(turn) as acc:
         subscribed = acc is not None
     if not subscribed:
-        async with turn.state.db.session() as session:
+        async with turn.services.db.session() as session:
             await clear_state(session, turn.chat_id)
         await turn.reply("I don't hold any data about this chat, so there is nothing to delete.")
         return
@@ -97,7 +94,6 @@ async def on_forget(turn: Turn) -> None:
     )
 
 
-@button("fg")
 async def on_forget_button(turn: Turn, args: list[str]) -> None:
     choice = args[0] if args else ""
     if choice == "n":
@@ -109,7 +105,7 @@ async def on_forget_button(turn: Turn, args: list[str]) -> None:
         return
     async with account(turn) as acc:
         sub_id = acc.id if acc is not None else None
-    async with turn.state.db.session() as session:
+    async with turn.services.db.session() as session:
         if sub_id is not None:
             await forget_subscriber(session, sub_id, turn.chat_id, turn.user_id)
         else:

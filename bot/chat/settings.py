@@ -12,7 +12,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.chat import regions_menu
 from bot.chat.account import NOT_SUBSCRIBED, Account, account, describe, subscribed
-from bot.chat.core import Turn, button, command, data, esc, kb
+from bot.chat.core import Turn, data, esc, kb
 from bot.chat.text import (
     DAY_NAMES,
     InputError,
@@ -78,20 +78,17 @@ def settings_text(acc: Account, note: str = "") -> str:
     )
 
 
-@command("settings", admin=False)
 async def on_settings(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         await turn.reply(settings_text(acc), settings_markup(acc))
 
 
-@button("st")
 async def on_settings_button(turn: Turn, args: list[str]) -> None:
     async with subscribed(turn) as acc:
         await turn.answer()
         await turn.show(settings_text(acc), settings_markup(acc))
 
 
-@button("tg")
 async def on_toggle(turn: Turn, args: list[str]) -> None:
     what = args[0] if args else ""
     async with subscribed(turn) as acc:
@@ -114,7 +111,6 @@ async def on_toggle(turn: Turn, args: list[str]) -> None:
         await turn.show(settings_text(acc, note), settings_markup(acc))
 
 
-@button("qh")
 async def on_quiet_button(turn: Turn, args: list[str]) -> None:
     async with subscribed(turn) as acc:
         current = acc.sub.quiet_hours or ""
@@ -126,7 +122,6 @@ async def on_quiet_button(turn: Turn, args: list[str]) -> None:
         await turn.show(settings_text(acc, note), settings_markup(acc))
 
 
-@button("dh")
 async def on_digest_hour_button(turn: Turn, args: list[str]) -> None:
     async with subscribed(turn) as acc:
         hour = acc.sub.digest_hour
@@ -164,7 +159,6 @@ def regions_text(regions: list[str], ctx: str) -> str:
     return f"{lead}\n\nNow: {esc(regions_menu.names(regions))}"
 
 
-@command("regions")
 async def on_regions(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         if not turn.args:
@@ -183,7 +177,6 @@ async def on_regions(turn: Turn) -> None:
         await turn.reply(f"📍 Saved. Your regions: {esc(regions_menu.names(codes))}.")
 
 
-@button("rgm")
 async def on_regions_menu(turn: Turn, args: list[str]) -> None:
     ctx = args[0] if args else "s"
     async with subscribed(turn) as acc:
@@ -192,7 +185,6 @@ async def on_regions_menu(turn: Turn, args: list[str]) -> None:
         await turn.show(regions_text(regions, ctx), regions_markup(regions, ctx))
 
 
-@button("rg")
 async def on_region_toggle(turn: Turn, args: list[str]) -> None:
     if len(args) != 2 or args[1] not in regions_menu.BY_KEY or args[0] not in ("o", "r", "s"):
         await turn.answer("Sorry, I didn't understand that button.")
@@ -209,7 +201,6 @@ async def on_region_toggle(turn: Turn, args: list[str]) -> None:
         await turn.show(regions_text(regions, ctx), regions_markup(regions, ctx))
 
 
-@button("rgok")
 async def on_regions_done(turn: Turn, args: list[str]) -> None:
     ctx = args[0] if args else "r"
     async with subscribed(turn) as acc:
@@ -274,7 +265,6 @@ def onboarding_done(acc: Account) -> str:
     )
 
 
-@button("fq")
 async def on_frequency_button(turn: Turn, args: list[str]) -> None:
     if len(args) != 2 or args[0] not in ("instant", "daily", "weekly") or args[1] not in "os":
         await turn.answer("Sorry, I didn't understand that button.")
@@ -289,7 +279,6 @@ async def on_frequency_button(turn: Turn, args: list[str]) -> None:
             await turn.show(settings_text(acc, text), settings_markup(acc))
 
 
-@command("frequency")
 async def on_frequency(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         if not turn.args:
@@ -307,7 +296,6 @@ async def on_frequency(turn: Turn) -> None:
         await turn.reply(esc(_set_frequency(acc, wanted.kind, wanted.hour, wanted.weekday)))
 
 
-@command("quiet")
 async def on_quiet(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         if not turn.args:
@@ -331,7 +319,6 @@ async def on_quiet(turn: Turn) -> None:
 # --------------------------------------------------------------------------- value, flags
 
 
-@command("value")
 async def on_value(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         try:
@@ -370,12 +357,10 @@ async def _flag(turn: Turn, field: str, what: str) -> None:
         await turn.reply(esc(text[0].upper() + text[1:]))
 
 
-@command("vcse")
 async def on_vcse(turn: Turn) -> None:
     await _flag(turn, "vcse_only", "VCSE-suitable")
 
 
-@command("sme")
 async def on_sme(turn: Turn) -> None:
     await _flag(turn, "sme_only", "SME-suitable")
 
@@ -393,7 +378,6 @@ async def _pause(turn: Turn, paused: bool) -> bool | None:
         return was != paused
 
 
-@command("pause")
 async def on_pause(turn: Turn) -> None:
     changed = await _pause(turn, True)
     if changed is None:
@@ -405,7 +389,6 @@ async def on_pause(turn: Turn) -> None:
     await turn.reply(esc(text))
 
 
-@command("resume")
 async def on_resume(turn: Turn) -> None:
     changed = await _pause(turn, False)
     if changed is None:
@@ -417,7 +400,6 @@ async def on_resume(turn: Turn) -> None:
     await turn.reply(esc(text))
 
 
-@command("stop")
 async def on_stop(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         acc.sub.paused = True
@@ -451,7 +433,6 @@ def channel_question(acc: Account) -> tuple[str, InlineKeyboardMarkup]:
     )
 
 
-@button("ch")
 async def on_channel(turn: Turn, args: list[str]) -> None:
     choice = args[0] if args else ""
     async with subscribed(turn) as acc:

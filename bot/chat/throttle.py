@@ -37,7 +37,7 @@ async def check_flood(update: Update, context: Context) -> None:
         return
     options = turn.options
     try:
-        async with turn.state.db.session() as session:
+        async with turn.services.db.session() as session:
             hit = await throttle_hit(
                 session, user.id, utcnow(), options.flood_window, options.flood_limit
             )

@@ -13,10 +13,10 @@ import json
 import sys
 from typing import Any
 
+from bot.app import App
 from bot.commands.triage import load_advisers
-from bot.config import Config, load_config
+from bot.config import load_config
 from bot.errors import UserError
-from storage.db import Database, upgrade_async
 from storage.enquiries import (
     AdviserInput,
     adviser_by_code,
@@ -42,11 +42,6 @@ def register(subparsers: Any) -> None:
     inv.set_defaults(func=run_invite)
 
 
-async def _open(config: Config) -> Database:
-    await upgrade_async(config.database.url)
-    return Database(config.database.url)
-
-
 def run_import(args: argparse.Namespace) -> int:
     roster = load_advisers(args.file)
     config = load_config(args.config)
@@ -65,12 +60,10 @@ def run_import(args: argparse.Namespace) -> int:
     ]
 
     async def go() -> tuple[int, int]:
-        db = await _open(config)
-        try:
+        async with App(config) as app:
+            db = app.db
             async with db.session() as session:
                 return await upsert_advisers(session, items)
-        finally:
-            await db.dispose()
 
     added, updated = asyncio.run(go())
     print(f"advisers: {added} added, {updated} updated")
@@ -81,8 +74,8 @@ def run_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
 
     async def go() -> list[dict[str, Any]]:
-        db = await _open(config)
-        try:
+        async with App(config) as app:
+            db = app.db
             async with db.session() as session:
                 loads = await open_loads(session)
                 now = utcnow()
@@ -101,8 +94,6 @@ def run_list(args: argparse.Namespace) -> int:
                     }
                     for a in await list_advisers(session)
                 ]
-        finally:
-            await db.dispose()
 
     rows = asyncio.run(go())
     out = sys.stdout
@@ -129,17 +120,13 @@ def run_invite(args: argparse.Namespace) -> int:
         raise UserError("advisers invite: set [telegram] bot_username to build the link")
 
     async def go() -> str:
-        from bot.enquiries.service import EnquiryService
-
-        db = await _open(config)
-        try:
+        async with App(config) as app:
+            db = app.db
             async with db.session() as session:
                 adviser = await adviser_by_code(session, args.id)
             if adviser is None or not adviser.active:
                 raise UserError(f"advisers invite: no adviser with id {args.id!r}")
-            return await EnquiryService.from_config(config, db).invite_link(adviser)
-        finally:
-            await db.dispose()
+            return app.services.enquiries.invite_link(adviser)
 
     print(asyncio.run(go()))
     return 0

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.app import App
 from bot.config import load_config
 from bot.errors import UserError
-from storage.db import Database, upgrade_async
 from storage.enquiries import export_rows
 
 COLUMNS = (
@@ -43,13 +43,10 @@ def run_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
 
     async def go() -> list[dict[str, Any]]:
-        await upgrade_async(config.database.url)
-        db = Database(config.database.url)
-        try:
+        async with App(config) as app:
+            db = app.db
             async with db.session() as session:
                 return await export_rows(session)
-        finally:
-            await db.dispose()
 
     rows = asyncio.run(go())
     if args.output:

@@ -8,9 +8,10 @@ import logging
 import signal
 from typing import Any
 
-from bot.app import CycleReport, Service, prepare
-from bot.config import load_config
+from bot.app import App, channels
+from bot.config import Config, load_config
 from bot.errors import UserError
+from bot.pipeline.cycle import CycleReport
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +40,17 @@ def run_poll(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-async def _poll(config: Any, feeds: list[str] | None) -> CycleReport:
-    from bot.channels import build_channels
-
-    config = await prepare(config)
-    async with build_channels(config) as (telegram, email):
-        async with Service(config, telegram=telegram, email=email) as service:
-            for warning in await service.startup_warnings():
+async def _poll(config: Config, feeds: list[str] | None) -> CycleReport:
+    async with channels(config, receive=False) as (_bot, telegram, email):
+        async with App(config, telegram=telegram, email=email) as app:
+            for warning in await app.startup_warnings():
                 log.warning("%s", warning)
-            return await service.cycle(feeds)
+            return await app.cycle(feeds)
 
 
 def summary(report: CycleReport) -> str:
     lines = [f"polled {p.line()}" for p in report.polls]
-    m, d = report.matching, report.dispatch
+    m, d, msg = report.matching, report.dispatch, report.messages
     lines.append(
         f"matched {m.notices} new notices: {m.matches} matches, {m.queued} alerts queued, "
         f"{m.updates} updates queued"
@@ -61,6 +59,13 @@ def summary(report: CycleReport) -> str:
         f"sent {d.sent} alerts in {d.messages} messages; {d.retried} to retry, "
         f"{d.failed} failed, {d.cancelled} cancelled"
     )
+    if msg.claimed:
+        lines.append(
+            f"sent {msg.sent} other messages (enquiries, codes, nudges); {msg.retried} to "
+            f"retry, {msg.failed} failed"
+        )
+    for problem in sorted(set(d.errors + msg.errors))[:5]:
+        lines.append(f"  delivery problem: {problem}")
     return "\n".join(lines)
 
 
@@ -70,18 +75,26 @@ def run_service(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(config: Any) -> None:
-    from bot.channels import build_channels
-    from bot.web_wiring import web_server
+async def _run(config: Config) -> None:
+    from bot.telegram import routes
+    from bot.telegram.application import start_receiving
+    from bot.web.server import build_web_app, start_web
 
-    config = await prepare(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with build_channels(config, receive_updates=True) as (telegram, email):
-        async with Service(config, telegram=telegram, email=email) as service:
-            for warning in await service.startup_warnings():
+    async with channels(config, receive=True) as (bot_app, telegram, email):
+        async with App(config, telegram=telegram, email=email, bot_application=bot_app) as app:
+            for warning in await app.startup_warnings():
                 log.warning("%s", warning)
-            async with web_server(service):
-                await service.run_forever(stop)
+            runner = await start_web(build_web_app(app.services), config.web.host, config.web.port)
+            try:
+                if bot_app is not None:
+                    routes.install(bot_app, app.services)
+                    await start_receiving(bot_app)
+                log.info("bestbot is running (worker %s)", app.worker_id)
+                await app.run_forever(stop)
+            finally:
+                await runner.cleanup()
+    log.info("bestbot stopped")

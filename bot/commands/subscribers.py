@@ -6,10 +6,10 @@ import argparse
 import asyncio
 from typing import Any
 
+from bot.app import App
 from bot.config import load_config
 from bot.errors import UserError
 from bot.subscriber_files import SubscriberFileError, read_subscriber_file
-from storage.db import Database, upgrade_async
 from storage.subscribers import list_subscribers, upsert_subscriber
 
 
@@ -31,16 +31,13 @@ def run_import(args: argparse.Namespace) -> int:
     config = load_config(args.config)
 
     async def go() -> tuple[int, int]:
-        await upgrade_async(config.database.url)
-        db = Database(config.database.url)
         created = updated = 0
-        try:
+        async with App(config) as app:
+            db = app.db
             async with db.session() as session:  # all or nothing
                 for item in items:
                     _, new = await upsert_subscriber(session, item)
                     created, updated = created + new, updated + (not new)
-        finally:
-            await db.dispose()
         return created, updated
 
     created, updated = asyncio.run(go())
@@ -52,13 +49,10 @@ def run_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
 
     async def go() -> list[str]:
-        await upgrade_async(config.database.url)
-        db = Database(config.database.url)
-        try:
+        async with App(config) as app:
+            db = app.db
             async with db.session() as session:
                 rows = await list_subscribers(session)
-        finally:
-            await db.dispose()
         lines = []
         for sub, profile in rows:
             channels = [

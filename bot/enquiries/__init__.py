@@ -1,20 +1,12 @@
 """Enquiries: questions from enterprises, routed to SEEM advisers, relayed, escalated.
 
-:func:`install` registers this package's Telegram handlers; it is called by
-:func:`bot.handlers.install_handlers` before the catch-all handlers. The workflow itself is
-:class:`bot.enquiries.service.EnquiryService`; see ``docs/enquiries.md``.
+The workflow is split by reason to change: :mod:`~bot.enquiries.model` (the values and the
+desk every step works at), :mod:`~bot.enquiries.texts` (wording),
+:mod:`~bot.enquiries.routing` (the roster, assigning, briefing),
+:mod:`~bot.enquiries.actions` (accept, pass on, resolve, rate, answer, follow up),
+:mod:`~bot.enquiries.intake` (new enquiries and replies, who a mail is really from),
+:mod:`~bot.enquiries.timers` (SLA timers), :mod:`~bot.enquiries.outbox` (queueing the
+messages). :class:`~bot.enquiries.service.EnquiryService` is the front door; the Telegram
+handlers are :mod:`~bot.enquiries.telegram`, the mailbox reader :mod:`~bot.enquiries.mailbox`.
+See ``docs/enquiries.md``.
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-
-def install(app: Any, state: Any) -> None:
-    """Register the enquiry handlers on ``app`` (``state`` is the handlers' shared state)."""
-    from bot.enquiries.telegram import install as install_telegram
-    from storage.chat import EXTRA_EXPORTS
-    from storage.enquiries import export_for_subscriber
-
-    EXTRA_EXPORTS.setdefault("enquiries", export_for_subscriber)  # part of /mydata
-    install_telegram(app, state)

@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 from bot.config import InboundEmailConfig
 from bot.enquiries.mail_parse import Ignored, ParsedMail, parse_mail
-from bot.enquiries.service import IncomingMessage, Received
+from bot.enquiries.model import IncomingMessage, Received
 
 __all__ = [
     "DONE_KEYWORD",

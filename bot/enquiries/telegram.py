@@ -15,104 +15,53 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from telegram import LinkPreviewOptions, Update
+from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
-from telegram.ext import (
-    ApplicationHandlerStop,
-    CallbackContext,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ApplicationHandlerStop
 
+from bot.chat.core import turn_for
 from bot.enquiries import texts
-from bot.enquiries.invites import register_start_payload
-from bot.enquiries.service import (
+from bot.enquiries.model import (
     ACCEPT,
     ENQUIRY_ACTION,
-    INVITE_PURPOSE,
     PASS,
     RATE_DOWN,
     RATE_UP,
     RESOLVE,
-    EnquiryService,
     IncomingMessage,
 )
-from bot.render import feedback_lines, parse_callback
-from bot.telegram_filters import NEW_MESSAGES
-from bot.tokens import verify
+from bot.enquiries.service import EnquiryService
+from bot.links import from_start_payload
+from bot.render.telegram import ACTION_ASK, feedback_lines
+from bot.telegram import replies
+from bot.telegram.callbacks import unpack
+from bot.telegram.context import BotContext
+from bot.telegram.wording import GARBLED, NOT_ADMIN, NOT_YOURS
 from storage import enquiries as store
 from storage.feedback import delivery_for_chat, feedback_totals
-from storage.models import NoticeRow
 
 log = logging.getLogger(__name__)
 
-SERVICE_KEY = "bestbot.enquiries"
-TEXT_GROUP = -2
-"""Handler group of :func:`on_text`: before the chat package's group -1 (its flood check
-matches every update, and only one handler per group runs) and the catch-alls in group 0."""
-ASK_ACTION = "ask"
-Context = CallbackContext[Any, Any, Any, Any]
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+Context = BotContext
 
 ASK_HOW = "Send your question in one message (send any command to cancel)."
 ASK_PROMPT = f"What would you like to ask a SEEM adviser? {ASK_HOW}"
 TOO_SHORT = "Please write a few words so the right adviser can help."
-NOT_YOURS = "That button isn't yours."
-GARBLED = "Sorry, I didn't understand that button. It may be from an older message."
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
-def install(app: Any, state: Any) -> None:
-    """Build this process's :class:`EnquiryService` and register the handlers."""
-    config = getattr(state, "config", None)
-    if config is None:
-        log.warning("no config in the handler state: enquiry handlers not installed")
-        return
-    from bot.channels import email_factory
-    from bot.telegram_channel import TelegramSender
-
-    service = EnquiryService.from_config(
-        config,
-        state.db,
-        telegram=TelegramSender(app.bot),
-        email=email_factory(config),
-        clock=state.clock,
-        worker_id=f"telegram:{id(app)}",
-    )
-    app.bot_data[SERVICE_KEY] = service
-    app.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_text), group=TEXT_GROUP
-    )
-    app.add_handler(CallbackQueryHandler(on_enquiry_button, pattern=rf"^{ENQUIRY_ACTION}:"))
-    app.add_handler(CallbackQueryHandler(on_ask_button, pattern=rf"^{ASK_ACTION}:"))
-    for name, handler in (
-        ("ask", on_ask),
-        ("queue", on_queue),
-        ("away", on_away),
-        ("back", on_back),
-        ("stats", on_stats),
-    ):
-        app.add_handler(CommandHandler(name, handler, filters=NEW_MESSAGES))
-    register_start_payload(app, "adv-", on_invite)
-
-
 def _service(context: Context) -> EnquiryService:
-    service = context.bot_data[SERVICE_KEY]
-    assert isinstance(service, EnquiryService)
-    return service
+    return context.services.enquiries
 
 
 async def _reply(update: Update, text_html: str) -> None:
-    message = update.effective_message
-    if message is not None:
-        await message.reply_html(texts.fit(text_html), link_preview_options=_NO_PREVIEW)
+    chat, message = update.effective_chat, update.effective_message
+    if chat is not None and message is not None:
+        await replies.send_html(message.get_bot(), chat.id, text_html)
 
 
 async def _unknown(update: Update, context: Context) -> None:
-    from bot.handlers import on_unknown_command
+    from bot.chat.onboarding import on_unknown_command
 
     await on_unknown_command(update, context)
 
@@ -162,35 +111,36 @@ async def on_ask_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
-    parsed = parse_callback(query.data)
+    parsed = unpack(query.data)
     chat = update.effective_chat
     chat_id = chat.id if chat is not None else query.from_user.id
     service = _service(context)
-    if parsed is None or parsed[0] != ASK_ACTION:
-        await _answer(query, GARBLED)
+    delivery_id = parsed.id(0) if parsed is not None else None
+    if parsed is None or parsed.action != ACTION_ASK or delivery_id is None:
+        await replies.answer(query, GARBLED)
+        return
+    turn = turn_for(update, context, with_args=False)
+    if turn is not None and not await turn.is_admin():
+        await replies.answer(query, NOT_ADMIN)
         return
     async with service.db.session() as session:
-        owned = await delivery_for_chat(session, parsed[1], chat_id)
+        owned = await delivery_for_chat(session, delivery_id, chat_id)
+        notice = await store.notice_brief(session, owned.delivery.notice_id) if owned else None
     if owned is None:
-        log.warning("refused an ask press for delivery %s: not this chat's", parsed[1])
-        await _answer(query, NOT_YOURS)
+        log.warning("refused an ask press for delivery %s: not this chat's", delivery_id)
+        await replies.answer(query, NOT_YOURS)
         return
     notice_id = owned.delivery.notice_id
     await service.await_question(chat_id, notice_id)
-    await _answer(query, "Send your question about this opportunity")
-    async with service.db.session() as session:
-        notice = await session.get(NoticeRow, notice_id)
     # several notices may share the pressed message (a group, a digest): name the one asked about
-    title = " ".join((notice.title if notice is not None and notice.title else "").split())
+    title = " ".join((notice.title if notice is not None else "").split())
+    await replies.answer(query, f"Ask about: {title[:150]}" if title else "Send your question")
     about = f"this opportunity, “{title[:120]}”" if title else "this opportunity"
-    try:
-        await context.bot.send_message(
-            chat_id,
-            html.escape(f"What would you like to ask about {about}? {ASK_HOW}", quote=False),
-            parse_mode="HTML",
-        )
-    except TelegramError as exc:
-        log.info("could not prompt for a question: %s", type(exc).__name__)
+    await replies.send_html(
+        context.bot,
+        chat_id,
+        html.escape(f"What would you like to ask about {about}? {ASK_HOW}", quote=False),
+    )
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -203,15 +153,13 @@ async def on_text(update: Update, context: Context) -> None:
     text = message.text
     if text.startswith("/"):
         if not text.startswith("/ask"):
-            async with service.db.session() as session:
-                if await store.has_chat_state(session, chat.id):
-                    await store.pop_chat_state(session, chat.id, service.clock())
+            await service.take_question_state(chat.id)  # any other command cancels /ask
         return
     reply_to = message.reply_to_message
     if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.is_bot:
         async with service.db.session() as session:
             found = await store.enquiry_for_message(session, chat.id, reply_to.message_id)
-            actor = await service.actor_for(session, user.id) if user is not None else None
+        actor = await service.actor_for(user.id) if user is not None else None
         if found is not None:
             enquiry, row = found
             assert enquiry.id is not None
@@ -236,31 +184,25 @@ async def on_text(update: Update, context: Context) -> None:
 # --- adviser buttons ---------------------------------------------------------------------------
 
 
-async def _answer(query: Any, text: str) -> None:
-    try:
-        await query.answer(text[:200])
-    except TelegramError as exc:
-        log.info("callback answer failed: %s", type(exc).__name__)
-
-
 async def on_enquiry_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
     service = _service(context)
-    parsed = parse_callback(query.data)
-    if parsed is None or parsed[0] != ENQUIRY_ACTION:
+    parsed = unpack(query.data)
+    enquiry_id = parsed.id(0) if parsed is not None else None
+    if parsed is None or parsed.action != ENQUIRY_ACTION or enquiry_id is None:
         log.warning("unreadable enquiry callback refused")
-        await _answer(query, GARBLED)
+        await replies.answer(query, GARBLED)
         return
-    _, enquiry_id, verb = parsed
+    verb = parsed.arg(1)
     user_id = query.from_user.id
     chat = update.effective_chat
     if verb in (RATE_UP, RATE_DOWN):
         outcome = await service.rate(
             enquiry_id, verb == RATE_UP, chat_id=chat.id if chat is not None else user_id
         )
-        await _answer(query, outcome.message)
+        await replies.answer(query, outcome.message)
         if outcome.ok:
             await _mark(
                 query,
@@ -268,16 +210,15 @@ async def on_enquiry_button(update: Update, context: Context) -> None:
             )
         return
     if verb not in (ACCEPT, PASS, RESOLVE):
-        await _answer(query, GARBLED)
+        await replies.answer(query, GARBLED)
         return
-    async with service.db.session() as session:
-        actor = await service.actor_for(session, user_id)
+    actor = await service.actor_for(user_id)
     if actor is None:
         log.warning("refused enquiry button %r on %s: not an adviser", verb, enquiry_id)
-        await _answer(query, NOT_YOURS)
+        await replies.answer(query, NOT_YOURS)
         return
     outcome = await service.act(enquiry_id, verb, actor)
-    await _answer(query, outcome.message)
+    await replies.answer(query, outcome.message)
     if outcome.ok:
         status = {
             ACCEPT: "Accepted — reply to this message to answer.",
@@ -292,19 +233,9 @@ async def _mark(query: Any, status: str, keep_buttons: bool = False) -> None:
     message = query.message
     if message is None or not getattr(message, "text_html", None):
         return
-    base = message.text_html.split("\n\n<i>▸ ")[0]
-    text = f"{base}\n\n<i>▸ {html.escape(status, quote=False)}</i>"
-    if text == message.text_html:
-        return
-    try:
-        await query.edit_message_text(
-            texts.fit(text),
-            parse_mode="HTML",
-            reply_markup=message.reply_markup if keep_buttons else None,
-            link_preview_options=_NO_PREVIEW,
-        )
-    except TelegramError as exc:
-        log.info("could not edit an enquiry message: %s", type(exc).__name__)
+    await replies.edit_in_place(
+        query, replies.with_status(message, status), None, keep_markup=keep_buttons
+    )
 
 
 # --- adviser commands ----------------------------------------------------------------------------
@@ -432,9 +363,10 @@ async def on_invite(update: Update, context: Context, payload: str) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != ChatType.PRIVATE:
         return
-    service = _service(context)
-    ident, _, signature = payload.strip().partition("-")
-    adviser_pk = verify(await service.secret(), INVITE_PURPOSE, f"{ident}.{signature}")
+    services = context.services
+    token = services.signer.verify("adv", from_start_payload(payload.strip()))
+    adviser_pk = int(token.subject) if token is not None and token.subject.isdigit() else None
+    service = services.enquiries
     adviser = await service.link_adviser(adviser_pk, user.id) if adviser_pk is not None else None
     if adviser is None:
         log.warning("refused an adviser invite (bad, used or clashing)")

@@ -8,14 +8,33 @@ shown to enterprises by their role name only, never by a Telegram handle or addr
 from __future__ import annotations
 
 import html
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.render import TELEGRAM_TEXT_LIMIT, visible_length
+from bot.render.email import email_message
+from bot.render.text import clean_lines, fit
+
+__all__ = [
+    "QUESTION_MAX",
+    "TOPIC_NAMES",
+    "Brief",
+    "ack_text",
+    "adviser_email",
+    "adviser_telegram",
+    "age",
+    "clean",
+    "email_html",
+    "esc",
+    "fit",
+    "one_line",
+    "relay_to_adviser",
+    "relay_to_enterprise",
+    "subject_for",
+    "topic_name",
+    "when",
+]
 
 TOPIC_NAMES = {
     "tendering": "Tendering and bids",
@@ -30,28 +49,11 @@ TOPIC_NAMES = {
 QUESTION_MAX = 3000
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_BLANKS = re.compile(r"\n{3,}")
 
 
 def clean(text: str | None, limit: int | None = None) -> str:
     """Plain text with its line breaks, without control, bidi or private characters."""
-    if not text:
-        return ""
-    out = []
-    for ch in text.replace("\r\n", "\n").replace("\r", "\n"):
-        if ch in "\n\t":
-            out.append(ch if ch == "\n" else " ")
-            continue
-        if ch in _BIDI or ch == "\ufeff":
-            continue
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
-            continue
-        out.append(ch)
-    result = _BLANKS.sub("\n\n", "".join(out)).strip()
-    if limit is not None and len(result) > limit:
-        result = result[: limit - 1].rstrip() + "…"
-    return result
+    return clean_lines(text, limit)
 
 
 def one_line(text: str | None, limit: int = 120) -> str:
@@ -88,16 +90,6 @@ def age(delta: timedelta) -> str:
     if hours < 48:
         return f"{hours}h {minutes % 60:02d}m"
     return f"{hours // 24}d {hours % 24}h"
-
-
-def fit(text_html: str) -> str:
-    """Never more than Telegram accepts: drop whole lines from the end."""
-    if visible_length(text_html) <= TELEGRAM_TEXT_LIMIT:
-        return text_html
-    lines = text_html.split("\n")
-    while len(lines) > 1 and visible_length("\n".join([*lines, "…"])) > TELEGRAM_TEXT_LIMIT:
-        lines.pop()
-    return "\n".join([*lines, "…"])
 
 
 @dataclass(frozen=True)
@@ -182,13 +174,8 @@ def adviser_email(brief: Brief) -> tuple[str, str]:
 
 
 def email_html(text: str) -> str:
-    """The plain text as a minimal HTML part (escaped, line breaks kept)."""
-    body = html.escape(text, quote=False)
-    return (
-        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"></head>'
-        '<body style="font-family:Arial,Helvetica,sans-serif;line-height:1.5">'
-        f'<div style="white-space:pre-wrap">{body}</div></body></html>'
-    )
+    """The plain text as the HTML part of a mail (escaped, paragraphs and line breaks kept)."""
+    return email_message("", text).html
 
 
 def subject_for(reference: str, subject: str | None) -> str:
@@ -196,3 +183,32 @@ def subject_for(reference: str, subject: str | None) -> str:
     if reference in base:
         return base if base.lower().startswith("re:") else f"Re: {base}"
     return f"Re: [{reference}] {base}"
+
+
+def ack_text(reference: str, topic: str, by: str) -> str:
+    """The enterprise's acknowledgement of a new question."""
+    return (
+        f"Thanks — we've got your question. Your reference is {reference}.\n"
+        f"It's about {topic_name(topic).lower()}, so it has gone to the right "
+        f"SEEM adviser. You can expect an answer by {by}.\n"
+        "To add anything, just send it here (or reply to this message; quote the reference "
+        "if you email us)."
+    )
+
+
+def relay_to_enterprise(author: str, reference: str, text: str) -> str:
+    """An adviser's answer as the enterprise reads it in Telegram (HTML)."""
+    return fit(
+        f"💬 <b>{esc(author)}</b> (SEEM adviser) about {reference}:\n"
+        f"<blockquote>{esc(text, QUESTION_MAX)}</blockquote>\n"
+        "Reply here to answer."
+    )
+
+
+def relay_to_adviser(who: str, reference: str, text: str) -> str:
+    """An enterprise's follow-up as the adviser reads it in Telegram (HTML)."""
+    return fit(
+        f"💬 <b>{esc(who)}</b> wrote about {reference}:\n"
+        f"<blockquote>{esc(text, QUESTION_MAX)}</blockquote>\n"
+        "Reply to this message to answer."
+    )

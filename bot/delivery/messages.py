@@ -1,0 +1,149 @@
+"""The message outbox: enquiry messages, nudges, codes and reports, one row one message.
+
+Rows are written by the feature that decides to send (in the same transaction as the change
+they report) with their final text; this outbox only turns a claimed row into a message for
+its channel and records the outcome, under the courier's rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.delivery.courier import Parcel
+from bot.delivery.errors import RetryLater
+from bot.delivery.mail import Mailer
+from bot.render.model import Button, RenderedEmail, TelegramMessage
+from storage.db import Database
+from storage.messages import (
+    CANCELLED,
+    FAILED,
+    claim_messages,
+    keep_messages,
+    mark_message_final,
+    mark_message_retry,
+    mark_message_sent,
+)
+from storage.models import MessageRow
+from storage.subscribers import deactivate_channel
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MessageOutbox", "MessageParcel", "buttons_from_json"]
+
+
+@dataclass
+class MessageParcel(Parcel):
+    subscriber_id: int | None = None
+    purpose: str = ""
+
+
+class MessageOutbox:
+    """The :class:`~bot.delivery.courier.Outbox` of every message that is not an alert."""
+
+    name = "messages"
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        worker_id: str,
+        clock: Callable[[], datetime],
+        mailer: Mailer | None,
+        max_attempts: int = 8,
+    ) -> None:
+        self.db = db
+        self.worker_id = worker_id
+        self.clock = clock
+        self.mailer = mailer
+        self.max_attempts = max_attempts
+
+    async def claim(self, channel: str, limit: int, lease: timedelta) -> list[MessageParcel]:
+        async with self.db.claim_session() as session:
+            rows = await claim_messages(
+                session, self.worker_id, now=self.clock(), lease=lease, channel=channel, limit=limit
+            )
+        return [self._parcel(row) for row in rows]
+
+    def _parcel(self, row: MessageRow) -> MessageParcel:
+        assert row.id is not None
+        parcel = MessageParcel(
+            row_ids=(row.id,),
+            channel=row.channel,
+            attempts=row.attempts,
+            subscriber_id=row.subscriber_id,
+            purpose=row.purpose,
+        )
+        if row.channel == "telegram":
+            parcel.chat_id = row.chat_id
+            parcel.telegram = TelegramMessage(row.body, buttons_from_json(row.buttons))
+            return parcel
+        assert self.mailer is not None
+        parcel.address = row.email_to
+        rendered = RenderedEmail(row.subject or "SEEM", row.body, row.body_html or "")
+        parcel.email = self.mailer.personal(
+            rendered,
+            to=row.email_to or "",
+            message_id=row.email_message_id,
+            in_reply_to=row.in_reply_to,
+            reply_to=(row.headers or {}).get("reply_to"),
+            list_headers=(row.headers or {}).get("list"),
+            now=self.clock(),
+        )
+        return parcel
+
+    async def keep(self, parcel: MessageParcel, until: datetime) -> bool:
+        async with self.db.session() as session:
+            kept = await keep_messages(session, parcel.row_ids, self.worker_id, until)
+        return set(parcel.row_ids) <= kept
+
+    async def sent(self, parcel: MessageParcel, ref: str) -> None:
+        async with self.db.session() as session:
+            await mark_message_sent(
+                session, parcel.row_ids[0], self.worker_id, ref=ref, at=self.clock()
+            )
+
+    async def retry(
+        self, parcel: MessageParcel, error: RetryLater, at: datetime, count: bool
+    ) -> bool:
+        async with self.db.session() as session:
+            return await mark_message_retry(
+                session,
+                parcel.row_ids[0],
+                self.worker_id,
+                str(error),
+                retry_at=at,
+                max_attempts=self.max_attempts,
+                count_attempt=count,
+            )
+
+    async def failed(self, parcel: MessageParcel, reason: str, *, cancelled: bool = False) -> None:
+        async with self.db.session() as session:
+            await mark_message_final(
+                session, parcel.row_ids[0], CANCELLED if cancelled else FAILED, reason
+            )
+
+    async def gone(self, parcel: MessageParcel, reason: str) -> None:
+        async with self.db.session() as session:
+            await mark_message_final(session, parcel.row_ids[0], FAILED, reason)
+            if parcel.subscriber_id is not None:
+                await deactivate_channel(session, parcel.subscriber_id, parcel.channel)
+
+
+def buttons_from_json(data: Sequence[Any]) -> tuple[tuple[Button, ...], ...]:
+    """Stored button rows (``[{"text", "callback_data" | "url"}]``) as message buttons."""
+    rows = []
+    for row in data or ():
+        if not isinstance(row, list | tuple):
+            continue
+        rows.append(
+            tuple(
+                Button(str(b["text"]), b.get("callback_data"), b.get("url"))
+                for b in row
+                if isinstance(b, dict) and "text" in b
+            )
+        )
+    return tuple(r for r in rows if r)

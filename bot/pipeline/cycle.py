@@ -1,0 +1,158 @@
+"""The main job, one path for ``bestbot run`` and ``bestbot poll``: poll → match → send.
+
+:meth:`Pipeline.poll_and_match` is what the scheduler runs for each feed and what ``poll``
+runs once: take the feed's lease, store its new pages, then match every unmatched stored
+version (this poll's, or one a crash left behind) with the process's one matching index.
+:meth:`Pipeline.cycle` adds sending what is due and the enquiry timers, for cron.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from bot.config import FeedConfig
+from bot.delivery.courier import DeliveryReport
+from bot.pipeline.matching import MatchReport, TimingDefaults, match_pending
+from bot.pipeline.polling import PollReport, poll_file, poll_pages
+from bot.services import Services
+from feeds import contracts_finder, find_a_tender
+from feeds.http import RetryPolicy, Sleep
+from feeds.paging import Cursor, FeedPage
+from storage.cursors import acquire_lease, get_cursor, release_lease
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CycleReport", "Pipeline"]
+
+
+@dataclass
+class CycleReport:
+    """One poll -> match -> outbox -> dispatch cycle."""
+
+    polls: list[PollReport] = field(default_factory=list)
+    matching: MatchReport = field(default_factory=MatchReport)
+    dispatch: DeliveryReport = field(default_factory=DeliveryReport)
+    messages: DeliveryReport = field(default_factory=DeliveryReport)
+    enquiry_timers: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(p.error is None for p in self.polls)
+
+
+class Pipeline:
+    """Polls feeds into the database and turns what is new into outbox rows."""
+
+    def __init__(
+        self,
+        services: Services,
+        http: httpx.AsyncClient,
+        *,
+        feed_policy: RetryPolicy | None = None,
+        feed_sleep: Sleep | None = None,
+    ) -> None:
+        self.services = services
+        self.http = http
+        self.feed_policy = feed_policy
+        self.feed_sleep = feed_sleep
+        # One matching pass at a time in this process (two feeds' jobs may finish together);
+        # across processes the outbox's unique rows make a second pass harmless.
+        self._matching = asyncio.Lock()
+
+    @property
+    def timing(self) -> TimingDefaults:
+        config = self.services.config
+        return TimingDefaults(
+            timezone=ZoneInfo(config.alerts.timezone),
+            quiet_hours=config.alerts.quiet_hours,
+            default_stages=tuple(config.matching.default_stages),
+        )
+
+    async def poll(self, feed: FeedConfig) -> PollReport:
+        """Poll one feed once, under a lease so two workers never poll it together."""
+        db, worker = self.services.db, self.services.worker_id
+        lease = f"poll:{feed.name}"
+        async with db.session() as session:
+            if not await acquire_lease(session, lease, worker, feed.every + feed.every):
+                log.info("%s: another worker is polling it; skipped", feed.name)
+                return PollReport(feed.name, not_run="another worker is polling this feed")
+        try:
+            if feed.kind == "file":
+                assert feed.path is not None
+                return await poll_file(db, feed.name, feed.path)
+            async with db.session() as session:
+                row = await get_cursor(session, feed.name)
+            cursor = Cursor.loads(row.cursor if row else None)
+            return await poll_pages(db, feed.name, self._pages(feed, cursor))
+        finally:
+            async with db.session() as session:
+                await release_lease(session, lease, worker)
+
+    def _pages(self, feed: FeedConfig, cursor: Cursor) -> AsyncIterator[FeedPage]:
+        common: dict[str, Any] = {
+            "cursor": cursor,
+            "lookback": feed.lookback,
+            "now": self.services.clock(),
+            "policy": self.feed_policy,
+        }
+        if self.feed_sleep is not None:
+            common["sleep"] = self.feed_sleep
+        if feed.url:
+            common["base_url"] = feed.url
+        if feed.kind == "find_a_tender":
+            return find_a_tender.fetch_pages(self.http, **common)
+        if feed.stages:
+            common["stages"] = feed.stages
+        return contracts_finder.fetch_pages(self.http, **common)
+
+    async def match(self) -> MatchReport:
+        """Queue alerts for every stored version not matched yet."""
+        async with self._matching:
+            return await match_pending(
+                self.services.db, self.timing, self.services.clock(), self.services.matchers
+            )
+
+    async def poll_and_match(self, feed: FeedConfig) -> tuple[PollReport, MatchReport]:
+        poll = await self.poll(feed)
+        log.info("poll %s", poll.line())
+        matched = await self.match()
+        if matched.notices or matched.updates:
+            log.info(
+                "matched %s: %d notices, %d matches, %d queued, %d updates",
+                feed.name,
+                matched.notices,
+                matched.matches,
+                matched.queued,
+                matched.updates,
+            )
+        return poll, matched
+
+    async def cycle(self, feed_names: list[str] | None = None) -> CycleReport:
+        """Poll the chosen feeds, match what is new, send what is due, fire enquiry timers."""
+        report = CycleReport()
+        feeds = [f for f in self.services.config.feeds if f.enabled]
+        if feed_names:
+            feeds = [f for f in self.services.config.feeds if f.name in feed_names]
+        for feed in feeds:
+            poll, matched = await self.poll_and_match(feed)
+            report.polls.append(poll)
+            report.matching.add(matched)
+        if not feeds:
+            report.matching.add(await self.match())
+        report.dispatch = await self.services.send_alerts()
+        # A cron-driven deployment (poll, no run) still escalates overdue enquiries.
+        report.enquiry_timers = await self.services.enquiries.tick()
+        report.messages = await self.services.send_messages()
+        return report
+
+
+def poll_interval(feed: FeedConfig) -> timedelta:
+    return max(timedelta(seconds=30), feed.every)

@@ -1,0 +1,237 @@
+"""Email: alerts, digests, nudges and plain messages, from Jinja2 templates.
+
+The HTML templates (``bot/render/templates/email/*.html``) are autoescaped, so every string
+from a feed or a person is escaped by the template engine, not by hand; the plain-text
+twins (``*.txt``) carry the same content. This module only prepares the values: cleaned,
+truncated as raw text, links checked (:mod:`bot.render.text`), phrases in plain English
+(:mod:`bot.render.phrases`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from bot.render.model import AlertView, RenderedEmail
+from bot.render.phrases import (
+    CLOSING_SOON,
+    change_phrases,
+    counts,
+    deadline_phrase,
+    digest_parts,
+    is_cancelled,
+    nudge_text,
+    period_title,
+    reasons_line,
+    region_names,
+    reminder_lead,
+    suitability,
+    value_phrase,
+)
+from bot.render.text import clean, safe_url
+
+__all__ = ["Footer", "email_alert", "email_digest", "email_message", "nudge_email"]
+
+_SUBJECT_MAX = 120
+_EMAIL_TITLE_MAX = 1000
+_DESCRIPTION_MAX = 300
+
+FOOTER_WHY = (
+    "You are getting this because you signed up for opportunity alerts from "
+    "BEST Procurement (Social Enterprise East Midlands)."
+)
+
+
+@dataclass(frozen=True)
+class Footer:
+    """The links under every list mail: why you get it, manage, unsubscribe."""
+
+    unsubscribe_url: str
+    manage_url: str | None = None
+    why: str = FOOTER_WHY
+
+    def context(self) -> dict[str, Any]:
+        links = []
+        if self.manage_url:
+            links.append(_link_item("Change your alerts", self.manage_url))
+        links.append(_link_item("Unsubscribe", self.unsubscribe_url))
+        return {"why": self.why, "links": links}
+
+
+def _link_item(label: str, url: str) -> dict[str, Any]:
+    return {"label": label, "href": safe_url(url), "text": clean(url)}
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("bot.render", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, subject: str, **context: Any) -> RenderedEmail:
+    env = _environment()
+    html = env.get_template(f"email/{name}.html").render(subject=subject, **context)
+    text = env.get_template(f"email/{name}.txt").render(subject=subject, **context)
+    return RenderedEmail(subject, _tidy(text), html)
+
+
+def _tidy(text: str) -> str:
+    """Plain text with at most one blank line in a row and one final newline."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() and lines and not lines[-1].strip():
+            continue
+        lines.append(line.rstrip() if line != "-- " else line)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def _subject(text: str) -> str:
+    """One header-safe line of at most ~120 characters."""
+    return clean(text, _SUBJECT_MAX)
+
+
+def _alert_subject(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
+    title = clean(view.title, _SUBJECT_MAX) or "Untitled notice"
+    if view.kind == "update":
+        lead = "Cancelled" if is_cancelled(view) else "Update"
+    elif view.kind == "reminder":
+        lead = reminder_lead(view, now, tz)
+    else:
+        lead = "New opportunity"
+    return _subject(f"{lead}: {title}")
+
+
+def _facts(view: AlertView, now: datetime, tz: ZoneInfo) -> list[tuple[str, str]]:
+    facts: list[tuple[str, str]] = []
+    buyer = clean(view.buyer, 300)
+    if buyer:
+        facts.append(("Buyer", buyer))
+    facts.append(("Value", value_phrase(view.value_amount, view.value_min, view.currency)))
+    if not is_cancelled(view):
+        facts.append(("Deadline", deadline_phrase(view.deadline, now, tz)))
+    regions = region_names(view.regions, shown=8)
+    if regions:
+        facts.append(("Region", regions))
+    suited = suitability(view)
+    if suited:
+        facts.append(("Suitability", suited))
+    return facts
+
+
+def _notice(view: AlertView, now: datetime, tz: ZoneInfo, title_max: int) -> dict[str, Any]:
+    """One notice's values for a template."""
+    return {
+        "kind": view.kind if view.kind in ("update", "reminder") else "alert",
+        "title": clean(view.title, title_max) or "Untitled notice",
+        "url": safe_url(view.url),
+        "href": safe_url(view.url),
+        "description": clean(view.description, _DESCRIPTION_MAX),
+        "cancelled": is_cancelled(view),
+        "changes": "; ".join(change_phrases(view, now, tz)) if view.kind == "update" else "",
+        "lead": reminder_lead(view, now, tz) if view.kind == "reminder" else "",
+        "reasons": reasons_line(view.reasons) if view.kind not in ("update", "reminder") else "",
+        "detail": " · ".join(
+            d
+            for d in (
+                clean(view.buyer, 150),
+                value_phrase(view.value_amount, view.value_min, view.currency),
+                deadline_phrase(view.deadline, now, tz),
+            )
+            if d
+        ),
+    }
+
+
+def email_alert(
+    view: AlertView,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    unsubscribe_url: str,
+    manage_url: str | None,
+) -> RenderedEmail:
+    """One notice by email: plain text and HTML with the same content and footer."""
+    return _render(
+        "alert",
+        _alert_subject(view, now, tz),
+        notice=_notice(view, now, tz, _EMAIL_TITLE_MAX),
+        facts=_facts(view, now, tz),
+        footer=Footer(unsubscribe_url, manage_url).context(),
+    )
+
+
+def _digest_subject(views: Sequence[AlertView]) -> str:
+    new = sum(1 for v in views if v.kind not in ("update", "reminder"))
+    updates = sum(1 for v in views if v.kind == "update")
+    reminders = sum(1 for v in views if v.kind == "reminder")
+    if new:
+        subject = "1 new opportunity" if new == 1 else f"{new:,} new opportunities"
+        if updates:
+            subject += ", 1 update" if updates == 1 else f", {updates:,} updates"
+        return subject
+    if updates:
+        return "1 update to a notice you follow" if updates == 1 else f"{updates:,} updates"
+    if reminders:
+        return "1 opportunity closing soon" if reminders == 1 else f"{reminders:,} closing soon"
+    return "No new opportunities"
+
+
+def email_digest(
+    views: Sequence[AlertView],
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    unsubscribe_url: str,
+    manage_url: str | None,
+    period: str,
+    closing_soon: timedelta = CLOSING_SOON,
+) -> RenderedEmail:
+    """A digest email with the same sections as Telegram's; each item keeps its "why"."""
+    soon, new, updated = digest_parts(views, now, closing_soon)
+    sections = [
+        {"heading": heading, "items": [_notice(v, now, tz, 300) for v in items]}
+        for heading, items in (("Closing soon", soon), ("New", new), ("Updated", updated))
+        if items
+    ]
+    return _render(
+        "digest",
+        _subject(_digest_subject(views)),
+        title=period_title(period),
+        summary=counts(views),
+        sections=sections,
+        footer=Footer(unsubscribe_url, manage_url).context(),
+    )
+
+
+def nudge_email(checked: int, *, unsubscribe_url: str, manage_url: str | None) -> RenderedEmail:
+    """The weekly nudge as an email."""
+    return email_message(
+        "No matches this week — widen your keywords?",
+        nudge_text(checked),
+        footer=Footer(unsubscribe_url, manage_url),
+    )
+
+
+def email_message(subject: str, text: str, *, footer: Footer | None = None) -> RenderedEmail:
+    """A plain message (an enquiry reply, a verification code, a nudge) as text + HTML:
+    paragraphs and line breaks kept, everything escaped."""
+    paragraphs = [block.split("\n") for block in text.strip().split("\n\n") if block.strip()]
+    return _render(
+        "message",
+        _subject(subject),
+        text=text.strip(),
+        paragraphs=paragraphs,
+        footer=footer.context() if footer is not None else None,
+    )

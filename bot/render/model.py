@@ -1,0 +1,63 @@
+"""The values rendering takes and gives: one notice as one subscriber sees it, and messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = ["AlertView", "Button", "RenderedEmail", "TelegramMessage"]
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """One notice as one subscriber sees it, for one delivery."""
+
+    delivery_id: int
+    notice_id: int
+    kind: str  # "alert" | "update" | "reminder"
+    title: str
+    url: str | None
+    buyer: str | None
+    value_amount: float | None
+    value_min: float | None
+    currency: str | None
+    deadline: datetime | None  # aware
+    regions: tuple[str, ...]  # NUTS codes
+    suitable_sme: bool | None
+    suitable_vcse: bool | None
+    reasons: tuple[str, ...]  # the matcher's short reasons
+    keywords: tuple[str, ...]  # the subscriber's keywords that matched
+    changes: Mapping[str, tuple[Any, Any]]  # kind == "update": field -> (old, new)
+    days_before: int | None = None  # kind == "reminder"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class TelegramMessage:
+    """An HTML message for ``parse_mode=HTML`` with its inline buttons.
+
+    ``shown`` names the deliveries the message shows in full, when it is made of several:
+    what did not fit is *not* shown, so the delivery loop sends it in the next message
+    rather than marking it sent (empty: every delivery given was shown).
+    """
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    shown: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str  # one line, no CR/LF
+    text: str
+    html: str
+    shown: tuple[int, ...] = ()

@@ -1,0 +1,340 @@
+"""Values, dates, places and changes in plain UK English ("closes Fri 13 Feb, 12:00 — 9 days
+left", "£10,000–£50,000", "Nottingham"), shared by Telegram, email and the chat.
+
+Times are shown in the subscriber's own time zone; region codes never reach a person (an
+unknown one is shown as it is, cleaned, so nothing silently disappears).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.render.model import AlertView
+from bot.render.text import clean
+from matchers.regions import NUTS_NAMES
+
+_REASON_MAX = 160
+_REASONS_SHOWN = 5
+_REGIONS_SHOWN = 4
+CLOSING_SOON = timedelta(days=7)
+
+
+def region_name(code: str) -> str:
+    """A readable name for a NUTS (or ITL) code; East Midlands in detail, elsewhere NUTS1.
+
+    An unknown code is shown as it is (cleaned), so nothing silently disappears.
+    """
+    raw = clean(code, 40)
+    norm = raw.upper().replace(" ", "")
+    if norm.startswith("TL") and len(norm) >= 3:  # ITL codes name the same areas
+        norm = "UK" + norm[2:]
+    if not norm.startswith("UK"):
+        return raw
+    if norm.startswith("UKF"):
+        for size in range(len(norm), 2, -1):
+            name = NUTS_NAMES.get(norm[:size])
+            if name is not None:
+                return name
+        return raw
+    if norm == "UK":
+        return NUTS_NAMES["UK"]
+    return NUTS_NAMES.get(norm[:3], raw)
+
+
+def region_names(codes: Iterable[str], shown: int = _REGIONS_SHOWN) -> str:
+    names: list[str] = []
+    for code in codes:
+        name = region_name(code)
+        if name and name not in names:
+            names.append(name)
+    if len(names) > shown:
+        return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+    return ", ".join(names)
+
+
+# --- values, dates ------------------------------------------------------------------------------
+
+_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        return None
+    return number
+
+
+def money(amount: float, currency: str | None) -> str:
+    whole = abs(amount - round(amount)) < 0.005
+    digits = f"{round(amount):,}" if whole else f"{amount:,.2f}"
+    code = clean(currency, 3).upper() if currency else "GBP"
+    symbol = _SYMBOLS.get(code)
+    return f"{symbol}{digits}" if symbol else f"{digits} {code}"
+
+
+def value_phrase(amount: object, minimum: object, currency: str | None) -> str:
+    """ "£250,000", "£10,000–£50,000", "from £10,000" or "value not stated"."""
+    high = _number(amount)
+    low = _number(minimum)
+    if high == 0:
+        high = None  # Contracts Finder writes 0 when the buyer gave no value
+    if low == 0:
+        low = None
+    if high is None and low is None:
+        return "value not stated"
+    if high is None:
+        assert low is not None
+        return f"from {money(low, currency)}"
+    if low is None or money(low, currency) == money(high, currency):
+        return money(high, currency)
+    low, high = min(low, high), max(low, high)
+    return f"{money(low, currency)}–{money(high, currency)}"
+
+
+def aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def day_month(local: datetime, now_local: datetime, weekday: bool = True) -> str:
+    text = f"{local.day} {_MONTHS[local.month - 1]}"
+    if weekday:
+        text = f"{_DAYS[local.weekday()]} {text}"
+    if local.year != now_local.year:
+        text += f" {local.year}"
+    return text
+
+
+def days_phrase(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def deadline_phrase(deadline: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    """ "closes Fri 13 Feb, 12:00 — 9 days left", "closes today, 17:00", "closed"...
+
+    Days are counted between calendar dates in the subscriber's time zone, so a deadline at
+    09:00 tomorrow is "1 day left" even at 23:00 today.
+    """
+    if deadline is None:
+        return "no closing date given"
+    due = aware(deadline).astimezone(tz)
+    now_local = aware(now).astimezone(tz)
+    if due <= now_local:
+        return "closed"
+    clock = f"{due:%H:%M}"
+    days = (due.date() - now_local.date()).days
+    if days == 0:
+        return f"closes today, {clock}"
+    if days == 1:
+        return f"closes tomorrow, {clock}"
+    return f"closes {day_month(due, now_local)}, {clock} — {days_phrase(days)} left"
+
+
+def deadline_short(deadline: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    if deadline is None:
+        return "no closing date"
+    due = aware(deadline).astimezone(tz)
+    now_local = aware(now).astimezone(tz)
+    if due <= now_local:
+        return "closed"
+    days = (due.date() - now_local.date()).days
+    if days == 0:
+        return f"closes today {due:%H:%M}"
+    if days == 1:
+        return f"closes tomorrow {due:%H:%M}"
+    return f"closes {day_month(due, now_local)} ({days_phrase(days)})"
+
+
+def suitability(view: AlertView) -> str:
+    parts: list[str] = []
+    for flag, who in ((view.suitable_sme, "SMEs"), (view.suitable_vcse, "VCSEs")):
+        if flag is True:
+            parts.append(f"suitable for {who} ✓")
+        elif flag is False:
+            parts.append(f"not marked as suitable for {who}")
+    return " · ".join(parts)
+
+
+def reasons_line(reasons: Sequence[str]) -> str:
+    cleaned = [r for r in (clean(x, _REASON_MAX) for x in reasons) if r]
+    if len(cleaned) > _REASONS_SHOWN:
+        extra = len(cleaned) - _REASONS_SHOWN
+        cleaned = [*cleaned[:_REASONS_SHOWN], f"and {extra} more"]
+    return "; ".join(cleaned)
+
+
+# --- updates -----------------------------------------------------------------------------------
+
+
+def _parse_when(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return aware(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return aware(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def _short_date(moment: datetime, other: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    now_local = aware(now).astimezone(tz)
+    text = day_month(local, now_local, weekday=False)
+    if other is not None and other.astimezone(tz).date() == local.date():
+        text += f", {local:%H:%M}"
+    return text
+
+
+def _value_of(raw: object) -> str | None:
+    if not isinstance(raw, Mapping):
+        return None
+    currency = raw.get("currency")
+    phrase = value_phrase(
+        raw.get("amount"), raw.get("min"), currency if isinstance(currency, str) else None
+    )
+    return None if phrase == "value not stated" else phrase
+
+
+_STAGE_WORDS = {"award": "has been awarded", "complete": "is complete"}
+
+
+def is_cancelled(view: AlertView) -> bool:
+    stage = view.changes.get("stage")
+    return stage is not None and len(stage) == 2 and stage[1] == "cancelled"
+
+
+def change_phrases(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
+    """What changed, in words: "deadline moved from 12 Mar to 19 Mar", "was cancelled"..."""
+    phrases: list[str] = []
+    changes = view.changes
+    if is_cancelled(view):
+        phrases.append("was cancelled")
+    for name, pair in changes.items():
+        try:
+            old, new = pair
+        except (TypeError, ValueError):
+            phrases.append(f"{clean(name, 30)} changed")
+            continue
+        if name == "stage":
+            if new == "cancelled":
+                continue
+            words = _STAGE_WORDS.get(str(new))
+            phrases.append(words or f"moved to the {clean(new, 30)} stage")
+        elif name == "deadline":
+            before, after = _parse_when(old), _parse_when(new)
+            if before is not None and after is not None:
+                phrases.append(
+                    f"deadline moved from {_short_date(before, after, now, tz)} "
+                    f"to {_short_date(after, before, now, tz)}"
+                )
+            elif after is not None:
+                phrases.append(f"closing date set to {_short_date(after, None, now, tz)}")
+            elif before is not None and new is None:
+                phrases.append("closing date removed")
+            else:
+                phrases.append("deadline changed")
+        elif name == "value":
+            before_v, after_v = _value_of(old), _value_of(new)
+            if before_v and after_v and before_v != after_v:
+                phrases.append(f"value changed from {before_v} to {after_v}")
+            elif after_v and not before_v:
+                phrases.append(f"value now {after_v}")
+            elif before_v and not after_v:
+                phrases.append("value no longer stated")
+            else:
+                phrases.append("value changed")
+        elif name == "title":
+            was = clean(old, 80)
+            phrases.append(f"title changed (was “{was}”)" if was else "title changed")
+        else:
+            phrases.append(f"{clean(name, 30)} changed")
+    return phrases or ["details changed"]
+
+
+def _reminder_days(view: AlertView, now: datetime, tz: ZoneInfo) -> int | None:
+    if view.days_before is not None and view.days_before >= 0:
+        return view.days_before
+    if view.deadline is None:
+        return None
+    due = aware(view.deadline).astimezone(tz)
+    return max(0, (due.date() - aware(now).astimezone(tz).date()).days)
+
+
+def reminder_lead(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
+    if view.deadline is not None and aware(view.deadline) <= aware(now):
+        return "Closed"
+    days = _reminder_days(view, now, tz)
+    if days is None:
+        return "Closing soon"
+    if days == 0:
+        return "Closes today"
+    return f"Closes in {days_phrase(days)}"
+
+
+def closing_key(view: AlertView, now: datetime) -> tuple[int, datetime]:
+    """Sort key: open deadlines soonest first, then no deadline, then already closed."""
+    far = datetime.max.replace(tzinfo=UTC)
+    if view.deadline is None:
+        return (1, far)
+    due = aware(view.deadline)
+    if due <= aware(now):
+        return (2, due)
+    return (0, due)
+
+
+def counts(views: Sequence[AlertView]) -> str:
+    new = sum(1 for v in views if v.kind not in ("update", "reminder"))
+    updates = sum(1 for v in views if v.kind == "update")
+    reminders = sum(1 for v in views if v.kind == "reminder")
+    parts: list[str] = []
+    if new:
+        parts.append("1 new opportunity" if new == 1 else f"{new:,} new opportunities")
+    if updates:
+        parts.append("1 update" if updates == 1 else f"{updates:,} updates")
+    if reminders:
+        parts.append("1 reminder" if reminders == 1 else f"{reminders:,} reminders")
+    return ", ".join(parts) or "nothing new"
+
+
+def digest_parts(
+    views: Sequence[AlertView], now: datetime, closing_soon: timedelta = CLOSING_SOON
+) -> tuple[list[AlertView], list[AlertView], list[AlertView]]:
+    """Closing soon (open, within ``closing_soon``; reminders too), new, updated."""
+    soon: list[AlertView] = []
+    new: list[AlertView] = []
+    updated: list[AlertView] = []
+    moment = aware(now)
+    for view in views:
+        if view.kind == "update":
+            updated.append(view)
+            continue
+        due = aware(view.deadline) if view.deadline is not None else None
+        if view.kind == "reminder" or (due is not None and moment < due <= moment + closing_soon):
+            soon.append(view)
+        else:
+            new.append(view)
+    soon.sort(key=lambda v: closing_key(v, now))
+    new.sort(key=lambda v: closing_key(v, now))
+    return soon, new, updated
+
+
+def period_title(period: str) -> str:
+    """ "Your daily digest"; alerts that simply arrived together are not a digest."""
+    label = clean(period, 30) or "daily"
+    if label == "instant":
+        return "New opportunities for you"
+    return f"Your {label} digest"
+
+
+def nudge_text(checked: int) -> str:
+    """The weekly "nothing matched" nudge. Plain text that is also safe Telegram HTML."""
+    count = max(0, int(checked))
+    noun = "notice" if count == 1 else "notices"
+    return f"We checked {count:,} {noun} this week; none matched — widen your keywords?"

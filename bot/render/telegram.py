@@ -1,0 +1,307 @@
+"""Telegram messages: a single alert with its buttons, grouped alerts, digests, nudges.
+
+Telegram refuses a text longer than 4096 characters after entity parsing. Each field has a
+cap, and lists (grouped alerts, digests) are fitted to the limit by showing fewer items;
+what is not shown is named in :attr:`TelegramMessage.shown` so the delivery loop sends it
+next time instead of marking it sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.render.model import AlertView, Button, TelegramMessage
+from bot.render.phrases import (
+    CLOSING_SOON,
+    aware,
+    change_phrases,
+    closing_key,
+    counts,
+    deadline_phrase,
+    deadline_short,
+    digest_parts,
+    is_cancelled,
+    nudge_text,
+    period_title,
+    reasons_line,
+    region_names,
+    reminder_lead,
+    suitability,
+    value_phrase,
+)
+from bot.render.text import TELEGRAM_TEXT_LIMIT, clean, esc, fit, link, visible_length
+from bot.telegram.callbacks import pack
+
+if TYPE_CHECKING:
+    from storage.feedback import FeedbackTotals
+
+__all__ = [
+    "ACTION_ASK",
+    "ACTION_MUTE",
+    "ACTION_NOT_RELEVANT",
+    "ACTION_RELEVANT",
+    "ACTION_REMIND",
+    "ACTION_UNDO",
+    "feedback_lines",
+    "nudge_telegram",
+    "telegram_alert",
+    "telegram_digest",
+    "telegram_group",
+]
+
+ACTION_RELEVANT = "fb+"
+ACTION_NOT_RELEVANT = "fb-"
+ACTION_MUTE = "mute"
+ACTION_UNDO = "undo"
+ACTION_REMIND = "rem"
+ACTION_ASK = "ask"  # ❓ Ask an adviser (handled by bot.enquiries)
+
+# Caps in characters of *raw* text, before escaping.
+_TITLE_MAX = 300
+_TITLE_LINE_MAX = 110  # one line of a group or digest
+_BUYER_MAX = 150
+_KEYWORD_LABEL_MAX = 24
+_MUTE_BUTTONS = 2
+_GROUP_FEEDBACK_ROWS = 5
+
+
+def _title_html(view: AlertView, limit: int) -> str:
+    title = clean(view.title, limit) or "Untitled notice"
+    return link(view.url, esc(title))
+
+
+def _kind_icon(view: AlertView) -> str:
+    if view.kind == "update":
+        return "❌" if is_cancelled(view) else "🔄"
+    if view.kind == "reminder":
+        return "⏰"
+    return "🔔"
+
+
+def _alert_buttons(view: AlertView, now: datetime) -> tuple[tuple[Button, ...], ...]:
+    rows: list[tuple[Button, ...]] = [
+        (
+            Button("👍 Relevant", pack(ACTION_RELEVANT, view.delivery_id)),
+            Button("👎 Not relevant", pack(ACTION_NOT_RELEVANT, view.delivery_id)),
+        )
+    ]
+    mutes: list[Button] = []
+    for index, keyword in enumerate(view.keywords):
+        label = clean(keyword, _KEYWORD_LABEL_MAX)
+        if not label:
+            continue
+        mutes.append(Button(f"🔕 Mute “{label}”", pack(ACTION_MUTE, view.delivery_id, index)))
+        if len(mutes) == _MUTE_BUTTONS:
+            break
+    if mutes:
+        rows.append(tuple(mutes))
+    if view.deadline is not None and aware(view.deadline) - aware(now) > timedelta(days=1):
+        rows.append((Button("⏰ Remind me", pack(ACTION_REMIND, view.delivery_id)),))
+    rows.append((Button("❓ Ask an adviser", pack(ACTION_ASK, view.delivery_id)),))
+    return tuple(rows)
+
+
+def _alert_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
+    lines = [f"🔔 <b>{_title_html(view, _TITLE_MAX)}</b>"]
+    buyer = clean(view.buyer, _BUYER_MAX)
+    if buyer:
+        lines.append(f"🏛 {esc(buyer)}")
+    lines.append(f"💷 {esc(value_phrase(view.value_amount, view.value_min, view.currency))}")
+    lines.append(f"📅 {esc(deadline_phrase(view.deadline, now, tz))}")
+    regions = region_names(view.regions)
+    if regions:
+        lines.append(f"📍 {esc(regions)}")
+    suited = suitability(view)
+    if suited:
+        lines.append(esc(suited))
+    reasons = reasons_line(view.reasons)
+    if reasons:
+        lines.append(f"<i>Why: {esc(reasons)}</i>")
+    return lines
+
+
+def _update_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
+    what = "; ".join(change_phrases(view, now, tz))
+    lines = [f"{_kind_icon(view)} Update: <b>{_title_html(view, _TITLE_MAX)}</b> — {esc(what)}"]
+    if not is_cancelled(view) and view.deadline is not None:
+        lines.append(f"📅 {esc(deadline_phrase(view.deadline, now, tz))}")
+    return lines
+
+
+def _reminder_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
+    lead = reminder_lead(view, now, tz)
+    lines = [f"⏰ {lead}: <b>{_title_html(view, _TITLE_MAX)}</b>"]
+    if view.deadline is not None:
+        lines.append(f"📅 {esc(deadline_phrase(view.deadline, now, tz))}")
+    return lines
+
+
+def telegram_alert(view: AlertView, now: datetime, tz: ZoneInfo) -> TelegramMessage:
+    """One notice as one message: an alert with buttons, or a short update or reminder."""
+    if view.kind == "update":
+        return TelegramMessage(fit("\n".join(_update_lines(view, now, tz))), ())
+    if view.kind == "reminder":
+        return TelegramMessage(fit("\n".join(_reminder_lines(view, now, tz))), ())
+    return TelegramMessage(fit("\n".join(_alert_lines(view, now, tz))), _alert_buttons(view, now))
+
+
+def _line(view: AlertView, now: datetime, tz: ZoneInfo, number: int | None = None) -> str:
+    """One notice on one line, for groups and digests."""
+    prefix = f"{number}. " if number is not None else "• "
+    title = _title_html(view, _TITLE_LINE_MAX)
+    if view.kind == "update":
+        what = clean("; ".join(change_phrases(view, now, tz)), 160)
+        return f"{prefix}{_kind_icon(view)} Update: {title} — {esc(what)}"
+    if view.kind == "reminder":
+        return f"{prefix}⏰ {reminder_lead(view, now, tz)}: {title}"
+    value = value_phrase(view.value_amount, view.value_min, view.currency)
+    when = deadline_short(view.deadline, now, tz)
+    return f"{prefix}{title} — {esc(when)} · {esc(value)}"
+
+
+@dataclass
+class _Section:
+    heading: str  # HTML, may be empty
+    lines: list[str]  # HTML, one item each
+    shown: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.shown = len(self.lines)
+
+
+def _more(n: int) -> str:
+    """What did not fit is not marked sent: it comes in the next message, and says so."""
+    return f"…and {n:,} more in my next message"
+
+
+def _assemble(header: str, sections: list[_Section], footer: str = "") -> str:
+    parts = [header]
+    for section in sections:
+        if not section.lines:
+            continue
+        block = [section.heading] if section.heading else []
+        block.extend(section.lines[: section.shown])
+        if section.shown < len(section.lines):
+            block.append(_more(len(section.lines) - section.shown))
+        parts.append("\n".join(block))
+    if footer:
+        parts.append(footer)
+    return "\n\n".join(parts)
+
+
+def _fit_sections(header: str, sections: list[_Section], footer: str = "") -> str:
+    """Show as many items as fit in one Telegram message, trimming the longest list first."""
+    lengths = [[visible_length(line) + 1 for line in s.lines] for s in sections]
+    fixed = visible_length(header) + visible_length(footer) + 4
+    fixed += sum(visible_length(s.heading) + 2 for s in sections if s.lines)
+
+    size = fixed + sum(sum(lens) for lens in lengths)
+    budget = TELEGRAM_TEXT_LIMIT - 16  # slack for separators
+    while size > budget:
+        index = max(range(len(sections)), key=lambda i: sections[i].shown)
+        section = sections[index]
+        if section.shown == 0:
+            break
+        if section.shown == len(section.lines):  # from now on it needs a "…and N more" line
+            size += len(_more(len(section.lines))) + 1
+        section.shown -= 1
+        size -= lengths[index][section.shown]
+    return fit(_assemble(header, sections, footer))
+
+
+def telegram_group(views: Sequence[AlertView], now: datetime, tz: ZoneInfo) -> TelegramMessage:
+    """Several deliveries in one message, one line each, closing soon first.
+
+    The first few new opportunities get numbered 👍/👎/❓ buttons so feedback stays one tap.
+    """
+    if len(views) == 1:
+        return telegram_alert(views[0], now, tz)
+    ordered = sorted(views, key=lambda v: closing_key(v, now))
+    lines = [_line(v, now, tz, number=i) for i, v in enumerate(ordered, start=1)]
+    header = f"🔔 <b>{esc(counts(ordered))}</b>"
+    section = _Section("", lines)
+    text = _fit_sections(header, [section])
+    shown = ordered[: section.shown]
+    return TelegramMessage(
+        text,
+        _feedback_rows(enumerate(shown, start=1)),
+        shown=tuple(v.delivery_id for v in shown),
+    )
+
+
+def _feedback_rows(numbered: Iterable[tuple[int, AlertView]]) -> tuple[tuple[Button, ...], ...]:
+    """Numbered 👍/👎/❓ for the first few opportunities shown (not updates nor reminders)."""
+    rows: list[tuple[Button, ...]] = []
+    for number, view in numbered:
+        if view.kind in ("update", "reminder"):
+            continue
+        rows.append(
+            (
+                Button(f"👍 {number}", pack(ACTION_RELEVANT, view.delivery_id)),
+                Button(f"👎 {number}", pack(ACTION_NOT_RELEVANT, view.delivery_id)),
+                Button(f"❓ {number}", pack(ACTION_ASK, view.delivery_id)),
+            )
+        )
+        if len(rows) == _GROUP_FEEDBACK_ROWS:
+            break
+    return tuple(rows)
+
+
+def telegram_digest(
+    views: Sequence[AlertView],
+    now: datetime,
+    tz: ZoneInfo,
+    period: str,
+    closing_soon: timedelta = CLOSING_SOON,
+) -> TelegramMessage:
+    """A digest: Closing soon, New, Updated; fitted to one message.
+
+    Opportunities are numbered, and the first few get numbered 👍/👎 buttons, as in a group
+    message: feedback from digest readers counts as much as from instant ones."""
+    soon, new, updated = digest_parts(views, now, closing_soon)
+    header = f"📬 <b>{esc(period_title(period))}</b> — {esc(counts(views))}"
+    if not views:
+        return TelegramMessage(f"{header}\n\nNothing new matched your keywords.", ())
+    opportunities = list(enumerate([*soon, *new], start=1))
+    soon_numbered, new_numbered = opportunities[: len(soon)], opportunities[len(soon) :]
+    sections = [
+        _Section("<b>⏳ Closing soon</b>", [_line(v, now, tz, n) for n, v in soon_numbered]),
+        _Section("<b>🆕 New</b>", [_line(v, now, tz, n) for n, v in new_numbered]),
+        _Section("<b>🔄 Updated</b>", [_line(v, now, tz) for v in updated]),
+    ]
+    text = _fit_sections(header, sections)
+    shown = soon_numbered[: sections[0].shown] + new_numbered[: sections[1].shown]
+    ids = [v.delivery_id for _, v in shown] + [v.delivery_id for v in updated[: sections[2].shown]]
+    return TelegramMessage(text, _feedback_rows(shown), shown=tuple(ids))
+
+
+def feedback_lines(totals: FeedbackTotals) -> list[str]:
+    """The alert-feedback part of /stats (Telegram HTML): totals, the share found relevant,
+    the notices with most answers, and the keywords behind most 👎 (what to help change)."""
+    lines = [
+        f"<b>Feedback</b>: {totals.relevant} 👍, {totals.not_relevant} 👎 "
+        f"on {len(totals.notices)} notices"
+    ]
+    if totals.total:
+        share = round(100 * totals.relevant / totals.total)
+        lines.append(f"Alerts people found relevant: {share}% of {totals.total} answers")
+    for item in totals.notices[:10]:
+        title = esc(clean(item.title, 80))
+        lines.append(f"• {title} — {item.relevant} 👍, {item.not_relevant} 👎")
+    noisy = [k for k in totals.keywords if k.not_relevant][:5]
+    if noisy:
+        lines.append("<b>Keywords behind most 👎</b>")
+        for word in noisy:
+            keyword = esc(clean(word.keyword, 60))
+            lines.append(f"• “{keyword}” — {word.not_relevant} 👎, {word.relevant} 👍")
+    return lines
+
+
+def nudge_telegram(checked: int) -> TelegramMessage:
+    return TelegramMessage(
+        f"🔍 {nudge_text(checked)}\nSend /keywords to see and change them, or /settings.", ()
+    )

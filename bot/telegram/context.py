@@ -1,0 +1,55 @@
+"""The typed context every handler receives: ``context.services`` is the process's
+:class:`~bot.services.Services`, built once by the composition root.
+
+PTB builds one context per update from :data:`CONTEXT_TYPES`; ``bot_data`` is a
+:class:`BotData` (not a dict), so a handler can't reach anything that was not put there on
+purpose by :func:`bot.telegram.routes.install`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.services import Services
+
+__all__ = ["CONTEXT_TYPES", "BotApplication", "BotContext", "BotData", "ChatOptions"]
+
+
+@dataclass
+class ChatOptions:
+    """Tunables of the chat handlers (tests change them on ``bot_data.options``)."""
+
+    flood_limit: int = 30  # updates per user per window; more are throttled
+    flood_window: timedelta = timedelta(seconds=10)
+    code_ttl: timedelta = timedelta(minutes=15)
+    code_tries: int = 5
+    code_resend_after: timedelta = timedelta(seconds=60)
+
+
+@dataclass
+class BotData:
+    services: Services | None = None
+    options: ChatOptions = field(default_factory=ChatOptions)
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:  # pragma: no cover - routes.install always sets it
+            raise RuntimeError("handlers installed without services")
+        return services
+
+    @property
+    def options(self) -> ChatOptions:
+        return self.bot_data.options
+
+
+CONTEXT_TYPES: ContextTypes[BotContext, dict[Any, Any], dict[Any, Any], BotData] = ContextTypes(
+    context=BotContext, bot_data=BotData
+)
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]

@@ -1,0 +1,30 @@
+"""``/healthz``: what a load balancer or systemd can act on.
+
+It reports the database (reachable), each feed (last poll, last success, last error, and
+whether it is waiting — a rate limit, a Retry-After), and the outboxes (backlog and the
+oldest due row); any failed check makes the answer non-200.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.services import Services
+from storage.health import health_report
+
+log = logging.getLogger(__name__)
+
+#: An outbox whose oldest due row waits longer than this is unhealthy.
+STUCK_AFTER_SECONDS = 15 * 60
+
+
+async def health(services: Services) -> dict[str, Any]:
+    try:
+        async with services.db.session() as session:
+            report = await health_report(session, services.clock())
+    except Exception as exc:
+        return {"ok": False, "database": f"unreachable ({type(exc).__name__})"}
+    oldest = [v.get("oldest_due_seconds") or 0 for v in report["outboxes"].values()]
+    ok = all(age < STUCK_AFTER_SECONDS for age in oldest)
+    return {"ok": ok, "database": "ok", **report}
