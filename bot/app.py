@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from bot import logs
 from bot.config import Config
 from bot.delivery.alerts import AlertOutbox, AlertSettings
 from bot.delivery.channels import email_factory
@@ -110,6 +111,7 @@ class App:
 
     async def open(self) -> None:
         secret = await settle(self.config)
+        protect_config_secrets(self.config, secret)
         self._services = build_services(
             self.config,
             secret,
@@ -218,6 +220,21 @@ class App:
             scheduler.shutdown(wait=False)
 
 
+def protect_config_secrets(config: Config, secret: str) -> None:
+    """Every secret of the config is masked in every log line from now on."""
+    from storage.db import url_password
+
+    logs.protect(
+        [
+            config.telegram.token,
+            config.email.smtp_password,
+            config.email.inbound.password if config.email.inbound else None,
+            secret,
+            url_password(config.database.url),
+        ]
+    )
+
+
 def build_services(
     config: Config,
     secret: str,
@@ -226,9 +243,10 @@ def build_services(
     worker_id: str,
     telegram: TelegramPort | None,
     email: EmailFactory | None,
+    db: Database | None = None,
 ) -> Services:
     """Every shared part, built once (the only place that does)."""
-    db = Database(config.database.url)
+    db = db if db is not None else Database(config.database.url)
     timezone = ZoneInfo(config.alerts.timezone)
     signer = Signer(secret)
     links = Links(signer, config.web.base_url, config.telegram.bot_username)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from bot.commands import COMMAND_MODULES
 from bot.errors import UserError
+from bot.logs import setup_logging
 
 CommandFunc = Callable[[argparse.Namespace], int]
 
@@ -40,14 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bestbot`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not args.verbose:
-        for noisy in ("alembic", "httpx", "apscheduler", "telegram.ext.Updater"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(args.verbose)
     func: CommandFunc | None = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -9,23 +9,23 @@ Why it is shaped like this:
   RETURNING``), so several workers share one count per user without a lock.
 * Forgetting deletes the subscriber row; every table about a subscriber has an
   ``ON DELETE CASCADE`` foreign key, and the few rows keyed by chat or user id (conversation
-  state, flood counter) are deleted explicitly. Tables added later by other features can
-  register in :data:`EXTRA_EXPORTS` to appear in the data export.
+  state, flood counter) are deleted explicitly. The export lists every table that names a
+  subscriber, explicitly (enquiries through :func:`storage.enquiries.export_for_subscriber`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, bindparam, case, delete, inspect, text, update
+from sqlalchemy import Boolean, Integer, bindparam, case, delete, inspect, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.enquiries import export_for_subscriber
 from storage.models import (
     ChatStateRow,
     ChatThrottleRow,
@@ -37,11 +37,6 @@ from storage.models import (
     SubscriberRow,
 )
 from storage.types import UTCDateTime, utcnow
-
-#: Extra sections of the ``/mydata`` export: name -> ``async (session, subscriber_id) -> data``.
-#: Other features (enquiries) may register theirs; each must return JSON-ready values.
-ExportHook = Callable[[AsyncSession, int], Awaitable[Any]]
-EXTRA_EXPORTS: dict[str, ExportHook] = {}
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -308,33 +303,8 @@ async def export_subscriber(session: AsyncSession, subscriber_id: int) -> dict[s
         ),
         "conversation": _row(state) if state is not None else None,
     }
-    if "enquiries" not in EXTRA_EXPORTS:
-        data["enquiries"] = await _enquiries(session, subscriber_id)
-    for name, hook in EXTRA_EXPORTS.items():
-        data[name] = await hook(session, subscriber_id)
+    data["enquiries"] = await export_for_subscriber(session, subscriber_id)
     return data
-
-
-async def _enquiries(session: AsyncSession, subscriber_id: int) -> list[dict[str, Any]] | None:
-    """Rows of the ``enquiry`` table about this subscriber, if that table exists.
-
-    Read defensively (the enquiries feature owns the table and its shape): a missing table
-    or column gives None rather than an error.
-    """
-    conn = await session.connection()
-    names = await conn.run_sync(lambda c: inspect(c).get_table_names())
-    if "enquiry" not in names:
-        return None
-    columns = await conn.run_sync(lambda c: [x["name"] for x in inspect(c).get_columns("enquiry")])
-    if "subscriber_id" not in columns:
-        return None
-    result = await conn.execute(
-        text("SELECT * FROM enquiry WHERE subscriber_id = :sid"), {"sid": subscriber_id}
-    )
-    out: list[dict[str, Any]] = []
-    for row in result.mappings():
-        out.append({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
-    return out
 
 
 async def forget_subscriber(

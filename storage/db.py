@@ -36,6 +36,14 @@ def _parse(url: str) -> URL:
         ) from exc
 
 
+def url_password(url: str) -> str | None:
+    """The password in a database URL, if any (so that logs can mask it)."""
+    try:
+        return make_url(url).password  # type: ignore[return-value]
+    except Exception:
+        return None
+
+
 def async_url(url: str) -> URL:
     """The URL with the async driver bestbot uses for this backend."""
     parsed = _parse(url)

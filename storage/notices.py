@@ -178,7 +178,11 @@ async def load_notices(session: AsyncSession, notice_ids: list[int]) -> dict[int
     if not notice_ids:
         return {}
     rows = await session.exec(select(NoticeRow).where(col(NoticeRow.id).in_(notice_ids)))
-    return {row.id: Notice.from_json_dict(row.data) for row in rows if row.id is not None}
+    return {
+        row.id: Notice.from_json_dict({"source": row.source, "ocid": row.ocid, **row.data})
+        for row in rows
+        if row.id is not None
+    }
 
 
 # --------------------------------------------------------------------------- matching

@@ -201,7 +201,7 @@ def email_digest(
     """A digest email with the same sections as Telegram's; each item keeps its "why"."""
     soon, new, updated = digest_parts(views, now, closing_soon)
     sections = [
-        {"heading": heading, "items": [_notice(v, now, tz, 300) for v in items]}
+        {"heading": heading, "entries": [_notice(v, now, tz, 300) for v in items]}
         for heading, items in (("Closing soon", soon), ("New", new), ("Updated", updated))
         if items
     ]

@@ -46,12 +46,17 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._chats: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        #: Updates handled so far (tests wait on it to know the bot is idle).
+        self.finished = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
-            async with self._slots:
-                await coroutine
+            try:
+                async with self._slots:
+                    await coroutine
+            finally:
+                self.finished += 1
             return
         lock = self._chats.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
@@ -59,6 +64,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with lock, self._slots:
                 await coroutine
         finally:
+            self.finished += 1
             self._waiting[key] -= 1
             if self._waiting[key] == 0:  # nobody else queued for this chat: forget it
                 del self._waiting[key]

@@ -1,5 +1,5 @@
 """The main job end to end: a real Contracts Finder sample as a file feed, the composed
-Service with the channels built from the config, the fake Bot API and an aiosmtpd server.
+App with the channels built from the config, the fake Bot API and an aiosmtpd server.
 
 The notice: "Hampshire Primary Cluster 4 Catering Tender", published 23 Jan 2025 17:45 UTC,
 closing 7 Mar 2025 13:00. The clock is fixed just after its publication.
@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.app import Service
-from bot.channels import build_channels
+from bot.app import App, channels
 from bot.config import config_from_dict
 from storage.db import Database
 from storage.models import DeliveryRow
@@ -103,11 +102,11 @@ async def _subscribe(db: Database, chat: int | None, email: str | None, kw: list
 
 async def _cycle(config: Any, clock: datetime) -> Any:
     async with (
-        build_channels(config) as (telegram, email),
-        Service(config, clock=lambda: clock, telegram=telegram, email=email) as service,
+        channels(config, receive=False) as (_bot, telegram, email),
+        App(config, clock=lambda: clock, telegram=telegram, email=email) as app,
     ):
         assert telegram is not None and email is not None
-        return await service.cycle()
+        return await app.cycle()
 
 
 async def _deliveries(db: Database) -> list[DeliveryRow]:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.channels import COMMANDS, build_application
-from bot.config import config_from_dict
-from bot.handlers import close_handlers, install_handlers
+from bot.app import App
+from bot.config import Config, config_from_dict
+from bot.telegram import routes
+from bot.telegram.application import COMMANDS, build_application
+
+
+@asynccontextmanager
+async def installed(config: Config) -> AsyncIterator[Any]:
+    """The application with every handler installed, as ``bestbot run`` does."""
+    app = build_application(config)
+    async with App(config) as service:
+        routes.install(app, service.services)
+        yield app
 
 
 async def test_every_advertised_command_has_a_handler(tmp_path: Path) -> None:
@@ -20,9 +33,7 @@ async def test_every_advertised_command_has_a_handler(tmp_path: Path) -> None:
         },
         env={},
     )
-    app = build_application(config)
-    install_handlers(app, config)
-    try:
+    async with installed(config) as app:
         handled = {
             command
             for group in app.handlers.values()
@@ -30,8 +41,6 @@ async def test_every_advertised_command_has_a_handler(tmp_path: Path) -> None:
             if isinstance(handler, CommandHandler)
             for command in handler.commands
         }
-    finally:
-        await close_handlers(app)
     advertised = {name for name, _ in COMMANDS}
     assert advertised <= handled, advertised - handled
     assert all(1 <= len(desc) <= 256 for _, desc in COMMANDS)
@@ -45,9 +54,11 @@ async def test_editing_an_old_command_does_not_run_it_again(tmp_path: Path) -> N
         },
         env={},
     )
-    app = build_application(config)
-    install_handlers(app, config)
+    async with installed(config) as app:
+        _check_edits(app)
 
+
+def _check_edits(app: Any) -> None:
     def update(kind: str) -> Update:
         message = {
             "message_id": 5,
@@ -59,16 +70,13 @@ async def test_editing_an_old_command_does_not_run_it_again(tmp_path: Path) -> N
         }
         return Update.de_json({"update_id": 1, kind: message}, app.bot)
 
-    try:
-        handlers = [
-            h
-            for group in app.handlers.values()
-            for h in group
-            if isinstance(h, CommandHandler) and "forget" in h.commands
-        ]
-        assert handlers
-        # The handler's own filters decide before the command name is even looked at.
-        assert all(h.filters.check_update(update("message")) for h in handlers)
-        assert not any(h.filters.check_update(update("edited_message")) for h in handlers)
-    finally:
-        await close_handlers(app)
+    handlers = [
+        h
+        for group in app.handlers.values()
+        for h in group
+        if isinstance(h, CommandHandler) and "forget" in h.commands
+    ]
+    assert handlers
+    # The handler's own filters decide before the command name is even looked at.
+    assert all(h.filters.check_update(update("message")) for h in handlers)
+    assert not any(h.filters.check_update(update("edited_message")) for h in handlers)

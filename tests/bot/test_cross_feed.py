@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.app import Service
+from bot.app import App
 from bot.config import config_from_dict
 from storage.db import Database
 from storage.models import DeliveryRow, NoticeRow
@@ -79,13 +79,13 @@ async def test_same_tender_on_both_feeds_alerts_once_and_updates_once(
         )
 
     telegram = Recorder()
-    async with Service(config(cf, fts), telegram=telegram, clock=lambda: NOW) as service:
+    async with App(config(cf, fts), telegram=telegram, clock=lambda: NOW) as service:
         first = await service.cycle()
     assert first.ok
     assert len(telegram.sent) == 1 and "Hampshire Primary Cluster 4" in telegram.sent[0][1]
 
     later = datetime(2025, 1, 24, 10, 5, tzinfo=UTC)
-    async with Service(config(moved), telegram=telegram, clock=lambda: later) as service:
+    async with App(config(moved), telegram=telegram, clock=lambda: later) as service:
         await service.cycle()
     assert len(telegram.sent) == 2
     assert "deadline moved from 7 Mar to 14 Mar" in telegram.sent[1][1]

@@ -1,23 +1,23 @@
-"""The dispatcher against the strict fake Bot API: what each Telegram answer leads to.
+"""The alert outbox and the delivery loop against the strict fake Bot API: what each
+Telegram answer leads to.
 
-403 deactivates the chat at once; 429 is waited out and never dropped (nor counted as a
-failed attempt); a 400 the retry can't fix fails the row with its reason; 5xx retries
-with back-off until the attempt budget, then fails with the reason.
+403 deactivates the chat at once (the row fails with the reason, nothing more is tried);
+429 is waited out and never dropped (nor counted as a failed attempt); a 400 the retry
+can't fix fails the row with its reason; 5xx retries with back-off until the attempt
+budget, then fails with the reason.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
-from bot.channels import build_application
+from bot.app import App, channels
 from bot.config import config_from_dict
-from bot.dispatcher import Dispatcher, DispatchSettings
-from bot.telegram_channel import TelegramSender
+from bot.delivery.courier import DeliveryReport
 from storage.db import Database
 from storage.models import DeliveryRow, SubscriberRow
 from storage.notices import store_notice
@@ -66,22 +66,34 @@ async def _rows(database: Database) -> dict[int, DeliveryRow]:
         return {r.subscriber_id: r for r in (await s.exec(select(DeliveryRow))).all()}
 
 
+class Dispatcher:
+    """The service's alert sending, as ``bestbot run`` builds it."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def run_until_idle(self) -> DeliveryReport:
+        return await self.app.services.send_alerts()
+
+
 @pytest.fixture
 async def dispatcher(
     fake: FakeTelegram, database: Database
 ) -> AsyncIterator[tuple[Dispatcher, Clock]]:
-    config = config_from_dict({"telegram": {"token": fake.token, "base_url": fake.base_url}})
-    app = build_application(config)
-    await app.initialize()
-    clock = Clock()
-    settings = dataclasses.replace(DispatchSettings(), max_attempts=3)
-    yield (
-        Dispatcher(
-            database, settings, worker_id="t", telegram=TelegramSender(app.bot), clock=clock
-        ),
-        clock,
+    config = config_from_dict(
+        {
+            "telegram": {"token": fake.token, "base_url": fake.base_url},
+            "database": {"url": database.url},
+            "alerts": {"max_attempts": 3, "quiet_hours": "off"},
+        },
+        env={},
     )
-    await app.shutdown()
+    clock = Clock()
+    async with (
+        channels(config, receive=False) as (_bot, telegram, _email),
+        App(config, telegram=telegram, clock=clock, worker_id="t") as app,
+    ):
+        yield Dispatcher(app), clock
 
 
 async def test_blocked_user_is_deactivated_at_once_and_others_still_get_theirs(
@@ -95,11 +107,11 @@ async def test_blocked_user_is_deactivated_at_once_and_others_still_get_theirs(
     report = await disp.run_until_idle()
     rows = await _rows(database)
     assert rows[subs[1]].status == "sent"
-    assert rows[subs[2]].status == "cancelled"
+    assert rows[subs[2]].status == "failed" and "blocked" in (rows[subs[2]].last_error or "")
     async with database.session() as s:
         blocked = await s.get(SubscriberRow, subs[2])
     assert blocked is not None and blocked.telegram_active is False
-    assert report.sent == 1 and report.cancelled == 1
+    assert report.sent == 1 and report.failed == 1
     # Nothing more is attempted for the blocked chat, even much later.
     clock.now += timedelta(days=1)
     await disp.run_until_idle()
@@ -112,8 +124,11 @@ async def test_a_chat_that_never_started_the_bot_is_deactivated(
     subs = await _queue(database, [77])
     disp, _ = dispatcher
     await disp.run_until_idle()
-    assert (await _rows(database))[subs[77]].status == "cancelled"
+    assert (await _rows(database))[subs[77]].status == "failed"
     assert fake.errors(400)[0].description == "Bad Request: chat not found"
+    async with database.session() as s:
+        gone = await s.get(SubscriberRow, subs[77])
+    assert gone is not None and gone.telegram_active is False
 
 
 async def test_flood_429_is_waited_out_and_never_dropped(

@@ -18,14 +18,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from bot.email_channel import (
-    EmailPermanentError,
-    EmailSender,
-    EmailTemporaryError,
-    SmtpSettings,
-    build_message,
-)
-from bot.render import RenderedEmail
+from bot.delivery.email import EmailSender, ListHeaders, SmtpSettings, build_message
+from bot.delivery.errors import RecipientGone, RetryLater, Undeliverable
+from bot.render.model import RenderedEmail
 from tests.fakes.smtp import self_signed_cert
 
 UNSUB = "https://bestbot.example.org/unsubscribe/1234." + "A" * 43
@@ -137,8 +132,10 @@ def message(to: str = "jo@example.org", **kw: Any) -> EmailMessage:
         kw.pop("rendered", rendered()),
         to=to,
         from_address="BEST Procurement <alerts@bestbot.example.org>",
-        unsubscribe_url=UNSUB,
-        unsubscribe_mailto=kw.pop("mailto", "unsubscribe@bestbot.example.org"),
+        list_headers=ListHeaders(
+            unsubscribe_url=UNSUB,
+            unsubscribe_mailto=kw.pop("mailto", "unsubscribe@bestbot.example.org"),
+        ),
         message_id_domain="bestbot.example.org",
         **kw,
     )
@@ -191,8 +188,9 @@ def test_no_header_injection() -> None:
             rendered(),
             to="jo@example.org",
             from_address="a@b.org",
-            unsubscribe_url=UNSUB + "\r\nX: y",
-            unsubscribe_mailto="u@b.org",
+            list_headers=ListHeaders(
+                unsubscribe_url=UNSUB + "\r\nX: y", unsubscribe_mailto="u@b.org"
+            ),
             message_id_domain="b.org",
         )
 
@@ -265,9 +263,9 @@ async def test_temporary_and_permanent_recipient_errors(server: Controller, sink
         "nobody@example.org": "550 5.1.1 No such user here",
     }
     async with EmailSender(settings_for(server)) as sender:
-        with pytest.raises(EmailTemporaryError, match="451"):
+        with pytest.raises(RetryLater, match="451"):
             await sender.send(message(to="later@example.org"))
-        with pytest.raises(EmailPermanentError, match=r"550 5\.1\.1 No such user"):
+        with pytest.raises(RecipientGone, match=r"550 5\.1\.1 No such user"):
             await sender.send(message(to="nobody@example.org"))
         await sender.send(message(to="fine@example.org"))  # the connection is still good
     assert [r.rcpt_tos for r in sink.received] == [["fine@example.org"]]
@@ -277,10 +275,10 @@ async def test_temporary_and_permanent_recipient_errors(server: Controller, sink
 async def test_data_errors_are_mapped(server: Controller, sink: Sink) -> None:
     async with EmailSender(settings_for(server)) as sender:
         sink.data_reply = "452 4.3.1 Insufficient system storage"
-        with pytest.raises(EmailTemporaryError, match="452"):
+        with pytest.raises(RetryLater, match="452"):
             await sender.send(message())
         sink.data_reply = "554 5.7.1 Message rejected as spam"
-        with pytest.raises(EmailPermanentError, match="554"):
+        with pytest.raises(Undeliverable, match="554"):
             await sender.send(message())
     assert sink.received == []
 
@@ -296,11 +294,11 @@ async def test_connection_refused_is_temporary() -> None:
         timeout=2,
         from_address="alerts@bestbot.example.org",
     )
-    with pytest.raises(EmailTemporaryError, match="cannot connect"):
+    with pytest.raises(RetryLater, match="cannot connect"):
         async with EmailSender(settings):
             pass
     sender = EmailSender(settings)
-    with pytest.raises(EmailTemporaryError):
+    with pytest.raises(RetryLater):
         await sender.send(message())
 
 
@@ -323,7 +321,7 @@ async def test_a_silent_server_times_out_as_temporary() -> None:
             timeout=0.3,
             from_address="alerts@bestbot.example.org",
         )
-        with pytest.raises(EmailTemporaryError, match=r"(?i)time"):
+        with pytest.raises(RetryLater, match=r"(?i)time"):
             async with EmailSender(settings) as sender:
                 await sender.send(message())
     finally:
@@ -364,7 +362,7 @@ async def test_login_and_bad_password(sink: Sink) -> None:
             await sender.send(message())
         assert len(sink.received) == 1
         bad = settings_for(controller, username="bot", password="wrong-password")
-        with pytest.raises(EmailTemporaryError, match="login") as info:
+        with pytest.raises(RetryLater, match="login") as info:
             async with EmailSender(bad):
                 pass
         assert "wrong-password" not in str(info.value)
@@ -407,7 +405,7 @@ async def test_starttls(sink: Sink, certificate: tuple[Path, Path]) -> None:
         assert len(sink.received) == 2
         assert all(r.session.ssl is not None for r in sink.received)
         untrusted = settings_for(controller, starttls=True)  # the system CAs don't know it
-        with pytest.raises(EmailTemporaryError):
+        with pytest.raises(RetryLater):
             async with EmailSender(untrusted):
                 pass
     finally:
@@ -428,6 +426,6 @@ async def test_implicit_tls(sink: Sink, certificate: tuple[Path, Path]) -> None:
 async def test_plain_server_with_starttls_required_by_config_fails_cleanly(
     server: Controller,
 ) -> None:
-    with pytest.raises(EmailTemporaryError):
+    with pytest.raises(RetryLater):
         async with EmailSender(settings_for(server, starttls=True)):
             pass

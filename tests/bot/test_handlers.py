@@ -14,11 +14,8 @@ import pytest
 from sqlmodel import col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.channels import telegram_application
 from bot.config import config_from_dict
-from bot.dispatcher import Dispatcher, DispatchSettings
-from bot.handlers import GARBLED, NOT_SUBSCRIBED, NOT_YOURS
-from bot.telegram_channel import TelegramSender
+from bot.telegram.wording import GARBLED, NOT_SUBSCRIBED, NOT_YOURS
 from storage.db import Database
 from storage.feedback import (
     feedback_totals,
@@ -31,6 +28,7 @@ from storage.outbox import NewDelivery, enqueue
 from storage.subscribers import SubscriberInput, upsert_subscriber
 from storage.types import utcnow
 from tests.fakes.flood import FloodLimits
+from tests.fakes.harness import Running, register_fake, running_bot, settle
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 ANN = 7001  # subscriber, Telegram only
@@ -58,7 +56,14 @@ class Bot:
 
     fake: FakeTelegram
     db: Database
-    app: Any
+    running: Running
+
+    @property
+    def app(self) -> Any:
+        return self.running.bot
+
+    async def dispatch(self) -> Any:
+        return await self.running.app.services.send_alerts()
 
     async def subscriber(
         self,
@@ -136,10 +141,7 @@ class Bot:
                     )
                 )
             ).one()
-        dispatcher = Dispatcher(
-            self.db, DispatchSettings(), worker_id="test", telegram=TelegramSender(self.app.bot)
-        )
-        report = await dispatcher.run_until_idle()
+        report = await self.dispatch()
         assert report.sent == 1
         assert row.id is not None
         return row.id
@@ -158,11 +160,8 @@ class Bot:
         return text
 
     async def settle(self, chat_id: int) -> None:
-        """Wait until the bot has finished every update so far (updates run one at a time):
-        a /help after them is answered only once they are done."""
-        n = len(self.fake.messages(chat_id, include_deleted=True))
-        self.fake.user_sends(chat_id, "/help")
-        await self.fake.wait_for_messages(chat_id, n + 1)
+        """Wait until the bot has fetched and finished every update so far."""
+        await settle(self.fake, self.running)
 
     async def send(self, chat_id: int, text: str) -> SentMessage:
         n = len(self.fake.messages(chat_id, include_deleted=True))
@@ -186,8 +185,9 @@ async def bot(fake: FakeTelegram, database: Database) -> AsyncIterator[Bot]:
         },
         env={},
     )
-    async with telegram_application(config, receive_updates=True) as app:
-        yield Bot(fake, database, app)
+    register_fake(fake)
+    async with running_bot(config) as running:
+        yield Bot(fake, database, running)
     assert fake.unanswered_callbacks() == []
     # No 400s ("message is not modified", entity errors...); 429s are pacing, and a 409 on
     # getUpdates is the updater's last call racing its own cancelled long poll at shutdown.
@@ -254,10 +254,7 @@ async def test_feedback_on_a_grouped_message_marks_the_right_notice(bot: Bot) ->
                 for notice in (first, second)
             ],
         )
-    dispatcher = Dispatcher(
-        bot.db, DispatchSettings(), worker_id="test", telegram=TelegramSender(bot.app.bot)
-    )
-    assert (await dispatcher.run_until_idle()).messages == 1
+    assert (await bot.dispatch()).messages == 1
     group = bot.last(ANN)
     (later,) = await _rows(bot.db, DeliveryRow, DeliveryRow.notice_id == second)
     assert group.button("👍 2")["callback_data"] == f"fb+:{later.id}"  # closing soonest first
@@ -280,10 +277,7 @@ async def test_feedback_from_a_daily_digest_marks_the_numbered_notice(bot: Bot) 
                 for notice in (later, soon)
             ],
         )
-    dispatcher = Dispatcher(
-        bot.db, DispatchSettings(), worker_id="test", telegram=TelegramSender(bot.app.bot)
-    )
-    assert (await dispatcher.run_until_idle()).messages == 1
+    assert (await bot.dispatch()).messages == 1
     digest = bot.last(ANN)
     assert digest.text.startswith("📬 Your daily digest")
     assert "1. Catering & cleaning services <ocds-d2>" in digest.text  # closing soon first
@@ -548,7 +542,7 @@ async def test_handler_failure_is_logged_without_token_and_answered(
     async def boom(*args: Any) -> None:
         raise RuntimeError(f"database down ({bot.fake.token})")
 
-    monkeypatch.setattr("bot.handlers.record_feedback", boom)
+    monkeypatch.setattr("bot.chat.alert_buttons.record_feedback", boom)
     answer = await bot.press(ANN, bot.last(ANN), f"fb+:{delivery}")
     assert answer.startswith("Sorry, something went wrong")
     failures = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]

@@ -1,7 +1,7 @@
 """The service keeps its matching index between polls and rebuilds it when profiles change.
 
 Real Contracts Finder releases (the January 2025 page) split into three file feeds, polled
-one after another by one Service, as `bestbot run` does with its feeds."""
+one after another by one App, as `bestbot run` does with its feeds."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.app import Service
+from bot.app import App
 from bot.config import config_from_dict
-from bot.pipeline import MatcherCache
+from bot.pipeline.matching import MatcherCache
 from feeds.local import parse_file
 from matchers.engine import Matcher
 from matchers.profile import parse_profile
@@ -85,18 +85,18 @@ async def test_index_is_reused_across_polls_and_rebuilt_when_a_profile_changes(
         env={},
     )
     await _subscribe(database, ["catering"])
-    async with Service(config, clock=lambda: NOW) as service:
+    async with App(config, clock=lambda: NOW) as service:
         await service.cycle(["first"])
-        assert service.matchers.builds == 1
+        assert service.services.matchers.builds == 1
         assert await _queued(database) == set()  # nothing about catering in the first part
 
         await service.cycle(["catering"])
-        assert service.matchers.builds == 1  # same profiles: the same index
+        assert service.services.matchers.builds == 1  # same profiles: the same index
         assert await _queued(database) == {CATERING}
 
         await _subscribe(database, ["transport"])  # the enterprise changes its keywords
         await service.cycle(["rest"])
-        assert service.matchers.builds == 2
+        assert service.services.matchers.builds == 2
         transport = _expected(paths["rest"], ["transport"])
         assert transport  # the sample has transport notices in that part
         assert await _queued(database) == {CATERING} | transport

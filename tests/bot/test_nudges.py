@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import Service
-from bot.channels import build_application
+from bot.app import App, channels
 from bot.config import config_from_dict
-from bot.telegram_channel import TelegramSender
 from storage.db import Database
 from storage.models import DeliveryRow, SubscriberRow
 from storage.notices import store_notice
@@ -30,9 +28,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-async def _service(
-    fake: FakeTelegram, database: Database, nudge: bool = True
-) -> tuple[Service, Any]:
+async def _service(fake: FakeTelegram, database: Database, nudge: bool = True) -> tuple[App, Any]:
     config = config_from_dict(
         {
             "database": {"url": database.url},
@@ -42,11 +38,11 @@ async def _service(
         },
         env={},
     )
-    app = build_application(config)
-    await app.initialize()
-    service = Service(config, telegram=TelegramSender(app.bot), clock=lambda: NOW)
+    stack = channels(config, receive=False)
+    _bot, telegram, _email = await stack.__aenter__()
+    service = App(config, telegram=telegram, clock=lambda: NOW)
     await service.open()
-    return service, app
+    return service, stack
 
 
 async def _people(database: Database) -> dict[str, int]:
@@ -86,9 +82,9 @@ async def test_only_quiet_subscribers_are_nudged_once(
         again = await service.nudge()
     finally:
         await service.close()
-        await app.shutdown()
-    assert (first.due, first.sent) == (1, 1)
-    assert again.sent == 0
+        await app.__aexit__(None, None, None)
+    assert (first.due, first.queued) == (1, 1)
+    assert again.queued == 0
     [message] = fake.messages(1)
     assert "We checked 1 notice this week; none matched" in message.text
     assert fake.messages(2) == fake.messages(3) == fake.messages(4) == []
@@ -103,5 +99,5 @@ async def test_nudges_can_be_switched_off_for_everyone(
         report = await service.nudge()
     finally:
         await service.close()
-        await app.shutdown()
-    assert report.sent == 0 and fake.messages(1) == []
+        await app.__aexit__(None, None, None)
+    assert report.queued == 0 and fake.messages(1) == []

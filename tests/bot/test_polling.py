@@ -1,4 +1,4 @@
-"""Polling into the database through the Service: paging, crash-resume, bad data, files."""
+"""Polling into the database through the App: paging, crash-resume, bad data, files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlmodel import func, select
 
-from bot.app import Service, prepare
+from bot.app import App, settle
 from bot.config import config_from_dict
 from feeds.http import RetryPolicy
 from feeds.local import parse_file
@@ -66,7 +66,7 @@ def _config(database_url: str, **feed: Any) -> Any:
     )
 
 
-async def _counts(service: Service) -> tuple[int, int]:
+async def _counts(service: App) -> tuple[int, int]:
     assert service.db is not None
     async with service.db.session() as s:
         notices = (await s.exec(select(func.count()).select_from(NoticeRow))).one()
@@ -96,11 +96,11 @@ async def test_a_crash_mid_poll_resumes_at_the_failed_page(database_url: str) ->
     config = _config(database_url)
     async with (
         httpx.AsyncClient(transport=transport) as client,
-        Service(
+        App(
             config, http_client=client, clock=lambda: NOW, feed_policy=policy, feed_sleep=no_sleep
         ) as service,
     ):
-        first = await service.poll_feed(config.feeds[0])
+        first = await service.pipeline.poll(config.feeds[0])
         assert first.error is not None and "500" in first.error
         assert first.pages == 2
         stored_after_crash, _ = await _counts(service)
@@ -112,12 +112,12 @@ async def test_a_crash_mid_poll_resumes_at_the_failed_page(database_url: str) ->
 
         broken["on"] = False
         seen.clear()
-        second = await service.poll_feed(config.feeds[0])
+        second = await service.pipeline.poll(config.feeds[0])
         assert second.error is None
         assert "cursor=page2" in seen[0]  # resumed, did not start again
         notices, _ = await _counts(service)
         assert notices == len(ocids)
-        third = await service.poll_feed(config.feeds[0])
+        third = await service.pipeline.poll(config.feeds[0])
         assert third.new == 0  # a fresh window, nothing new in it
     assert sleeps, "the retry waited before trying again"
 
@@ -139,9 +139,9 @@ async def test_retry_after_is_honoured_then_the_page_is_stored(database_url: str
     config = _config(database_url)
     async with (
         httpx.AsyncClient(transport=transport) as client,
-        Service(config, http_client=client, clock=lambda: NOW, feed_sleep=record) as service,
+        App(config, http_client=client, clock=lambda: NOW, feed_sleep=record) as service,
     ):
-        report = await service.poll_feed(config.feeds[0])
+        report = await service.pipeline.poll(config.feeds[0])
     assert report.error is None
     assert sleeps == [7.0]
     assert report.new == len({r["ocid"] for r in pages[0]["releases"]})
@@ -155,9 +155,9 @@ async def test_malformed_releases_are_skipped_and_the_rest_stored(database_url: 
     config = _config(database_url)
     async with (
         httpx.AsyncClient(transport=transport) as client,
-        Service(config, http_client=client, clock=lambda: NOW) as service,
+        App(config, http_client=client, clock=lambda: NOW) as service,
     ):
-        report = await service.poll_feed(config.feeds[0])
+        report = await service.pipeline.poll(config.feeds[0])
         notices, _ = await _counts(service)
     assert report.error is None
     assert report.skipped == 3
@@ -173,9 +173,9 @@ async def test_file_feed_import_is_idempotent(database_url: str, tmp_path: Path)
         },
         env={},
     )
-    async with Service(config, clock=lambda: NOW) as service:
-        first = await service.poll_feed(config.feeds[0])
-        again = await service.poll_feed(config.feeds[0])
+    async with App(config, clock=lambda: NOW) as service:
+        first = await service.pipeline.poll(config.feeds[0])
+        again = await service.pipeline.poll(config.feeds[0])
         notices, versions = await _counts(service)
     parsed = parse_file(CF_PAGE)
     ocids = {n.ocid for n in parsed.notices}
@@ -190,19 +190,21 @@ async def test_file_feed_import_is_idempotent(database_url: str, tmp_path: Path)
 async def test_a_generated_secret_key_survives_a_restart(database_url: str) -> None:
     config = config_from_dict({"database": {"url": database_url}}, env={})
     assert config.secret_key_generated
-    async with Service(config) as first:
-        key = first.config.secret_key
+    async with App(config) as first:
+        token = first.services.signer.sign("unsub", "abc")
     restarted = config_from_dict({"database": {"url": database_url}}, env={})
-    assert restarted.secret_key != key  # a new random one each load...
-    async with Service(restarted) as second:
-        assert second.config.secret_key == key  # ...but the stored one wins
+    assert restarted.secret_key != config.secret_key  # a new random one each load...
+    async with App(restarted) as second:
+        # ...but the stored one wins: a link signed before the restart still verifies
+        assert second.services.signer.verify("unsub", token) is not None
 
 
-async def test_prepare_settles_one_key_for_every_part(database_url: str) -> None:
-    """run/poll build the Telegram handlers and the web server from the prepared config,
-    so links signed by the dispatcher verify everywhere."""
-    first = await prepare(config_from_dict({"database": {"url": database_url}}, env={}))
-    again = await prepare(config_from_dict({"database": {"url": database_url}}, env={}))
-    assert first.secret_key == again.secret_key and not again.secret_key_generated
-    async with Service(again) as service:
-        assert service.config.secret_key == first.secret_key
+async def test_settle_gives_one_key_for_every_part(database_url: str) -> None:
+    """Migrations and the secret key are settled once, before anything is built, so a link
+    signed by one worker (or the dispatcher) verifies in every other part."""
+    first = await settle(config_from_dict({"database": {"url": database_url}}, env={}))
+    again = await settle(config_from_dict({"database": {"url": database_url}}, env={}))
+    assert first == again
+    async with App(config_from_dict({"database": {"url": database_url}}, env={})) as app:
+        token = app.services.signer.sign("rate", "1u")
+        assert app.services.enquiries.desk.links.signer.verify("rate", token) is not None

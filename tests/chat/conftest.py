@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.channels import telegram_application
-from bot.chat.core import OPTIONS_KEY, ChatOptions
 from bot.config import Config, config_from_dict
+from bot.telegram.context import ChatOptions
 from storage.db import Database
 from storage.models import ProfileRow, SubscriberRow
 from tests.fakes.flood import FloodLimits
+from tests.fakes.harness import Running, register_fake, running_bot, settle
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
@@ -33,6 +33,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(limits=FloodLimits().scaled(20)) as server:
         for uid, name in ((ANN, "Ann"), (BEN, "Ben"), (EVE, "<Eve & Co>"), (ADMIN, "Ada")):
             server.add_user(uid, name)
+        register_fake(server)
         yield server
 
 
@@ -70,15 +71,21 @@ class Chat:
 
     fake: FakeTelegram
     db: Database
-    app: Any
+    running: Running
     config: Config
     smtp: SmtpSink | None
 
     @property
+    def app(self) -> Any:
+        return self.running.bot
+
+    @property
+    def services(self) -> Any:
+        return self.running.app.services
+
+    @property
     def options(self) -> ChatOptions:
-        options = self.app.bot_data[OPTIONS_KEY]
-        assert isinstance(options, ChatOptions)
-        return options
+        return self.running.bot.bot_data.options
 
     def count(self, chat_id: int) -> int:
         return len(self.fake.messages(chat_id, include_deleted=True))
@@ -92,17 +99,12 @@ class Chat:
         self.fake.user_sends(uid, text, chat_id=chat_id, reply_to=reply_to)
         reply = (await self.fake.wait_for_messages(where, n + 1))[n]
         await self.settle(uid)
-        probe = 1 if where == uid else 0
-        assert self.count(where) == n + 1 + probe, [m.text for m in self.fake.messages(where)[n:]]
+        assert self.count(where) == n + 1, [m.text for m in self.fake.messages(where)[n:]]
         return reply
 
-    async def settle(self, uid: int, *, chat_id: int | None = None) -> None:
-        """Wait until every update so far is handled: updates run one at a time, so the
-        reply to a /help sent now (in the user's private chat: PTB's rate limiter allows a
-        group only 20 messages a minute) comes after all of them."""
-        n = self.count(uid)
-        self.fake.user_sends(uid, "/help")
-        await self.fake.wait_for_messages(uid, n + 1)
+    async def settle(self, uid: int = 0, *, chat_id: int | None = None) -> None:
+        """Wait until every update sent so far has been fetched and fully handled."""
+        await settle(self.fake, self.running)
 
     async def press(
         self, uid: int, message: SentMessage, data: str, *, chat_id: int | None = None
@@ -136,6 +138,12 @@ class Chat:
         assert found is not None
         return found[1]
 
+    async def deliver(self) -> int:
+        """Match what is stored and send the alerts due, as the service's jobs do; returns
+        how many alerts were sent."""
+        await self.running.app.pipeline.match()
+        return (await self.services.send_alerts()).sent
+
     async def onboard(self, uid: int, answer: str = "community catering, school meals") -> None:
         """/start and answer the question: the quickest way to a subscription."""
         await self.send(uid, "/start")
@@ -151,8 +159,8 @@ def no_bad_requests(fake: FakeTelegram) -> None:
 @pytest.fixture
 async def chat(fake: FakeTelegram, database: Database, smtp: SmtpSink) -> AsyncIterator[Chat]:
     config = make_config(fake, database.url, smtp)
-    async with telegram_application(config, receive_updates=True) as app:
-        harness = Chat(fake, database, app, config, smtp)
+    async with running_bot(config) as running:
+        harness = Chat(fake, database, running, config, smtp)
         # the harness's own /help probes count too; test_abuse.py tests the real limit
         harness.options.flood_limit = 10_000
         yield harness

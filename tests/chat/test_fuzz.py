@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.channels import telegram_application
 from bot.chat.account import profile_problem
 from storage.db import Database, upgrade_async
 from tests.chat.conftest import ANN, Chat, make_config, no_bad_requests
 from tests.fakes.flood import FloodLimits
+from tests.fakes.harness import register_fake, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 
 T = TypeVar("T")
@@ -98,11 +98,12 @@ class Harness:
         db = Database(self.url)
         fake = await FakeTelegram(limits=FloodLimits.off()).start()
         fake.add_user(ANN, "Ann")
+        register_fake(fake)
         config = make_config(fake, self.url, None)
-        app_cm = telegram_application(config, receive_updates=True)
-        app = await app_cm.__aenter__()
+        app_cm = running_bot(config)
+        running = await app_cm.__aenter__()
         self.stack = [app_cm, fake, db]
-        self.chat = Chat(fake, db, app, config, None)
+        self.chat = Chat(fake, db, running, config, None)
         self.chat.options.flood_limit = 1_000_000
         await self.chat.onboard(ANN, "catering, laundry")
         self.original = list((await self.chat.profile(ANN)).keywords)

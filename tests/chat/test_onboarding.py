@@ -1,29 +1,22 @@
 """Onboarding end to end: /start -> keywords -> regions -> frequency -> a working
-subscription that receives a matching alert through the real pipeline and Dispatcher.
-Deep links: linking an email subscriber, a bad payload, a registered payload prefix."""
+subscription that receives a matching alert through the real pipeline and delivery loop.
+Deep links: linking an email subscriber (by a fresh code to the address), bad payloads,
+the adviser-invite payload."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from telegram import Update
-
-from bot.channels import telegram_application
-from bot.chat import onboarding
-from bot.chat.core import Context
-from bot.chat.email_link import link_payload, manage_link
-from bot.dispatcher import Dispatcher, DispatchSettings
-from bot.pipeline import TimingDefaults, match_and_enqueue
-from bot.telegram_channel import TelegramSender
-from bot.tokens import sign
+from bot.links import Links, Signer, start_payload
 from feeds.notice import Notice
 from storage.chat import get_state
 from storage.db import Database
 from storage.notices import store_notice
-from storage.subscribers import SubscriberInput, upsert_subscriber
+from storage.subscribers import SubscriberInput, recipients, upsert_subscriber
 from storage.types import utcnow
 from tests.chat.conftest import ANN, BEN, BOT_USERNAME, EVE, SECRET, Chat, make_config
+from tests.fakes.harness import running_bot
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -81,16 +74,9 @@ async def test_start_to_working_subscription_and_a_matching_alert(chat: Chat) ->
         url="https://www.find-tender.service.gov.uk/Notice/0chat1",
     )
     async with chat.db.session() as session:
-        stored = await store_notice(session, notice)
-    report = await match_and_enqueue(
-        chat.db, [stored], TimingDefaults(ZoneInfo("Europe/London"), None), now
-    )
-    assert report.queued == 1
+        await store_notice(session, notice)
     n = chat.count(ANN)
-    dispatcher = Dispatcher(
-        chat.db, DispatchSettings(), worker_id="t", telegram=TelegramSender(chat.app.bot)
-    )
-    assert (await dispatcher.run_until_idle()).sent == 1
+    assert await chat.deliver() == 1
     alert = (await chat.fake.wait_for_messages(ANN, n + 1))[n]
     assert "School meals service for Nottingham" in alert.text
 
@@ -99,12 +85,12 @@ async def test_welcome_back_and_conversation_survives_a_restart(
     fake: FakeTelegram, database: Database
 ) -> None:
     config = make_config(fake, database.url, None)
-    async with telegram_application(config, receive_updates=True) as app:
-        first = Chat(fake, database, app, config, None)
+    async with running_bot(config) as running:
+        first = Chat(fake, database, running, config, None)
         await first.send(BEN, "/start")
     # a new process (or another worker) carries on the same conversation
-    async with telegram_application(config, receive_updates=True) as app:
-        second = Chat(fake, database, app, config, None)
+    async with running_bot(config) as running:
+        second = Chat(fake, database, running, config, None)
         reply = await second.send(BEN, "laundry")
         assert "Where do you work?" in reply.text
         assert (await second.profile(BEN)).keywords == ["laundry"]
@@ -129,25 +115,57 @@ async def test_onboarding_answers_that_hold_no_keywords_are_explained(chat: Chat
     assert (await chat.profile(EVE)).keywords == ["script>alert(1)</script"]
 
 
-async def test_deep_link_links_an_email_subscriber(chat: Chat) -> None:
+def _links() -> Links:
+    return Links(Signer(SECRET), "https://alerts.example.org", BOT_USERNAME)
+
+
+async def _email_subscriber(chat: Chat, email: str = "eddie@example.org") -> int:
     async with chat.db.session() as session:
         sub_id, _ = await upsert_subscriber(
             session,
             SubscriberInput(
                 name="Eddie",
-                email="eddie@example.org",
+                email=email,
                 telegram_chat_id=None,
                 frequency="daily",
                 profile={"keywords": ["gardening"]},
             ),
         )
-    link = manage_link(chat.config, sub_id)
-    assert link == f"https://t.me/{BOT_USERNAME}?start={link_payload(SECRET, sub_id)}"
+    return sub_id
+
+
+async def _link_of(chat: Chat, sub_id: int) -> str:
+    async with chat.db.session() as session:
+        recipient = (await recipients(session, [sub_id]))[sub_id]
+    link = _links().telegram_link(recipient)
+    assert link is not None
+    return link
+
+
+def _code_in(chat: Chat, to: str) -> str:
+    assert chat.smtp is not None
+    mails = [m.message for m in chat.smtp.messages if to in (m.header("To") or "")]
+    found = re.search(r"Your code is (\d{6})", mails[-1].get_body(("plain",)).get_content())
+    assert found is not None
+    return found.group(1)
+
+
+async def test_deep_link_links_an_email_subscriber_after_a_code_to_the_address(
+    chat: Chat,
+) -> None:
+    sub_id = await _email_subscriber(chat)
+    link = await _link_of(chat, sub_id)
+    assert link.startswith(f"https://t.me/{BOT_USERNAME}?start=")
     payload = link.rpartition("=")[2]
     assert len(payload) <= 64 and all(c.isalnum() or c in "-_" for c in payload)
-    # Ann had her own set-up; the link replaces it with Eddie's subscription
+    # Ann had her own set-up; opening the link alone changes nothing…
     await chat.onboard(ANN)
     reply = await chat.send(ANN, f"/start {payload}")
+    assert "emailed a 6-digit code to e***@example.org" in reply.text
+    sub, _ = await chat.subscriber(ANN) or (None, None)
+    assert sub is not None and sub.id != sub_id
+    # …until the code sent to the subscription's own address is typed here
+    reply = await chat.send(ANN, _code_in(chat, "eddie@example.org"))
     assert "✅ Linked!" in reply.text and "e***@example.org" in reply.text
     sub, profile = await chat.subscriber(ANN) or (None, None)
     assert sub is not None and profile is not None
@@ -157,13 +175,50 @@ async def test_deep_link_links_an_email_subscriber(chat: Chat) -> None:
     assert answer == "Alerts will come on Telegram."
     sub, _ = await chat.subscriber(ANN) or (None, None)
     assert sub is not None and not sub.email_active and sub.telegram_active
-    # the raw token works too, and says so when already linked
-    raw = sign(SECRET, "link", sub_id)
-    assert "already manages" in (await chat.send(ANN, f"/start {raw}")).text
+    # the link was single-use: control moved, so the same link no longer works
+    again = await chat.send(BEN, f"/start {payload}")
+    assert again.text.startswith("Sorry, that link didn't work")
+
+
+async def test_a_forwarded_link_asks_the_address_and_tells_the_old_chat(chat: Chat) -> None:
+    sub_id = await _email_subscriber(chat)
+    payload = (await _link_of(chat, sub_id)).rpartition("=")[2]
+    await chat.send(ANN, f"/start {payload}")
+    await chat.send(ANN, _code_in(chat, "eddie@example.org"))
+    # a new email (new link version) is forwarded to Ben, who opens it
+    payload = (await _link_of(chat, sub_id)).rpartition("=")[2]
+    reply = await chat.send(BEN, f"/start {payload}")
+    assert "code" in reply.text
+    # Ben can't get the code (it went to Eddie's inbox): guessing fails, nothing moves
+    for guess in ("000000", "111111"):
+        assert "isn't right" in (await chat.send(BEN, guess)).text
+    sub, _ = await chat.subscriber(ANN) or (None, None)
+    assert sub is not None and sub.id == sub_id
+    # with the code (Eddie passed it on), control moves and Ann's chat is told
+    n = chat.count(ANN)
+    reply = await chat.send(BEN, _code_in(chat, "eddie@example.org"))
+    assert "✅ Linked!" in reply.text
+    notice = (await chat.fake.wait_for_messages(ANN, n + 1))[n]
+    assert "now managed from another Telegram chat" in notice.text
+    assert await chat.subscriber(ANN) is None
+
+
+async def test_an_expired_or_tampered_link_does_nothing(chat: Chat) -> None:
+    sub_id = await _email_subscriber(chat)
+    async with chat.db.session() as session:
+        recipient = (await recipients(session, [sub_id]))[sub_id]
+    old = Signer(SECRET).sign(
+        "link", recipient.public_id, ttl=timedelta(days=30), now=utcnow() - timedelta(days=31)
+    )
+    forged = Signer("another-secret").sign("link", recipient.public_id, ttl=timedelta(days=1))
+    for token in (old, forged):
+        reply = await chat.send(ANN, f"/start {start_payload(token)}")
+        assert reply.text.startswith("Sorry, that link didn't work")
+    assert chat.smtp is not None and not chat.smtp.messages
 
 
 async def test_bad_or_forged_payloads_get_a_friendly_reply_and_onboarding(chat: Chat) -> None:
-    forged = link_payload("another-secret-entirely", 1)
+    forged = start_payload(Signer("another-secret-entirely").sign("link", "abc"))
     for payload in (forged, "garbage", "123-abc", "unsubscribe-1"):
         reply = await chat.send(BEN, f"/start {payload}")
         assert reply.text.startswith("Sorry, that link didn't work")
@@ -173,37 +228,19 @@ async def test_bad_or_forged_payloads_get_a_friendly_reply_and_onboarding(chat: 
     assert "Your alerts are unchanged" in reply.text
 
 
-async def test_registered_start_payloads_for_other_features(chat: Chat) -> None:
-    seen: list[str] = []
-
-    async def invite(update: Update, context: Context, payload: str) -> bool:
-        seen.append(payload)
-        if payload == "adv-good":
-            assert update.effective_chat is not None
-            await context.bot.send_message(update.effective_chat.id, "Invite accepted")
-            return True
-        return False
-
-    onboarding.register_start_payload("adv-", invite)
-    try:
-        assert (await chat.send(ANN, "/start adv-good")).text == "Invite accepted"
-        assert (await chat.send(ANN, "/start adv-bad")).text.startswith("Sorry, that link")
-        assert seen == ["adv-good", "adv-bad"]
-    finally:
-        onboarding._START_PAYLOADS.pop("adv-", None)
+async def test_an_adviser_invite_payload_goes_to_the_invite_handler(chat: Chat) -> None:
+    reply = await chat.send(ANN, "/start adv-1-0-0-notasignature")
+    assert "adviser invite link is not valid" in reply.text
 
 
 def test_alert_emails_carry_the_manage_by_telegram_link() -> None:
     from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
-    from bot.app import Service, _email_builder
-    from bot.config import config_from_dict
-    from bot.render import AlertView
-    from storage.models import SubscriberRow
+    from bot.delivery.mail import Mailer, MailSettings
+    from bot.render.model import AlertView
+    from storage.subscribers import Recipient
 
-    config = config_from_dict(
-        {"telegram": {"bot_username": BOT_USERNAME}, "web": {"secret_key": SECRET}}, env={}
-    )
     view = AlertView(
         delivery_id=1,
         notice_id=1,
@@ -222,15 +259,20 @@ def test_alert_emails_carry_the_manage_by_telegram_link() -> None:
         keywords=(),
         changes={},
     )
-    sub = SubscriberRow(id=42, email="eddie@example.org", frequency="instant")
-    message = _email_builder(Service(config))(
-        views=[view],
-        subscriber=sub,
-        now=datetime.now(UTC),
-        tz=ZoneInfo("Europe/London"),
-        unsubscribe_url="https://alerts.example.org/u/x",
-        from_address="alerts@seem.example.org",
-        from_email="alerts@seem.example.org",
+    person = Recipient(
+        id=42,
+        public_id="P" * 22,
+        link_version=3,
+        name="Eddie",
+        email="eddie@example.org",
+        email_active=True,
+        telegram_chat_id=None,
+        telegram_active=False,
+        frequency="instant",
+        paused=False,
     )
-    link = manage_link(config, 42)
+    mailer = Mailer(MailSettings(timezone=ZoneInfo("Europe/London")), _links())
+    message, _ = mailer.alerts(person, [view], datetime.now(UTC))
+    link = _links().telegram_link(person)
     assert link is not None and link in message.get_body(("plain",)).get_content()
+    assert "P" * 22 in link and "42" not in link.rpartition("=")[2].split("-")[0]

@@ -13,16 +13,17 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.channels import email_factory, telegram_application
+from bot.app import build_services
 from bot.config import Config, config_from_dict
+from bot.delivery.channels import email_factory
+from bot.delivery.telegram import TelegramSender
 from bot.enquiries.service import EnquiryService
-from bot.enquiries.telegram import SERVICE_KEY
-from bot.telegram_channel import TelegramSender
 from storage import enquiries as store
 from storage.db import Database
 from storage.models import EnquiryEventRow, EnquiryRow
 from storage.subscribers import SubscriberInput, upsert_subscriber
 from tests.fakes.flood import FloodLimits
+from tests.fakes.harness import Running, register_fake, running_bot, settle
 from tests.fakes.smtp import SmtpSink
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
@@ -157,6 +158,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
             (ADMIN, "Ada"),
         ):
             server.add_user(uid, name, username=f"user{uid}")
+        register_fake(server)
         yield server
 
 
@@ -172,16 +174,18 @@ class Bot:
 
     fake: FakeTelegram
     db: Database
-    app: Any
+    running: Running
     config: Config
     smtp: SmtpSink | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
+    def app(self) -> Any:
+        return self.running.bot
+
+    @property
     def service(self) -> EnquiryService:
-        service = self.app.bot_data[SERVICE_KEY]
-        assert isinstance(service, EnquiryService)
-        return service
+        return self.running.app.services.enquiries
 
     def last(self, chat_id: int) -> SentMessage:
         return self.fake.messages(chat_id)[-1]
@@ -210,11 +214,9 @@ class Bot:
         assert text is not None
         return text
 
-    async def settle(self, chat_id: int) -> None:
-        """Updates are handled one at a time: once a probe is answered, all before it are."""
-        n = len(self.fake.messages(chat_id, include_deleted=True))
-        self.fake.user_sends(chat_id, "/queue_probe")
-        await self.fake.wait_for_messages(chat_id, n + 1)
+    async def settle(self, chat_id: int = 0) -> None:
+        """Wait until every update so far has been fetched and fully handled."""
+        await settle(self.fake, self.running)
 
     async def enquiry(self, enquiry_id: int = 1) -> EnquiryRow:
         async with self.db.session() as session:
@@ -238,21 +240,45 @@ async def running(
 ) -> AsyncIterator[Bot]:
     """bestbot's Telegram side as ``bestbot run`` builds it (handlers installed, polling)."""
     config = make_config(database, fake, smtp, **routing)
-    async with telegram_application(config, receive_updates=True) as app:
-        yield Bot(fake, database, app, config, smtp)
+    async with running_bot(config) as started:
+        yield Bot(fake, database, started, config, smtp)
 
 
 def worker(bot: Bot, clock: Callable[[], datetime], name: str = "scheduler") -> EnquiryService:
-    """Another process's view (the scheduler's): same database, its own clock."""
+    """Another process's view (the scheduler's): same database, its own clock, its own
+    parts built by the composition root."""
     email: Callable[[], AbstractAsyncContextManager[Any]] | None = email_factory(bot.config)
-    return EnquiryService.from_config(
+    services = build_services(
         bot.config,
-        bot.db,
-        telegram=TelegramSender(bot.app.bot),
-        email=email,
+        bot.running.app.services.signer.legacy_secret,
         clock=clock,
         worker_id=name,
+        telegram=TelegramSender(bot.app.bot),
+        email=email,
     )
+    return services.enquiries
+
+
+def enquiry_service(
+    config: Config,
+    database: Database,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    email: Any = None,
+    telegram: Any = None,
+    worker_id: str = "mail",
+) -> EnquiryService:
+    """The enquiry workflow as the composition root builds it, on the test database."""
+    services = build_services(
+        config,
+        config.secret_key,
+        clock=clock or (lambda: datetime.now(UTC)),
+        worker_id=worker_id,
+        telegram=telegram,
+        email=email,
+        db=database,
+    )
+    return services.enquiries
 
 
 def start_clock() -> Clock:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.enquiries.service import IncomingMessage
+from bot.enquiries.model import IncomingMessage
 from storage import enquiries as store
 from storage.db import Database
 from tests.enquiries.enquiry_kit import ROSTER, SECRET, TENDER_Q, running

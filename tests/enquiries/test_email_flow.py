@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.channels import email_factory
-from bot.enquiries.service import EnquiryService, IncomingMessage
-from bot.enquiries.web import add_rating_routes
-from bot.web import build_web_app
+from bot.app import build_services
+from bot.delivery.channels import email_factory
+from bot.enquiries.model import IncomingMessage
+from bot.services import Services
+from bot.web.server import build_web_app
 from storage.db import Database
 from storage.models import EnquiryRow
 from tests.enquiries.enquiry_kit import FAY, Clock, make_config, seed, smtp
@@ -26,28 +27,23 @@ QUESTION = (
 )
 
 
-class _Store:
-    async def unsubscribe(self, subscriber_id: int) -> bool:
-        return False
-
-    async def describe(self, subscriber_id: int) -> str | None:
-        return None
-
-
-async def _health() -> dict[str, object]:
-    return {"ok": True}
-
-
-def _service(database: Database, smtp: SmtpSink, clock: Clock) -> EnquiryService:
-    config = make_config(database, smtp=smtp)
-    return EnquiryService.from_config(
-        config, database, email=email_factory(config), clock=clock, worker_id="mail"
+def _services(database: Database, smtp: SmtpSink, clock: Clock, **routing: str) -> Services:
+    config = make_config(database, smtp=smtp, **routing)
+    return build_services(
+        config,
+        config.secret_key,
+        clock=clock,
+        worker_id="mail",
+        telegram=None,
+        email=email_factory(config),
+        db=database,
     )
 
 
 async def test_email_enquiry_with_an_email_adviser(database: Database, smtp: SmtpSink) -> None:
     await seed(database)
-    service = _service(database, smtp, Clock(datetime.now(UTC)))
+    services = _services(database, smtp, Clock(datetime.now(UTC)))
+    service = services.enquiries
     first = IncomingMessage(
         channel="email",
         text=QUESTION + "\n\nThanks,\nJo\nGreen Bikes CIC, Derby DE1 1AA",
@@ -81,6 +77,7 @@ async def test_email_enquiry_with_an_email_adviser(database: Database, smtp: Smt
         sender_email=FAY.upper(),
         message_id="<f1@seem.example>",
         in_reply_to=brief.header("Message-ID"),
+        authenticated=True,  # the receiving server's Authentication-Results: dkim=pass
     )
     joined = await service.receive(reply)
     assert not joined.created and joined.enquiry_id == 1
@@ -128,15 +125,14 @@ async def test_email_enquiry_with_an_email_adviser(database: Database, smtp: Smt
             sender_email=FAY,
             message_id="<f2@seem.example>",
             in_reply_to=brief.header("Message-ID"),
+            authenticated=True,
         )
     )
     await smtp.wait_for_messages(total + 1)
     rating_mail = smtp.to(JO)[-1]
     links = re.findall(r"https://bot\.seem\.example(/enquiry/rate/\S+)", rating_mail.text)
     assert len(links) == 2
-    app = build_web_app(secret="k" * 40, store=_Store(), health=_health)
-    add_rating_routes(app, service)
-    async with TestClient(TestServer(app)) as client:
+    async with TestClient(TestServer(build_web_app(services))) as client:
         page = await client.get(links[0])
         assert page.status == 200 and "How did we do?" in await page.text()
         assert (await _row(database, 1)).rating is None  # GET never acts
@@ -151,9 +147,8 @@ async def test_email_enquiry_with_an_email_adviser(database: Database, smtp: Smt
 async def test_acknowledgement_respects_working_hours(database: Database, smtp: SmtpSink) -> None:
     """Asked on Friday 27 Nov 2026 at 16:00 with "4h" in Mon-Fri 09:00-17:00: Monday 12:00."""
     await seed(database)
-    config = make_config(database, smtp=smtp, working_hours="Mon-Fri 09:00-17:00")
     clock = Clock(datetime(2026, 11, 27, 16, 0, tzinfo=UTC))
-    service = EnquiryService.from_config(config, database, email=email_factory(config), clock=clock)
+    service = _services(database, smtp, clock, working_hours="Mon-Fri 09:00-17:00").enquiries
     await service.receive(
         IncomingMessage(channel="email", text=QUESTION, sender_email=JO, message_id="<w@x>")
     )
@@ -169,3 +164,57 @@ async def _row(database: Database, enquiry_id: int) -> EnquiryRow:
         row = await session.get(EnquiryRow, enquiry_id)
     assert row is not None
     return row
+
+
+async def test_a_spoofed_adviser_mail_is_held_not_relayed(
+    database: Database, smtp: SmtpSink
+) -> None:
+    """A mail claiming to come from the assigned adviser, quoting the reference, acts only
+    when the receiving server vouches for its domain *and* it quotes a mail we sent that
+    adviser; otherwise it is held, nothing reaches the enterprise, and the real adviser is
+    told."""
+    await seed(database)
+    service = _services(database, smtp, Clock(datetime.now(UTC))).enquiries
+    await service.receive(
+        IncomingMessage(
+            channel="email", text=QUESTION, subject="Loan", sender_email=JO, message_id="<q@j>"
+        )
+    )
+    await smtp.wait_for_messages(2)
+    (brief,) = smtp.to(FAY)
+    spoofs = [
+        # From says Fay, subject quotes the reference, no authentication at all
+        IncomingMessage(
+            channel="email",
+            text="Send your bank details to mallory@evil.example",
+            subject="Re: [ENQ-000001] Loan",
+            sender_email=FAY,
+            message_id="<s1@evil.example>",
+        ),
+        # authenticated for some domain, but quoting nothing we sent Fay
+        IncomingMessage(
+            channel="email",
+            text="resolve",
+            subject="Re: [ENQ-000001] Loan",
+            sender_email=FAY,
+            message_id="<s2@evil.example>",
+            authenticated=True,
+        ),
+        # quoting our mail (a forwarded thread) but not authenticated
+        IncomingMessage(
+            channel="email",
+            text="resolve",
+            sender_email=FAY,
+            message_id="<s3@evil.example>",
+            in_reply_to=brief.header("Message-ID"),
+            authenticated=False,
+        ),
+    ]
+    for spoof in spoofs:
+        got = await service.receive(spoof)
+        assert not got.created and got.enquiry_id == 1
+    row = await _row(database, 1)
+    assert row.status == "open" and row.first_response_at is None
+    assert len(smtp.to(JO)) == 1  # only the acknowledgement: nothing relayed
+    warnings = [m for m in smtp.to(FAY) if "could not be verified" in (m.text or "")]
+    assert len(warnings) == 3

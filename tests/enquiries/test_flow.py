@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.enquiries.service import ACCEPT, PASS, RATE_UP, RESOLVE
-from bot.render import callback
+from bot.enquiries.model import ACCEPT, PASS, RATE_UP, RESOLVE
+from bot.telegram.callbacks import pack
 from storage import enquiries as store
 from storage.db import Database
 from tests.enquiries.enquiry_kit import (
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecatio
 
 
 def e(enquiry_id: int, verb: str) -> str:
-    return callback("e", enquiry_id, verb)
+    return pack("e", enquiry_id, verb)
 
 
 async def test_ask_accept_relay_resolve_rate(fake: FakeTelegram, database: Database) -> None:
@@ -262,13 +262,7 @@ async def _alerted_notice(database: Database, ocid: str, title: str, days_left: 
 
 
 async def _dispatch(bot: Any, database: Database) -> int:
-    from bot.dispatcher import Dispatcher, DispatchSettings
-    from bot.telegram_channel import TelegramSender
-
-    dispatcher = Dispatcher(
-        database, DispatchSettings(), worker_id="t", telegram=TelegramSender(bot.app.bot)
-    )
-    return (await dispatcher.run_until_idle()).sent
+    return int((await bot.running.app.services.send_alerts()).sent)
 
 
 ASK_HOW = "Send your question in one message (send any command to cancel)."
@@ -291,7 +285,7 @@ async def test_ask_button_under_an_alert_attaches_the_notice(
         assert "isn't yours" in await bot.press(BEN, bot.fake.message(BEN, forged.message_id), ask)
 
         ann_mark = bot.mark(ANN)
-        assert "Send your question" in await bot.press(ANN, alert, ask, settle=False)
+        assert await bot.press(ANN, alert, ask, settle=False) == f"Ask about: {title}"
         prompt = (await bot.after(ANN, ann_mark))[0]
         assert prompt.text == (
             f"What would you like to ask about this opportunity, “{title}”? {ASK_HOW}"
@@ -319,7 +313,8 @@ async def test_ask_button_in_a_grouped_message_asks_about_that_number(
         assert "1. Meals on wheels, north" in group.text and "2. Community cafe lease" in group.text
         ann_mark = bot.mark(ANN)
         ask = group.button("❓ 2")["callback_data"]
-        assert "Send your question" in await bot.press(ANN, group, ask, settle=False)
+        # the toast names the notice the numbered button is about
+        assert await bot.press(ANN, group, ask, settle=False) == "Ask about: Community cafe lease"
         prompt = (await bot.after(ANN, ann_mark))[0]
         assert "“Community cafe lease”" in prompt.text
         await bot.send(ANN, "Could three of us bid together as a consortium for this one?")

@@ -12,14 +12,14 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from bot.channels import email_factory
 from bot.config import Config, config_from_dict
+from bot.delivery.channels import email_factory
 from bot.enquiries.mailbox import DONE_KEYWORD, poll_mailbox
-from bot.enquiries.service import EnquiryService
 from storage import enquiries as store
 from storage.db import Database
 from storage.models import EnquiryMessageRow, EnquiryRow
 from tests.enquiries import mailbox_samples as s
+from tests.enquiries.enquiry_kit import enquiry_service
 from tests.fakes import dovecot as dovecot_fakes
 from tests.fakes.dovecot import Dovecot
 from tests.fakes.smtp import SmtpSink
@@ -88,7 +88,7 @@ async def test_mail_round_trip_through_the_enquiry_service(
                 )
             ],
         )
-    service = EnquiryService.from_config(config, database, email=email_factory(config))
+    service = enquiry_service(config, database, email=email_factory(config))
     own = [config.email.from_email or ""]
 
     dovecot.append(s.ALTERNATIVE)

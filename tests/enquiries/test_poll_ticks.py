@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.app import Service
-from bot.channels import email_factory
+from bot.app import App
 from bot.config import config_from_dict
-from bot.enquiries.service import IncomingMessage
+from bot.delivery.channels import email_factory
+from bot.enquiries.model import IncomingMessage
 from storage import enquiries as store
 from storage.db import Database
 from tests.fakes.smtp import SmtpSink
@@ -43,10 +43,9 @@ async def test_poll_cycle_fires_due_enquiry_timers(
             ],
         )
     now = {"t": START}
-    service = Service(config, email=email_factory(config), clock=lambda: now["t"])
+    service = App(config, email=email_factory(config), clock=lambda: now["t"])
     async with service:
-        assert service.enquiries is not None
-        received = await service.enquiries.receive(
+        received = await service.services.enquiries.receive(
             IncomingMessage(
                 channel="email",
                 text="How do we respond to a tender's social value questions and bid well?",

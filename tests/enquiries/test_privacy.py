@@ -5,20 +5,28 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.enquiries.service import EnquiryService, IncomingMessage
+from bot.enquiries.model import IncomingMessage
 from storage import enquiries as store
 from storage.db import Database
 from storage.models import (
     EnquiryEventRow,
     EnquiryMessageRow,
-    EnquiryOutboxRow,
     EnquiryRow,
     EnquiryTimerRow,
+    MessageRow,
     SubscriberRow,
 )
-from tests.enquiries.enquiry_kit import ANN, EVE, TENDER_Q, make_config, seed, start_clock
+from tests.enquiries.enquiry_kit import (
+    ANN,
+    EVE,
+    TENDER_Q,
+    enquiry_service,
+    make_config,
+    seed,
+    start_clock,
+)
 
-CHILDREN = (EnquiryMessageRow, EnquiryEventRow, EnquiryTimerRow, EnquiryOutboxRow)
+CHILDREN = (EnquiryMessageRow, EnquiryEventRow, EnquiryTimerRow, MessageRow)
 
 
 async def _count(db: Database, model: object) -> int:
@@ -28,7 +36,7 @@ async def _count(db: Database, model: object) -> int:
 
 async def test_enquiries_go_with_the_subscriber(database: Database) -> None:
     await seed(database)
-    service = EnquiryService.from_config(make_config(database), database, clock=start_clock())
+    service = enquiry_service(make_config(database), database, clock=start_clock())
     for chat in (ANN, EVE):
         await service.receive(
             IncomingMessage(channel="telegram", text=TENDER_Q, telegram_chat_id=chat)

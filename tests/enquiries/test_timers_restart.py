@@ -8,17 +8,18 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.enquiries.service import ACCEPT, EnquiryService, IncomingMessage
-from bot.render import callback
+from bot.enquiries.model import ACCEPT, IncomingMessage
+from bot.telegram.callbacks import pack
 from storage import enquiries as store
 from storage.db import Database
-from storage.models import EnquiryOutboxRow, EnquiryTimerRow
+from storage.models import EnquiryTimerRow, MessageRow
 from tests.enquiries.enquiry_kit import (
     ANN,
     DUTY,
     TENDER_Q,
     TESS,
     TOM,
+    enquiry_service,
     fake,
     make_config,
     running,
@@ -65,7 +66,7 @@ async def test_escalation_reminder_and_away_reroute(fake: FakeTelegram, database
         assert ("escalated", "system") in await bot.events(1)
 
         # Tom accepts but does not answer within reply_within: a reminder.
-        await bot.press(TOM, tom_brief, callback("e", 1, ACCEPT))
+        await bot.press(TOM, tom_brief, pack("e", 1, ACCEPT))
         tom_mark = bot.mark(TOM)
         clock.advance(hours=2, minutes=5)
         assert await scheduler.tick() == 1
@@ -98,7 +99,7 @@ async def test_restart_in_the_middle_of_an_open_enquiry(
     # A new process: new Application, new service, same database.
     async with running(fake, database) as bot:
         ann_mark = bot.mark(ANN)
-        assert (await bot.press(TESS, brief, callback("e", 1, ACCEPT))).startswith("Accepted")
+        assert (await bot.press(TESS, brief, pack("e", 1, ACCEPT))).startswith("Accepted")
         await bot.send(TESS, "Here is how to start.", brief.message_id)
         msgs = await bot.after(ANN, ann_mark, 2)
         assert "Tess Tendering" in msgs[0].text and "Here is how to start." in msgs[1].text
@@ -111,10 +112,10 @@ async def test_a_crash_before_sending_loses_nothing(fake: FakeTelegram, database
     await seed(database)
     config = make_config(database, fake, ack_within="1h")
     clock = start_clock()
-    dead = EnquiryService.from_config(config, database, clock=clock, worker_id="dead")
+    dead = enquiry_service(config, database, clock=clock, worker_id="dead")
     await dead.receive(IncomingMessage(channel="telegram", text=TENDER_Q, telegram_chat_id=ANN))
     async with database.session() as session:
-        pending = (await session.exec(select(EnquiryOutboxRow))).all()
+        pending = (await session.exec(select(MessageRow))).all()
         assert {r.status for r in pending} == {"pending"} and len(pending) == 2
         # the dead worker had also claimed the ack timer
         await store.claim_timers(

@@ -324,6 +324,7 @@ class FakeTelegram:
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._delivered_up_to = 0  # highest update_id returned by getUpdates
+        self.delivered_count = 0  # updates returned by getUpdates (each once)
         self._confirmed_below = 0  # every update_id < this was confirmed by an offset
         self._allowed_updates: set[str] | None = None
         self._poll_generation = 0
@@ -954,6 +955,8 @@ class FakeTelegram:
                 ]
             if self._updates:
                 batch = self._updates[: max(1, min(limit, 100))]
+                fresh = [u for u in batch if u["update_id"] > self._delivered_up_to]
+                self.delivered_count += len(fresh)
                 self._delivered_up_to = max(self._delivered_up_to, batch[-1]["update_id"])
                 self._notify()
                 return batch
