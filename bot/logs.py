@@ -57,7 +57,7 @@ _previous_factory = logging.getLogRecordFactory()
 
 
 def _factory(*args: object, **kwargs: object) -> logging.LogRecord:
-    record = _previous_factory(*args, **kwargs)  # type: ignore[arg-type]
+    record = _previous_factory(*args, **kwargs)
     try:
         message = record.getMessage()
     except Exception:  # a bad format string: keep the record readable, never crash logging

@@ -39,7 +39,7 @@ def _parse(url: str) -> URL:
 def url_password(url: str) -> str | None:
     """The password in a database URL, if any (so that logs can mask it)."""
     try:
-        return make_url(url).password  # type: ignore[return-value]
+        return make_url(url).password
     except Exception:
         return None
 
