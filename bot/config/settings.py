@@ -161,10 +161,11 @@ class Settings(BaseSettings):
     """The whole file, validated. :func:`bot.config.load_config` turns it into a Config."""
 
     model_config = SettingsConfigDict(
-        frozen=True, extra="forbid", validate_default=False, hide_input_in_errors=True
+        frozen=True, extra="forbid", validate_default=True, hide_input_in_errors=True
     )
 
-    # Order matters: a table's validator sees the tables above it already validated.
+    # Order matters: a table's validator sees the tables above it already validated, and
+    # validate_default runs those validators on tables left out of the file too.
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     brand: BrandConfig = Field(default_factory=BrandConfig)
     web: WebSettings = Field(default_factory=WebSettings)

@@ -113,8 +113,7 @@ Hour = Annotated[int, whole(0, 23, "an hour of the day (0-23)")]
 
 
 def _weekday(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
-        return value  # already a weekday number (built in code)
+    """A day name; numbers are refused, as people count weekdays from 0, 1 and Sunday."""
     if isinstance(value, str):
         try:
             return day_index(value)
@@ -238,9 +237,10 @@ def _is_http_url(value: str) -> bool:
 
 
 def _http_url(value: Any) -> str:
-    text = _text(value)
+    text = value.strip() if isinstance(value, str) else ""
     if not _is_http_url(text):
-        raise problem(f'{show(redact_url(text))} is not a URL like "https://example.org/"')
+        shown = show(redact_url(text)) if isinstance(value, str) else show(value)
+        raise problem(f'{shown} is not a URL like "https://example.org/"')
     return text
 
 
@@ -282,10 +282,10 @@ _EMAIL = re.compile(
 
 
 def _address(value: Any, *, display_name: bool) -> str:
-    text = _text(value)
+    text = value.strip() if isinstance(value, str) else ""
     address = email.utils.parseaddr(text)[1] if display_name else text
     if not _EMAIL.fullmatch(address) or (not display_name and address != text):
-        raise problem(f'{show(text)} is not an email address like "alerts@example.org"')
+        raise problem(f'{show(value)} is not an email address like "alerts@example.org"')
     return text
 
 
