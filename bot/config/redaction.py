@@ -54,8 +54,19 @@ def redact_url(url: str) -> str:
     return f"{url[: span[0]]}{MASK}{url[span[1] :]}" if span else url
 
 
+#: Things that are secrets wherever they are pasted: a Telegram bot token, a PEM block.
+_LOOKS_SECRET = re.compile(
+    r"\d{5,}:[A-Za-z0-9_-]{30,}|-----BEGIN[^-]*-----.*?(?:-----END[^-]*-----|$)", re.DOTALL
+)
+
+
 def redact_text(text: str) -> str:
-    """``text`` with the password of every URL-like word in it masked."""
+    """``text`` with URL passwords, bot tokens and PEM keys masked.
+
+    For values shown in error messages: a token pasted into the wrong key
+    (``bot_username``) is still a token.
+    """
+    text = _LOOKS_SECRET.sub(MASK, text)
     return re.sub(r"\S+@\S*", lambda m: redact_url(m.group()), text)
 
 

@@ -203,6 +203,8 @@ def _check_webhook_secret(text: str) -> None:
     rule = "1-256 characters, each A-Z, a-z, 0-9, _ or - (Telegram's rule)"
     if len(text) > 256:
         raise problem(f"must be {rule}; the value given has {len(text)} characters")
+    if any(c.isspace() for c in text):
+        raise problem(f"must be {rule}; the value given has a space in it")
     raise problem(f"must be {rule}; the value given has another character in it")
 
 
@@ -316,7 +318,7 @@ def _pem_key(value: Any) -> Secret | None:
         return None
     if not isinstance(value, str):
         raise problem("the value given is not a string")
-    text = value.strip().replace("\\n", "\n")
+    text = value.replace("\\n", "\n").strip()
     _pem(text)
     return Secret(text + "\n")
 

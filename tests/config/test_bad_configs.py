@@ -196,9 +196,9 @@ CASES: list[tuple[str, str, str]] = [
     ('[telegram]\nmode = "push"', "telegram.mode", 'is not one of "polling", "webhook"'),
     ('[telegram]\nmode = "webhook"', "telegram.webhook_secret", "required when telegram.mode"),
     (
-        '[telegram]\nmode = "webhook"\nwebhook_secret = "has a space"',
+        '[telegram]\nmode = "webhook"\nwebhook_secret = "seem webhook 2026"',
         "telegram.webhook_secret",
-        "another character",
+        "the value given has a space in it",
     ),
     (
         '[telegram]\nmode = "webhook"\nwebhook_secret = "' + "x" * 300 + '"',
