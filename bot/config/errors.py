@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from bot.config.redaction import Secret, SecretURL, redact_text
+from bot.config.redaction import Secret, redact_text
 from bot.durations import format_duration
 from bot.errors import UserError
 
@@ -210,33 +210,27 @@ _EXPECTED: Mapping[str, str] = {
 }
 
 
-def _message(error: ErrorDetails, root: type[BaseModel], secret: bool) -> tuple[Loc, str]:
+def _message(error: ErrorDetails, root: type[BaseModel], secret: bool) -> tuple[str, Loc, str]:
+    """``(key, loc, text)``: ``key`` is set when a check named another table's key."""
     loc: Loc = tuple(error["loc"])
     ctx = error.get("ctx") or {}
     if error["type"] == "config":
-        if ctx.get("key"):
-            return ("@" + str(ctx["key"]),), str(ctx["problem"])
         at = str(ctx.get("at") or "")
-        if at:
-            loc = (*loc, *_split(at))
-        return loc, str(ctx["problem"])
+        return str(ctx.get("key") or ""), (*loc, *_split(at)), str(ctx["problem"])
     if error["type"] == "value_error":
-        return loc, str(ctx.get("error", error["msg"]))
+        return "", loc, str(ctx.get("error", error["msg"]))
     value = error.get("input")
     shown = "the value given" if secret else show(value)
     if error["type"] in ("model_type", "dict_type", "model_attributes_type") and isinstance(
         value, str
     ):
         shown = "a string"  # a section written as a string may be a pasted secret
-    return loc, _generic(error, root, loc, shown)
+    return "", loc, _generic(error, root, loc, shown)
 
 
 def _split(at: str) -> list[str]:
-    parts: list[str] = []
-    for piece in at.replace("[", ".[").split("."):
-        if piece:
-            parts.append(piece)
-    return parts
+    """``"[1].name"`` -> ``["[1]", "name"]`` (list indexes kept in brackets for key_path)."""
+    return [piece for piece in at.replace("[", ".[").split(".") if piece]
 
 
 #: Shorter secret values are not scrubbed from messages: they would mangle ordinary words
@@ -264,15 +258,10 @@ def explain(
     """
     errors = sorted(exc.errors(include_url=False), key=_rank)
     error = errors[0]
-    loc = tuple(error["loc"])
-    secret = _mentions(annotation_at(root, loc), (Secret,)) and not _mentions(
-        annotation_at(root, loc), (SecretURL,)
-    )
-    loc, text = _message(error, root, secret)
-    if loc and isinstance(loc[0], str) and loc[0].startswith("@"):
-        key = loc[0][1:]
-    else:
-        key = rename(loc) or key_path(loc)
+    annotation = annotation_at(root, tuple(error["loc"]))
+    secret = _mentions(annotation, (Secret,))  # a SecretURL is shown, redacted, by show()
+    key, loc, text = _message(error, root, secret)
+    key = key or rename(loc) or key_path(loc)
     for value in scrub:
         if len(value) >= _MIN_SCRUB:
             text = text.replace(value, "***")

@@ -94,7 +94,9 @@ def _renamer(applied: Mapping[tuple[str, ...], str]) -> Any:
     return rename
 
 
-def _secret_key(settings: Settings, env_applied: Mapping[tuple[str, ...], str]) -> tuple[str, bool]:
+def _secret_key(settings: Settings) -> tuple[str, bool]:
+    """The configured key, or a new random one flagged as generated (the service keeps the
+    first one generated in the database and uses it from then on: bot/app.py)."""
     key = settings.web.secret_key
     if key is not None:
         return key, False
@@ -209,7 +211,7 @@ def config_from_dict(
             raise explain(
                 exc, Settings, rename=_renamer(used.applied), scrub=_secrets_in(data, env)
             ) from None
-    key, generated = _secret_key(settings, used.applied)
+    key, generated = _secret_key(settings)
     return Config(
         database=settings.database,
         telegram=settings.telegram,

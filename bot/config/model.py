@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from bot.config.feeds import DEFAULT_FEEDS, FeedConfig
@@ -73,13 +73,8 @@ class Config:
         if not isinstance(self.secret_key, Secret):
             object.__setattr__(self, "secret_key", Secret(self.secret_key))
 
-    def __str__(self) -> str:
-        return repr(self)
-
     def with_secret_key(self, key: str) -> Config:
         """This config using ``key`` (e.g. the one kept in the database) as its secret key."""
-        from dataclasses import replace
-
         return replace(self, secret_key=key, secret_key_generated=False)
 
     def to_dict(self, *, redact: bool = True) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
@@ -58,15 +59,17 @@ __all__ = [
 ]
 
 #: Secret variables and the key each replaces. An empty variable counts as unset.
-ENV_SECRETS: Mapping[str, tuple[str, ...]] = {
-    "BESTBOT_DATABASE_URL": ("database", "url"),
-    "BESTBOT_TELEGRAM_TOKEN": ("telegram", "token"),
-    "BESTBOT_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
-    "BESTBOT_SMTP_PASSWORD": ("email", "smtp_password"),
-    "BESTBOT_DKIM_KEY": ("email", "dkim_key"),
-    "BESTBOT_IMAP_PASSWORD": ("email", "inbound", "password"),
-    "BESTBOT_SECRET_KEY": ("web", "secret_key"),
-}
+ENV_SECRETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "BESTBOT_DATABASE_URL": ("database", "url"),
+        "BESTBOT_TELEGRAM_TOKEN": ("telegram", "token"),
+        "BESTBOT_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+        "BESTBOT_SMTP_PASSWORD": ("email", "smtp_password"),
+        "BESTBOT_DKIM_KEY": ("email", "dkim_key"),
+        "BESTBOT_IMAP_PASSWORD": ("email", "inbound", "password"),
+        "BESTBOT_SECRET_KEY": ("web", "secret_key"),
+    }
+)
 
 
 def env_value(env: Mapping[str, str], name: str) -> str | None:
