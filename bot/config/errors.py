@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
@@ -43,11 +44,12 @@ class ConfigError(UserError):
         super().__init__(" ".join(text.splitlines()))
 
 
-def problem(text: str, *, at: str = "", key: str = "") -> PydanticCustomError:
+def problem(text: str, *, at: str | tuple[str, ...] = "", key: str = "") -> PydanticCustomError:
     """A validation error worded for the user.
 
-    ``at`` is a path below the value being validated (``"jitter"``, ``"[2]"``,
-    ``"fundng"``) for checks that see a whole table; ``key`` replaces the location
+    ``at`` is a path below the value being validated (``"jitter"``, ``"[2].name"``, or
+    a tuple of names taken as they are, for keys the user chose) for checks that see a
+    whole table; ``key`` replaces the location
     altogether when a check on one table is about a key of another
     (``"web.public_url"``).
     """
@@ -83,16 +85,20 @@ def suggest(word: str, options: Iterable[str]) -> str:
     return f" (did you mean {json.dumps(close[0])}?)" if close else ""
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def key_path(loc: Iterable[int | str]) -> str:
-    """``("feeds", 0, "every")`` -> ``"feeds[0].every"``."""
+    """``("feeds", 0, "every")`` -> ``"feeds[0].every"``; odd names quoted as TOML does."""
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part.startswith("["):
+        elif part.startswith("[") and part.endswith("]"):
             text += part
         else:
-            text += f".{part}" if text else part
+            name = part if _BARE_KEY.fullmatch(part) else json.dumps(part)
+            text += f".{name}" if text else name
     return text
 
 
@@ -215,8 +221,9 @@ def _message(error: ErrorDetails, root: type[BaseModel], secret: bool) -> tuple[
     loc: Loc = tuple(error["loc"])
     ctx = error.get("ctx") or {}
     if error["type"] == "config":
-        at = str(ctx.get("at") or "")
-        return str(ctx.get("key") or ""), (*loc, *_split(at)), str(ctx["problem"])
+        at = ctx.get("at") or ()
+        below = tuple(at) if isinstance(at, tuple | list) else _split(str(at))
+        return str(ctx.get("key") or ""), (*loc, *below), str(ctx["problem"])
     if error["type"] == "value_error":
         return "", loc, str(ctx.get("error", error["msg"]))
     value = error.get("input")
@@ -228,9 +235,9 @@ def _message(error: ErrorDetails, root: type[BaseModel], secret: bool) -> tuple[
     return "", loc, _generic(error, root, loc, shown)
 
 
-def _split(at: str) -> list[str]:
+def _split(at: str) -> tuple[str, ...]:
     """``"[1].name"`` -> ``["[1]", "name"]`` (list indexes kept in brackets for key_path)."""
-    return [piece for piece in at.replace("[", ".[").split(".") if piece]
+    return tuple(piece for piece in at.replace("[", ".[").split(".") if piece)
 
 
 #: Shorter secret values are not scrubbed from messages: they would mangle ordinary words

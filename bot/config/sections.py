@@ -598,9 +598,9 @@ def _topic_words(value: Any) -> Any:
         raise problem(f"{show(value)} is not a table ([routing.topic_words])")
     for key, words in value.items():
         if key not in TOPICS:
-            raise problem("unknown key" + suggest(str(key), TOPICS), at=str(key))
+            raise problem("unknown key" + suggest(str(key), TOPICS), at=(str(key),))
         if not isinstance(words, list | tuple):
-            raise problem(f"{show(words)} is not a list of strings", at=str(key))
+            raise problem(f"{show(words)} is not a list of strings", at=(str(key),))
     return value
 
 

@@ -51,6 +51,12 @@ CASES: list[tuple[str, str, str]] = [
     ),
     ('[routing.topic_words]\nfundng = ["grant"]', "routing.topic_words.fundng", "did you mean"),
     ("[matching]\nstages = []", "matching.stages", 'did you mean "default_stages"?'),
+    ('[telegram]\n"bot token" = "x"', 'telegram."bot token"', "unknown key"),
+    (
+        '[routing.topic_words]\n"social.value" = ["x"]',
+        'routing.topic_words."social.value"',
+        "unknown",
+    ),
     # wrong types
     ('[web]\nport = "8080"', "web.port", '"8080" is not a port number'),
     ("[web]\nport = -1", "web.port", "-1 is not a port number"),
@@ -315,13 +321,15 @@ _SCALARS = st.one_of(
     st.just(time(21, 0)),
     st.just(datetime(2026, 1, 1, 9, 0)),
 )
-_VALUES = st.recursive(
-    _SCALARS,
-    lambda inner: st.one_of(
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
         st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
+    )
+
+
+_VALUES = st.recursive(_SCALARS, _nested, max_leaves=6)
 
 
 def _key_paths() -> list[tuple[str, str]]:
