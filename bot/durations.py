@@ -25,6 +25,9 @@ __all__ = [
 _UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+)\s*([wdhms])")
 _WHOLE = re.compile(r"(?:\d+\s*[wdhms]\s*)+")
+#: More digits than any real interval needs; longer numbers are refused before ``int()``
+#: (which has its own limit and a less helpful message).
+_MAX_DIGITS = 12
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 DURATION_HINT = 'a duration like "15m" (units: s, m, h, d, w)'
@@ -44,10 +47,16 @@ def parse_duration(text: str) -> timedelta:
     cleaned = text.strip().lower()
     if not _WHOLE.fullmatch(cleaned):
         raise ValueError(f"{text!r} is not {DURATION_HINT}")
-    seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
+    parts = _PART.findall(cleaned)
+    if any(len(n) > _MAX_DIGITS for n, _ in parts):
+        raise ValueError(f"{text!r} is too long to be a duration")
+    seconds = sum(int(n) * _UNITS[unit] for n, unit in parts)
     if seconds <= 0:
         raise ValueError(f"{text!r} is not a positive duration")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # beyond timedelta's 999,999,999 days
+        raise ValueError(f"{text!r} is too long to be a duration") from None
 
 
 def format_duration(value: timedelta) -> str:
