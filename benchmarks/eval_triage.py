@@ -351,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         right, total = region_accuracy(items)
         print(
-            f"region from text alone on {label} (field hidden): {right}/{total} = {right / total:.1%}"
+            f"region from text alone on {label} (field hidden): "
+            f"{right}/{total} = {right / total:.1%}"
         )
     met = shipped_dev2.acceptable_share >= 0.95 and shipped_dev2.to_away == 0
     print("target (dev2 >= 95 % to a fitting adviser, 0 to away):", "met" if met else "NOT met")

@@ -77,7 +77,9 @@ def test_committed_model_is_what_the_build_makes() -> None:
     common = set(rebuilt.weights) & set(committed.weights)
     assert len(common) >= 0.99 * len(committed.weights)
     drift = max(
-        abs(a - b) for k in common for a, b in zip(rebuilt.weights[k], committed.weights[k])
+        abs(a - b)
+        for k in common
+        for a, b in zip(rebuilt.weights[k], committed.weights[k], strict=True)
     )
     assert drift < 0.01  # same data, same file (last-digit float noise aside)
     for text in ("How do we register for VAT?", "any grants for a minibus"):

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the enquiries are data: long lines as people write them)
 """Triage on input nobody tidied: typos, emoji, "help??", pasted emails with signatures and
 quoted threads, ESOL-ish and regional English, two topics in one message, questions about a
 notice, regions from a profile. Every enquiry here was written for this file (none comes from
