@@ -27,7 +27,8 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from matchers import places
+from feeds.notice import Notice
+from matchers import cpv, places
 from matchers.triage_lexicon import (
     EXTRA_WORD_WEIGHT,
     LEXICON,
@@ -36,6 +37,7 @@ from matchers.triage_lexicon import (
     SETTING,
     TOPICS,
 )
+from matchers.triage_model import Features, TopicModel, features, load_model
 
 GENERAL = "general"
 MIN_CONFIDENCE = 0.3
@@ -51,6 +53,19 @@ BACKGROUND_WEIGHT = 0.5
 NO_QUESTION_FACTOR = 0.7
 """Confidence is scaled by this when nothing in the message asks anything (thanks, news)."""
 SETTING_FACTOR = 0.5
+
+MODEL_MIN_CONFIDENCE = 0.3
+"""With the topic model: below this probability the enquiry goes to the duty adviser, with the
+best guess named in the reasons (chosen on dev, docs/triage.md)."""
+ALSO_SHARE = 0.25
+"""A runner-up topic this likely is named in the reasons ("also legal (0.31: ...)")."""
+NOTICE_WEIGHT = 0.3
+"""Weight of each sentence of the notice an enquiry is about: a hint, not the question."""
+MAX_NOTICE_TEXT = 3000
+NOTICE_TENDERING_PRIOR = 2.0
+"""Odds multiplier for tendering when the enquiry is about a notice (the topic model path)."""
+NOTICE_TENDERING_LEAN = 1.0
+"""Score added to tendering when the enquiry is about a notice (the lexicon path)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,12 +100,20 @@ class Adviser:
 
 @dataclass(frozen=True)
 class Enquiry:
-    """A question to triage. ``region`` is the sender's base when known (e.g. from a profile)."""
+    """A question to triage.
+
+    ``region``: the sender's base when known for sure (it wins over everything). Otherwise the
+    region is read from the text, and when the text names none, from ``profile_regions`` (the
+    regions of the enterprise's alert profile). ``notice_text``: the notice the question is
+    about (the ❓ button on an alert; see :func:`notice_text_of`), which hints at the topic.
+    """
 
     id: str
     text: str
     subject: str | None = None
     region: str | None = None
+    notice_text: str | None = None
+    profile_regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,8 @@ class TopicResult:
     """Topic -> the lexicon terms that matched, strongest first."""
     best: str = GENERAL
     """The best-scoring topic even when confidence was too low to use it."""
+    method: str = "lexicon"
+    """"model" (topic model: ``scores`` are probabilities) or "lexicon" (raw lexicon scores)."""
 
 
 @dataclass(frozen=True)
@@ -489,19 +514,23 @@ def _negated(words: list[str], start: int) -> bool:
 # Classification
 
 
-def classify(
-    text: str,
-    subject: str | None = None,
-    extra_words: Mapping[str, Sequence[str]] | None = None,
-) -> TopicResult:
-    """The topic of an enquiry, with a confidence in 0..1, every topic's score and reasons.
+def notice_text_of(notice: Notice) -> str:
+    """The text of a notice an enquiry is about (the ❓ button on an alert): title, buyer,
+    description and CPV labels, for :attr:`Enquiry.notice_text`."""
+    cpv_labels = [cpv.describe(code) for code in notice.cpv[:5]]
+    lines = [notice.title, notice.buyer or "", notice.description, *cpv_labels]
+    return "\n".join(line for line in lines if line)[:MAX_NOTICE_TEXT]
 
-    A term counts once at the weight of the strongest sentence it appears in, plus a little for
-    each repeat (so a long email repeating "funding" in its background does not drown the one
-    question it asks). Confidence grows with the winning score and with its lead over the
-    runner-up; below :data:`MIN_CONFIDENCE` the topic is ``general``.
+
+def _weighted_parts(
+    text: str, subject: str | None, notice_text: str | None
+) -> tuple[list[tuple[str, float]], bool]:
+    """The sentences to read, each with its weight, and whether the sender asks anything.
+
+    The question's own sentences weigh 2, the subject 1.5, the rest 1 (0.5 as background in a
+    long message that asks something elsewhere); a notice the question is about weighs
+    :data:`NOTICE_WEIGHT` per sentence: it hints at the topic, it is not the question.
     """
-    lex = _lexicon(_freeze_extra(extra_words))
     body = clean_email(text[:MAX_TEXT])
     parts: list[tuple[str, float]] = []
     if subject and subject.strip():
@@ -515,7 +544,24 @@ def classify(
     if not parts and text.strip():
         # everything looked like a signature: read it all rather than nothing
         parts = [(s, BODY_WEIGHT) for s in sentences(text[:MAX_TEXT])]
+    if notice_text and notice_text.strip():
+        parts.extend((s, NOTICE_WEIGHT) for s in sentences(notice_text[:MAX_NOTICE_TEXT]))
+    return parts, any(asks)
 
+
+@dataclass(frozen=True)
+class _Tally:
+    """The lexicon's verdict: score per topic and the matched terms (strongest first)."""
+
+    scores: dict[str, float]
+    terms: dict[str, tuple[str, ...]]
+
+
+def _tally(parts: Sequence[tuple[str, float]], lex: _CompiledLexicon) -> _Tally:
+    """Lexicon scores: a term counts once at the weight of the strongest sentence it appears in,
+    plus a little for each repeat, so a long email repeating "funding" in its background does
+    not drown the one question it asks; scene-setting terms count half when another topic has
+    strong evidence of its own."""
     contributions: dict[tuple[str, str], list[float]] = {}
     labels: dict[tuple[str, str], tuple[float, str]] = {}
     strong: set[str] = set()
@@ -523,7 +569,7 @@ def classify(
         for hit in _match_sentence(tokens(sentence), lex):
             assert hit.term.topic is not None
             key = (hit.term.topic, hit.term.text)
-            if hit.term.weight >= 2.0 and key not in SETTING:
+            if hit.term.weight >= 2.0 and key not in SETTING and weight > NOTICE_WEIGHT:
                 strong.add(hit.term.topic)
             value = hit.term.weight * weight
             contributions.setdefault(key, []).append(value)
@@ -543,39 +589,148 @@ def classify(
             value *= SETTING_FACTOR
         scores[topic] += value
         per_term[topic].append((value, labels[(topic, term)][1]))
-
-    ranked = sorted(TOPICS, key=lambda t: (-scores[t], TOPICS.index(t)))
-    best, second = ranked[0], ranked[1]
-    s1, s2 = scores[best], scores[second]
-    if s1 <= 0:
-        return TopicResult(
-            topic=GENERAL,
-            confidence=0.0,
-            scores=MappingProxyType({t: 0.0 for t in TOPICS}),
-            reasons=("topic: general (no topic words found)",),
-            terms=MappingProxyType({}),
-            best=GENERAL,
-        )
-    strength = 1.0 - math.exp(-s1 / 3.0)
-    share = s1 / (s1 + s2)
-    confidence = strength * share
-    if not any(asks):
-        confidence *= NO_QUESTION_FACTOR
-    confidence = round(confidence, 3)
     terms = {
         t: tuple(label for _, label in sorted(per_term[t], key=lambda p: -p[0]))
         for t in TOPICS
         if per_term[t]
     }
-    shown = ", ".join(terms[best][:3])
+    return _Tally(scores, terms)
+
+
+def classify(
+    text: str,
+    subject: str | None = None,
+    extra_words: Mapping[str, Sequence[str]] | None = None,
+    notice_text: str | None = None,
+    method: str = "auto",
+    model: TopicModel | None = None,
+) -> TopicResult:
+    """The topic of an enquiry, with a confidence in 0..1, every topic's score and reasons.
+
+    ``method``: "model" (the topic model over words and the lexicon's scores; the default
+    "auto" uses it whenever its data file loads), or "lexicon" (the hand-written lexicon alone,
+    also the fallback). Below :data:`MIN_CONFIDENCE` (model: :data:`MODEL_MIN_CONFIDENCE`) the
+    topic is ``general`` (the duty adviser) and the reasons name the best guess.
+    ``notice_text``: the notice the question is about, if any; it leans the topic towards
+    tendering (most questions about a notice are bidding ones) and its words count a little.
+    ``model``: a topic model to use instead of the committed one (evaluation of variants).
+    """
+    if method not in ("auto", "model", "lexicon"):
+        raise ValueError(f"classify: unknown method {method!r} (auto, model or lexicon)")
+    lex = _lexicon(_freeze_extra(extra_words))
+    parts, asks = _weighted_parts(text, subject, notice_text)
+    tally = _tally(parts, lex)
+    about_notice = bool(notice_text and notice_text.strip())
+    if method == "lexicon":
+        model = None
+    elif model is None:
+        model = load_model()
+    if method == "model" and model is None:
+        raise ValueError("classify: the triage model file is missing or unreadable")
+    if model is not None:
+        return _classify_model(model, parts, asks, tally, about_notice)
+    return _classify_lexicon(tally, asks, about_notice, fallback=method == "auto")
+
+
+def training_features(
+    text: str, subject: str | None = None, notice_text: str | None = None
+) -> Features:
+    """The topic model's features of one enquiry, as :func:`classify` computes them but with no
+    typo correction (that needs a trained model's vocabulary): what training uses."""
+    parts, asks = _weighted_parts(text, subject, notice_text)
+    tally = _tally(parts, _lexicon(()))
+    return features([(tokens(s), w) for s, w in parts], tally.scores, asks)
+
+
+def _classify_model(
+    model: TopicModel,
+    parts: Sequence[tuple[str, float]],
+    asks: bool,
+    tally: _Tally,
+    about_notice: bool,
+) -> TopicResult:
+    feats = features(
+        [(tokens(s), w) for s, w in parts], tally.scores, asks, model.vocabulary, NOT_TYPOS
+    )
+    words_seen = any(k.startswith(("w:", "b:")) for k in feats.values)
+    if not words_seen and not about_notice:
+        return _nothing_found()
+    prior = {"tendering": NOTICE_TENDERING_PRIOR} if about_notice else None
+    probs = model.probabilities(feats, prior)
+    ranked = sorted(model.topics, key=lambda t: (-probs[t], TOPICS.index(t)))
+    best, second = ranked[0], ranked[1]
+    confidence = round(probs[best], 3)
+    evidence = {t: tuple(model.evidence(feats, t)) for t in ranked[:2]}
+    for t in ranked[:2]:
+        lexical = tally.terms.get(t, ())
+        if not evidence[t] and lexical:
+            evidence[t] = lexical[:3]
+    shown = ", ".join(evidence[best]) or ("the notice" if about_notice else "no clear words")
+    notice_note = ("(about a notice)",) if about_notice else ()
+    if best != GENERAL and confidence < MODEL_MIN_CONFIDENCE:
+        topic = GENERAL
+        reasons: tuple[str, ...] = (
+            f"topic: general (unsure; best guess: {best} ({confidence:.2f}): {shown})",
+        )
+    else:
+        topic = best
+        reasons = (f"topic: {best} ({confidence:.2f}: {shown})",)
+        if probs[second] >= ALSO_SHARE and evidence[second]:
+            reasons += (f"also {second} ({probs[second]:.2f}: {', '.join(evidence[second][:2])})",)
+    return TopicResult(
+        topic=topic,
+        confidence=confidence,
+        scores=MappingProxyType({t: round(probs[t], 3) for t in TOPICS}),
+        reasons=reasons + notice_note,
+        terms=MappingProxyType({t: v for t, v in evidence.items() if v}),
+        best=best,
+        method="model",
+    )
+
+
+def _nothing_found() -> TopicResult:
+    return TopicResult(
+        topic=GENERAL,
+        confidence=0.0,
+        scores=MappingProxyType({t: 0.0 for t in TOPICS}),
+        reasons=("topic: general (no topic words found)",),
+        terms=MappingProxyType({}),
+        best=GENERAL,
+    )
+
+
+def _classify_lexicon(tally: _Tally, asks: bool, about_notice: bool, fallback: bool) -> TopicResult:
+    """The lexicon alone: confidence from the winning score and its lead over the runner-up."""
+    scores = dict(tally.scores)
+    if about_notice:
+        scores["tendering"] += NOTICE_TENDERING_LEAN
+    ranked = sorted(TOPICS, key=lambda t: (-scores[t], TOPICS.index(t)))
+    best, second = ranked[0], ranked[1]
+    s1, s2 = scores[best], scores[second]
+    if s1 <= 0:
+        return _nothing_found()
+    strength = 1.0 - math.exp(-s1 / 3.0)
+    share = s1 / (s1 + s2)
+    confidence = strength * share
+    if not asks:
+        confidence *= NO_QUESTION_FACTOR
+    confidence = round(confidence, 3)
+    terms = dict(tally.terms)
+    shown = ", ".join(terms.get(best, ())[:3]) or "the notice"
     if best != GENERAL and confidence < MIN_CONFIDENCE:
         topic = GENERAL
-        reasons: tuple[str, ...] = (f"topic: general (unsure: {best} {confidence:.2f}: {shown})",)
+        reasons: tuple[str, ...] = (
+            f"topic: general (unsure; best guess: {best} ({confidence:.2f}): {shown})",
+        )
     else:
         topic = best
         reasons = (f"topic: {best} ({shown})",)
-        if scores[second] > 0 and s2 >= 0.6 * s1:
+        if scores[second] > 0 and s2 >= 0.6 * s1 and terms.get(second):
             reasons += (f"also {second} ({', '.join(terms[second][:2])})",)
+    if about_notice:
+        reasons += ("(about a notice)",)
+    if fallback:
+        reasons += ("(lexicon only: topic model file unavailable)",)
     return TopicResult(
         topic=topic,
         confidence=confidence,
@@ -583,6 +738,7 @@ def classify(
         reasons=reasons,
         terms=MappingProxyType(terms),
         best=best,
+        method="lexicon",
     )
 
 
@@ -602,7 +758,8 @@ def detect_region(text: str) -> str | None:
 
 
 def _enquiry_region(enquiry: Enquiry) -> tuple[str | None, str]:
-    """The region to route by and where it came from (for the reasons)."""
+    """The region to route by and where it came from (for the reasons): the given region, else
+    the text, else the enterprise's profile."""
     if enquiry.region and enquiry.region.strip():
         given = enquiry.region.strip()
         canonical = places.canonical_region(given)
@@ -612,9 +769,28 @@ def _enquiry_region(enquiry: Enquiry) -> tuple[str | None, str]:
         return (found or given[:60]), "given"
     subject = enquiry.subject or ""
     region, hit = places.best_region(strip_quoted(enquiry.text[:MAX_TEXT]) + "\n" + subject)
-    if region is None:
-        return None, ""
-    return region, hit.evidence if hit is not None else ""
+    if region is not None:
+        return region, hit.evidence if hit is not None else ""
+    profile = profile_region(enquiry.profile_regions)
+    if profile is not None:
+        return profile, "from profile"
+    return None, ""
+
+
+def profile_region(regions: Sequence[str]) -> str | None:
+    """The one region to route by from a profile's regions: the first the roster knows by name
+    ("Derbyshire", "Leicester"), read as place names when not canonical ("Loughborough"); a
+    profile naming several counties routes by the first; "East Midlands" means region-wide."""
+    for raw in regions:
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        canonical = places.canonical_region(raw.strip())
+        if canonical:
+            return canonical
+        found, _ = places.best_region(raw.strip())
+        if found:
+            return found
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -716,13 +892,18 @@ def route(
     advisers: Sequence[Adviser],
     exclude_ids: Iterable[str] = (),
     extra_words: Mapping[str, Sequence[str]] | None = None,
+    method: str = "auto",
+    model: TopicModel | None = None,
 ) -> Route:
     """Route one enquiry against the roster as given (loads are not changed).
 
     ``exclude_ids`` are advisers who must not get it (they passed it on, or already failed to
-    acknowledge it). Low confidence goes to the duty adviser.
+    acknowledge it). Low confidence goes to the duty adviser. ``method`` is passed to
+    :func:`classify` ("auto", "model" or "lexicon"), and ``model`` too.
     """
-    result = classify(enquiry.text, enquiry.subject, extra_words)
+    result = classify(
+        enquiry.text, enquiry.subject, extra_words, enquiry.notice_text, method, model
+    )
     region, evidence = _enquiry_region(enquiry)
     adviser_id, candidates, route_reasons = route_topic(
         enquiry.id, result.topic, region, advisers, exclude_ids
@@ -884,4 +1065,33 @@ def enquiry_from_json(obj: Any, where: str) -> Enquiry:
     region = _field(obj, "region", where, False)
     if region is not None:
         region = _text(region, where, "region", allow_empty=True) or None
-    return Enquiry(id=ident, text=text, subject=subject, region=region)
+    notice_text = _notice_field(obj, where)
+    profile_value = _field(obj, "profile_regions", where, False)
+    profile_regions = (
+        () if profile_value is None else _strings(profile_value, where, "profile_regions")
+    )
+    return Enquiry(
+        id=ident,
+        text=text,
+        subject=subject,
+        region=region,
+        notice_text=notice_text,
+        profile_regions=profile_regions,
+    )
+
+
+def _notice_field(obj: Mapping[str, Any], where: str) -> str | None:
+    """``notice_text`` (text), or ``notice``: text, or an object whose ``title``,
+    ``description`` and ``buyer`` are read (a ``bestbot feed parse`` line will do)."""
+    value = _field(obj, "notice_text", where, False)
+    name = "notice_text"
+    if value is None:
+        value, name = _field(obj, "notice", where, False), "notice"
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        pieces = [value.get(k) for k in ("title", "buyer", "description")]
+        if not all(p is None or isinstance(p, str) for p in pieces):
+            raise TriageInputError(f"{where}: field '{name}': title, buyer, description: text")
+        value = "\n".join(p for p in pieces if p)
+    return _text(value, where, name, allow_empty=True)[:MAX_NOTICE_TEXT] or None

@@ -2,8 +2,10 @@
 
 Each enquiry is routed on its own against the roster as given (loads do not accumulate between
 lines), so the output is a pure function of the two files: handy for checking the lexicon or a
-roster change before it goes live. Bad files end with exit 2 and one line naming the item and
-field.
+roster change before it goes live. Each enquiry line may also carry ``notice_text`` (or
+``notice``: text or a notice object) for a question about a notice, and ``profile_regions`` (the
+enterprise's profile regions, used when the text names no place). Bad files end with exit 2 and
+one line naming the item and field.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--advisers", required=True, metavar="FILE", help="advisers JSON list")
     parser.add_argument("--enquiries", required=True, metavar="FILE", help="enquiries JSON Lines")
+    parser.add_argument(
+        "--method",
+        choices=("auto", "model", "lexicon"),
+        default="auto",
+        help="topic model (default, when its data file loads) or the lexicon alone",
+    )
     parser.set_defaults(func=run)
 
 
@@ -103,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     enquiries = load_enquiries(args.enquiries)
     out = sys.stdout
     for enquiry in enquiries:
-        result = route(enquiry, advisers)
+        result = route(enquiry, advisers, method=getattr(args, "method", "auto"))
         record = {
             "enquiry": result.enquiry_id,
             "topic": result.topic,

@@ -47,7 +47,9 @@ def test_classify_topics(text: str, topic: str) -> None:
 
 
 def test_typos_are_forgiven_on_longer_words() -> None:
-    result = classify("we need help with our procurment and the goverance of the consortium")
+    result = classify(
+        "we need help with our procurment and the goverance of the consortium", method="lexicon"
+    )
     assert result.scores["tendering"] > 0
     assert result.scores["legal"] > 0
     assert any("~" in term for term in result.terms["tendering"])
@@ -55,13 +57,15 @@ def test_typos_are_forgiven_on_longer_words() -> None:
 
 def test_common_look_alikes_are_not_typos() -> None:
     # "contact" is one letter from "contract", "finding" from "funding"
-    result = classify("please contact me about finding the right person")
+    result = classify("please contact me about finding the right person", method="lexicon")
     assert result.scores["tendering"] == 0
     assert result.scores["funding"] == 0
 
 
 def test_first_alone_is_not_start_up() -> None:
-    result = classify("We are taking on our first two paid staff. How do we set up payroll?")
+    text = "We are taking on our first two paid staff. How do we set up payroll?"
+    assert classify(text).topic == "employment"
+    result = classify(text, method="lexicon")
     assert result.topic == "employment"
     assert not any("first" in term for term in result.terms.get("start_up", ()))
     assert result.scores["start_up"] < result.scores["employment"] / 4
@@ -75,7 +79,9 @@ def test_phrase_beats_its_words() -> None:
 
 
 def test_meta_negation() -> None:
-    result = classify("This is not about funding. How do we price our services for the council?")
+    text = "This is not about funding. How do we price our services for the council?"
+    assert classify(text).topic == "finance"
+    result = classify(text, method="lexicon")
     assert result.scores["funding"] == 0
     assert result.topic == "finance"
 
@@ -96,10 +102,10 @@ def test_nothing_recognisable_is_general_with_zero_confidence() -> None:
 
 
 def test_low_confidence_goes_general_but_keeps_best_guess() -> None:
-    result = classify("We had a meeting with the council last week.")
+    result = classify("We had a meeting with the council last week.", method="lexicon")
     assert result.topic == GENERAL
     assert result.best == "tendering"
-    assert "unsure" in result.reasons[0]
+    assert "best guess: tendering" in result.reasons[0]
 
 
 LONG_EMAIL = """Hi team,
@@ -315,9 +321,11 @@ def test_route_nothing_fits_goes_to_duty() -> None:
 
 
 def test_route_low_confidence_goes_to_duty() -> None:
-    r = route(Enquiry("e", "hello, are you open on bank holidays"), ROSTER)
-    assert r.topic == GENERAL
-    assert r.adviser_id == "duty"
+    # (the topic model reads "are you open on bank holidays" as finance: docs/triage.md)
+    for method in ("model", "lexicon"):
+        r = route(Enquiry("e", "hello, is anyone there"), ROSTER, method=method)
+        assert r.topic == GENERAL
+        assert r.adviser_id == "duty"
 
 
 def test_route_no_duty_available_least_loaded() -> None:

@@ -170,3 +170,31 @@ def test_binary_and_missing_files_exit_2(
     argv = write(tmp_path)
     assert main(["triage", "--advisers", argv[2], "--enquiries", str(tmp_path / "nope")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_triage_reads_notice_and_profile_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enquiries = [
+        {
+            "id": "n1",
+            "text": "can we go for this one?",
+            "notice_text": "Grounds maintenance. The council invites tenders in two lots.",
+            "profile_regions": ["Nottinghamshire"],
+        }
+    ]
+    for method in ("auto", "lexicon"):
+        assert main([*write(tmp_path, enquiries=enquiries), "--method", method]) == 0
+        (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+        assert (line["topic"], line["adviser"]) == ("tendering", "adv-t")
+        assert "region: Nottinghamshire (from profile)" in line["reasons"]
+        assert "(about a notice)" in line["reasons"]
+
+
+def test_triage_rejects_a_bad_notice_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enquiries = [{"id": "n1", "text": "hi", "profile_regions": "Derby"}]
+    assert main(write(tmp_path, enquiries=enquiries)) == 2
+    err = capsys.readouterr().err
+    assert "line 1: field 'profile_regions': expected a list of text" in err
