@@ -8,7 +8,9 @@ same field rules. The OCDS parser already accepts ``"1"``/``"0"`` booleans and
 numeric strings.
 
 Two CSV-specific rules: CF writes the SME/VCSE suitability flags as ``1`` or an
-empty cell, so an empty flag cell in a file that has that column means *false*; and some
+empty cell, so an empty flag cell in a file that has that column means *false* (the
+same for a named supplier's ``sme``/``vco`` flags; an empty flag of a supplier the row
+does not name stays out, or it would invent a supplier); and some
 rows carry the deadline only in the row's own ``deadlineDate`` column, outside the release,
 so it fills ``tender.tenderPeriod.endDate`` where the release gives none (a notice without
 its deadline gets no "closes in" line and no reminders).
@@ -24,6 +26,7 @@ from typing import Any
 from feeds.errors import FeedFormatError
 
 _FLAG_SUFFIXES = ("/isSuitableForSme", "/isSuitableForVco")
+_SUPPLIER_FLAG_SUFFIXES = ("/sme", "/vco")
 csv.field_size_limit(10_000_000)
 
 
@@ -60,20 +63,40 @@ def _set_path(root: dict[str, Any], path: list[str], value: str) -> None:
 def unflatten_row(header: list[str], row: list[str]) -> dict[str, Any]:
     """One CSV row → the nested package it was flattened from (empty cells skipped)."""
     package: dict[str, Any] = {}
+    empty_supplier_flags: list[list[str]] = []
     for name, cell in zip(header, row, strict=False):
         if cell == "" and name.endswith(_FLAG_SUFFIXES):
             cell = "0"
+        if cell == "" and "/suppliers/" in name and name.endswith(_SUPPLIER_FLAG_SUFFIXES):
+            empty_supplier_flags.append(name.split("/"))
         if cell == "" or not name:
             continue
         try:
             _set_path(package, name.split("/"), cell)
         except (ValueError, TypeError):
             continue  # a column that clashes with another's shape: ignore it, keep the row
+    _fill_supplier_flags(package, empty_supplier_flags)
     for key in ("releases", "records"):
         if isinstance(package.get(key), list):
             package[key] = [item for item in package[key] if item is not None]
     _fill_deadline(package)
     return package
+
+
+def _fill_supplier_flags(package: dict[str, Any], paths: list[list[str]]) -> None:
+    """An empty ``sme``/``vco`` cell of a supplier the row names means false."""
+    for path in paths:
+        node: Any = package
+        for segment in path[:-1]:
+            if isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
+                node = node[int(segment)]
+            elif isinstance(node, dict):
+                node = node.get(segment)
+            else:
+                node = None
+                break
+        if isinstance(node, dict) and node.get("name") and path[-1] not in node:
+            node[path[-1]] = "0"
 
 
 def _fill_deadline(package: dict[str, Any]) -> None:

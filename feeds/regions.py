@@ -18,61 +18,139 @@ Conventions (documented in docs/feeds.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
-NUTS1_NAMES: dict[str, str] = {
+from feeds.fields import as_dict, as_list, dicts, text
+
+#: The one table of NUTS codes and names in bestbot: level 1 for the whole UK, level 2
+#: everywhere and level 3 for the East Midlands (the region bestbot was built for). The
+#: feed parser and the matchers (profiles' region preferences, reasons) both read it.
+NUTS_NAMES: dict[str, str] = {
+    "UK": "United Kingdom",
     "UKC": "North East",
+    "UKC1": "Tees Valley and Durham",
+    "UKC2": "Northumberland and Tyne and Wear",
     "UKD": "North West",
-    "UKE": "Yorkshire and the Humber",
+    "UKD1": "Cumbria",
+    "UKD3": "Greater Manchester",
+    "UKD4": "Lancashire",
+    "UKD6": "Cheshire",
+    "UKD7": "Merseyside",
+    "UKE": "Yorkshire and The Humber",
+    "UKE1": "East Yorkshire and Northern Lincolnshire",
+    "UKE2": "North Yorkshire",
+    "UKE3": "South Yorkshire",
+    "UKE4": "West Yorkshire",
     "UKF": "East Midlands",
+    "UKF1": "Derbyshire and Nottinghamshire",
+    "UKF11": "Derby",
+    "UKF12": "East Derbyshire",
+    "UKF13": "South and West Derbyshire",
+    "UKF14": "Nottingham",
+    "UKF15": "North Nottinghamshire",
+    "UKF16": "South Nottinghamshire",
+    "UKF2": "Leicestershire, Rutland and Northamptonshire",
+    "UKF21": "Leicester",
+    "UKF22": "Leicestershire CC and Rutland",
+    "UKF24": "West Northamptonshire",
+    "UKF25": "North Northamptonshire",
+    "UKF3": "Lincolnshire",
+    "UKF30": "Lincolnshire",
     "UKG": "West Midlands",
+    "UKG1": "Herefordshire, Worcestershire and Warwickshire",
+    "UKG2": "Shropshire and Staffordshire",
+    "UKG3": "West Midlands (county)",
     "UKH": "East of England",
+    "UKH1": "East Anglia",
+    "UKH2": "Bedfordshire and Hertfordshire",
+    "UKH3": "Essex",
     "UKI": "London",
+    "UKI3": "Inner London - West",
+    "UKI4": "Inner London - East",
+    "UKI5": "Outer London - East and North East",
+    "UKI6": "Outer London - South",
+    "UKI7": "Outer London - West and North West",
     "UKJ": "South East",
+    "UKJ1": "Berkshire, Buckinghamshire and Oxfordshire",
+    "UKJ2": "Surrey, East and West Sussex",
+    "UKJ3": "Hampshire and Isle of Wight",
+    "UKJ4": "Kent",
     "UKK": "South West",
+    "UKK1": "Gloucestershire, Wiltshire and Bristol/Bath area",
+    "UKK2": "Dorset and Somerset",
+    "UKK3": "Cornwall and Isles of Scilly",
+    "UKK4": "Devon",
     "UKL": "Wales",
+    "UKL1": "West Wales and The Valleys",
+    "UKL2": "East Wales",
     "UKM": "Scotland",
+    "UKM5": "North Eastern Scotland",
+    "UKM6": "Highlands and Islands",
+    "UKM7": "Eastern Scotland",
+    "UKM8": "West Central Scotland",
+    "UKM9": "Southern Scotland",
     "UKN": "Northern Ireland",
 }
+NUTS1_NAMES: dict[str, str] = {code: name for code, name in NUTS_NAMES.items() if len(code) == 3}
 ENGLAND: tuple[str, ...] = ("UKC", "UKD", "UKE", "UKF", "UKG", "UKH", "UKI", "UKJ", "UKK")
 
-_ALIASES: dict[str, tuple[str, ...]] = {
+#: Other names people and feeds use for an area (keys as :func:`region_key` makes them).
+REGION_ALIASES: dict[str, tuple[str, ...]] = {
     "north east england": ("UKC",),
     "north east of england": ("UKC",),
-    "north-east": ("UKC",),
     "north west england": ("UKD",),
     "north west of england": ("UKD",),
-    "north-west": ("UKD",),
     "yorkshire and humber": ("UKE",),
-    "yorkshire & the humber": ("UKE",),
-    "yorkshire & humber": ("UKE",),
-    "yorkshire and the humber": ("UKE",),
     "yorkshire": ("UKE",),
-    "east midlands": ("UKF",),
     "midlands": ("UKF", "UKG"),
-    "west midlands": ("UKG",),
-    "east of england": ("UKH",),
-    "east anglia": ("UKH",),
     "eastern": ("UKH",),
     "east": ("UKH",),
     "greater london": ("UKI",),
     "south east england": ("UKJ",),
     "south east of england": ("UKJ",),
-    "south-east": ("UKJ",),
     "south west england": ("UKK",),
     "south west of england": ("UKK",),
-    "south-west": ("UKK",),
     "cymru": ("UKL",),
     "england": ENGLAND,
     "great britain": ("UK",),
-    "united kingdom": ("UK",),
     "uk": ("UK",),
     "gb": ("UK",),
+    "uk wide": ("UK",),
+    "national": ("UK",),
+    # East Midlands counties, which people name more often than the NUTS areas.
+    "nottinghamshire": ("UKF1",),
+    "derbyshire": ("UKF1",),
+    "leicestershire": ("UKF2",),
+    "northamptonshire": ("UKF2",),
+    "rutland": ("UKF22",),
 }
-_BY_NAME: dict[str, tuple[str, ...]] = {
-    **{name.lower(): (code,) for code, name in NUTS1_NAMES.items()},
-    **_ALIASES,
-}
+
+
+def region_key(name: str) -> str:
+    """A place name reduced for lookup: case, ``&``, hyphens, ``(England)``, "the" ignored."""
+    key = name.casefold().replace("&", " and ").replace("-", " ").replace("_", " ")
+    key = " ".join(key.split()).strip(" .,;")
+    return key.replace(" (england)", "").removeprefix("the ")
+
+
+def _build_by_name() -> dict[str, tuple[str, ...]]:
+    # A name used at two levels (Lincolnshire) keeps the later, finer code.
+    table: dict[str, tuple[str, ...]] = {
+        region_key(name): (code,) for code, name in NUTS_NAMES.items()
+    }
+    table.update(REGION_ALIASES)
+    return table
+
+
+_BY_NAME: dict[str, tuple[str, ...]] = _build_by_name()
 _NUTS_RE = re.compile(r"^(?:UK|TL)([C-N](?:[0-9A-Z]{1,3})?)?$")
+
+
+def codes_for_name(name: str) -> tuple[str, ...]:
+    """NUTS codes for a place *name* (``"East Midlands"`` → ``("UKF",)``); () when unknown."""
+    return _BY_NAME.get(region_key(name), ())
+
 
 # Postcode area (letters before the digits) -> NUTS1, by where most of the area lies.
 _AREA_TO_NUTS1: dict[str, str] = {}
@@ -138,15 +216,13 @@ def normalise_region_name(name: str) -> list[str]:
     Used by the feed parser and by matchers to read subscribers' region
     preferences, so both sides agree. Unknown names give ``[]``.
     """
-    text = " ".join(name.replace("_", " ").split()).strip(" .,;")
-    if not text:
+    cleaned = " ".join(name.replace("_", " ").split()).strip(" .,;")
+    if not cleaned:
         return []
-    code = normalise_nuts_code(text)
+    code = normalise_nuts_code(cleaned)
     if code is not None:
         return [code]
-    key = text.lower().replace(" (england)", "")
-    key = key.removeprefix("the ")
-    return list(_BY_NAME.get(key, ()))
+    return list(codes_for_name(cleaned))
 
 
 def normalise_postcode(value: str) -> str | None:
@@ -172,6 +248,65 @@ def region_from_postcode(value: str) -> str | None:
     if district in _DISTRICT_OVERRIDES:
         return _DISTRICT_OVERRIDES[district]
     return _AREA_TO_NUTS1.get(area)
+
+
+def location_codes(location: Mapping[str, Any]) -> list[str]:
+    """OCDS location extension: ``gazetteer: {scheme: NUTS, identifiers: [...]}``."""
+    gazetteer = as_dict(location.get("gazetteer"))
+    scheme = (text(gazetteer.get("scheme")) or "").upper()
+    if scheme not in ("NUTS", "ITL", ""):
+        return []
+    codes = []
+    for identifier in as_list(gazetteer.get("identifiers")):
+        code = normalise_nuts_code(identifier) if isinstance(identifier, str) else None
+        if code:
+            codes.append(code)
+    return codes
+
+
+def _codes_from_region_value(value: Any) -> list[str]:
+    name = text(value)
+    return normalise_region_name(name) if name else []
+
+
+def delivery_regions(items: list[dict[str, Any]]) -> list[str]:
+    """NUTS codes of OCDS items' delivery addresses (region, or "United Kingdom") and locations."""
+    codes: list[str] = []
+    for item in items:
+        for address in dicts(item.get("deliveryAddresses")):
+            codes.extend(_codes_from_region_value(address.get("region")))
+            if not text(address.get("region")):
+                country = text(address.get("countryName")) or text(address.get("country"))
+                if country and country.lower() in ("united kingdom", "uk", "gb"):
+                    codes.append("UK")
+        locations = dicts(item.get("deliveryLocations"))
+        locations.extend(dicts([item.get("deliveryLocation")]))
+        for location in locations:
+            codes.extend(location_codes(location))
+    return codes
+
+
+def delivery_postcodes(items: list[dict[str, Any]]) -> list[str]:
+    return [
+        postcode
+        for item in items
+        for address in dicts(item.get("deliveryAddresses"))
+        if (postcode := text(address.get("postalCode")))
+    ]
+
+
+def regions_of(items: list[dict[str, Any]], buyer_address: Mapping[str, Any]) -> tuple[str, ...]:
+    """Delivery regions, else delivery postcodes, else the buyer's region or postcode."""
+    codes = delivery_regions(items)
+    if not codes:
+        codes = [c for p in delivery_postcodes(items) if (c := region_from_postcode(p))]
+    if not codes:
+        codes = _codes_from_region_value(buyer_address.get("region"))
+    if not codes:
+        postcode = text(buyer_address.get("postalCode"))
+        code = region_from_postcode(postcode) if postcode else None
+        codes = [code] if code else []
+    return dedupe(codes)
 
 
 def dedupe(codes: list[str]) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -105,3 +106,44 @@ def test_cpv_only_from_cpv_scheme_deduplicated_with_check_digit_removed() -> Non
 def test_non_ocds_json_lines_is_an_error() -> None:
     with pytest.raises(FeedFormatError, match="not OCDS"):
         parse_bytes(b'{"a": 1}\n{"b": 2}\n')
+
+
+def _csv_rows(name: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    text = (SAMPLES / name).read_text("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_supplier_flags_empty_cell_is_false_for_a_named_supplier() -> None:
+    """CF's full export writes a supplier's ``sme``/``vco`` as ``1`` or an empty cell."""
+    name = "cf_harvester_csv_export-2020-08-05.csv"
+    rows = _csv_rows(name)
+    named = [c for c in rows[0] if re.search(r"/suppliers/\d+/name$", c)]
+    prefixes = [c.removesuffix("name") for c in named]  # header order: 0, 1, 2, ...10
+    expected = [
+        (row[p + "name"].strip(), row[p + "sme"] == "1", row[p + "vco"] == "1")
+        for row in rows
+        for p in prefixes
+        if row[p + "name"].strip()
+    ]
+    result = parse_bytes((SAMPLES / name).read_bytes())
+    got = [(s.name, s.sme, s.vcse) for n in result.notices for a in n.awards for s in a.suppliers]
+    assert got == expected
+    assert {flags[1:] for flags in got} == {(True, False), (False, False), (True, True)}
+
+
+def test_csv_without_supplier_flag_columns_leaves_them_unstated() -> None:
+    name = "cf_harvester_csv_export-2020-07-01_awards.csv"
+    assert not any(c.endswith("/sme") for c in _csv_rows(name)[0])
+    result = parse_bytes((SAMPLES / name).read_bytes())
+    suppliers = [s for n in result.notices for a in n.awards for s in a.suppliers]
+    assert len(suppliers) == 10
+    assert all(s.sme is None and s.vcse is None for s in suppliers)
+
+
+def test_csv_empty_flags_of_an_unnamed_supplier_invent_nothing() -> None:
+    header = "releases/0/ocid,releases/0/tag,releases/0/awards/0/suppliers/0/sme,x"
+    result = parse_bytes(f"{header}\nocds-b5fd17-1,award,,1\n".encode())
+    assert [n.awards for n in result.notices] == [()]
