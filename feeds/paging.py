@@ -241,9 +241,17 @@ async def iter_pages(
         number += 1
         full = _full_url(current, current_params)
         if number > 1:
-            await run.pause(full)
+            try:
+                await run.pause(full)
+            except FeedFetchError as exc:
+                notify(observer, FetchEvent("failed", full, exc.reason))
+                raise
         visited.add(full)
-        items, next_url = _parse(await run.get(current, current_params), full)
+        try:
+            items, next_url = _parse(await run.get(current, current_params), full)
+        except FeedFetchError as exc:
+            notify(observer, FetchEvent("failed", full, exc.reason))
+            raise
         if next_url is not None and not _same_site(next_url, url):
             raise FeedFetchError(full, f"links.next points to another site: {next_url}")
         empty = not items

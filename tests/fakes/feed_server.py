@@ -66,7 +66,16 @@ class Fault:
     """One scripted misbehaviour; build with the class methods."""
 
     kind: Literal[
-        "status", "delay", "truncate", "disconnect", "body", "drip", "huge", "empty", "empty_end"
+        "ok",
+        "status",
+        "delay",
+        "truncate",
+        "disconnect",
+        "body",
+        "drip",
+        "huge",
+        "empty",
+        "empty_end",
     ]
     status: int = 200
     retry_after: str | None = None
@@ -75,6 +84,11 @@ class Fault:
     content_type: str = "application/json"
     source: Source | None = None  # only requests to this feed consume it
     size: int = 0
+
+    @classmethod
+    def ok(cls, *, source: Source | None = None) -> Fault:
+        """Answer normally: a placeholder so a later fault hits a later request."""
+        return cls("ok", source=source)
 
     @classmethod
     def http(
@@ -379,6 +393,8 @@ class FeedServer:
         self, request: web.Request, source: Source, body: JSON | None
     ) -> web.StreamResponse:
         fault = self._take_fault(source)
+        if fault is not None and fault.kind == "ok":
+            fault = None
         if body is None and fault is None:
             self._record(request, source, 404, None)
             return web.json_response({"error": "Not found"}, status=404)
