@@ -240,14 +240,10 @@ async def iter_pages(
     while True:
         number += 1
         full = _full_url(current, current_params)
-        if number > 1:
-            try:
-                await run.pause(full)
-            except FeedFetchError as exc:
-                notify(observer, FetchEvent("failed", full, exc.reason))
-                raise
         visited.add(full)
         try:
+            if number > 1:
+                await run.pause(full)
             items, next_url = _parse(await run.get(current, current_params), full)
         except FeedFetchError as exc:
             notify(observer, FetchEvent("failed", full, exc.reason))

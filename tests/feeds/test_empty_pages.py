@@ -44,7 +44,9 @@ async def _polls(server: FeedServer, count: int) -> tuple[list[str], Cursor | No
     cursor: Cursor | None = None
     async with httpx.AsyncClient() as client:
         for n in range(count):
-            cursor = await _poll(server, client, cursor, received, CF_NOW + n * timedelta(minutes=20))
+            cursor = await _poll(
+                server, client, cursor, received, CF_NOW + n * timedelta(minutes=20)
+            )
     return received, cursor
 
 
