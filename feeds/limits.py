@@ -57,6 +57,7 @@ SHOWN_ID_MAX = 80
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _CPV = re.compile(r"\d{8}")
 _REGION = re.compile(r"[A-Z][A-Z0-9]{1,7}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -99,18 +100,22 @@ def _identity(name: str, value: object, limit: int) -> str:
 
 
 def _text(value: object, limit: int, *, single_line: bool) -> str:
+    """Text without lone surrogates or control characters (tabs and newlines kept in
+    multi-line text, turned into spaces in one-line text), cut to ``limit``."""
     if not isinstance(value, str):
         return ""
-    text = strip_unsafe(value)
-    if single_line:
-        text = " ".join(_CONTROL.sub(" ", text).split())
-    else:
-        text = _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\t\n" else "", text)
+    text = value
+    if _UNSAFE_TEXT.search(text):
+        text = strip_unsafe(text)
+        if single_line:
+            text = " ".join(_CONTROL.sub(" ", text).split())
+        else:
+            text = _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\t\n" else "", text)
     return clip(text, limit)
 
 
 def _optional_text(value: object, limit: int) -> str | None:
-    return _text(value, limit, single_line=True) or None
+    return _text(value, limit, single_line=True).strip() or None
 
 
 def _url(value: object) -> str | None:
@@ -171,33 +176,34 @@ def _flag(value: object) -> bool | None:
 
 
 def safe_notice(notice: Notice) -> Notice:
-    """``notice`` with every field bounded; :class:`UnsafeRelease` if its identity is unusable."""
-    source = _identity("source", notice.source, SOURCE_MAX)
-    ocid = _identity("ocid", notice.ocid, OCID_MAX)
-    release_id = _identity("release id", notice.release_id, RELEASE_ID_MAX)
+    """``notice`` with every field bounded; :class:`UnsafeRelease` if its identity is unusable.
+
+    Returns ``notice`` itself when nothing needed changing (the common case: one regex scan
+    per text field, no copy).
+    """
+    _identity("source", notice.source, SOURCE_MAX)
+    _identity("ocid", notice.ocid, OCID_MAX)
+    _identity("release id", notice.release_id, RELEASE_ID_MAX)
     postcode = _optional_text(notice.buyer_postcode, POSTCODE_MAX)
-    safe = dataclasses.replace(
-        notice,
-        source=source,
-        ocid=ocid,
-        release_id=release_id,
-        notice_type=_optional_text(notice.notice_type, NOTICE_TYPE_MAX),
-        stage=notice.stage if notice.stage in STAGES else "unknown",
-        title=_text(notice.title, TITLE_MAX, single_line=True),
-        description=_text(notice.description, DESCRIPTION_MAX, single_line=False),
-        buyer=_optional_text(notice.buyer, BUYER_MAX),
-        cpv=_codes(notice.cpv, _CPV, CPV_MAX),
-        regions=_codes(notice.regions, _REGION, REGIONS_MAX),
-        value=_value(notice.value),
-        deadline=_date(notice.deadline),
-        published=_date(notice.published),
-        updated=_date(notice.updated),
-        suitable_sme=_flag(notice.suitable_sme),
-        suitable_vcse=_flag(notice.suitable_vcse),
-        url=_url(notice.url),
-        buyer_postcode=postcode if postcode and _POSTCODE.fullmatch(postcode) else None,
-    )
-    return notice if safe == notice and safe.buyer_postcode == notice.buyer_postcode else safe
+    wanted: dict[str, object] = {
+        "notice_type": _optional_text(notice.notice_type, NOTICE_TYPE_MAX),
+        "stage": notice.stage if notice.stage in STAGES else "unknown",
+        "title": _text(notice.title, TITLE_MAX, single_line=True),
+        "description": _text(notice.description, DESCRIPTION_MAX, single_line=False),
+        "buyer": _optional_text(notice.buyer, BUYER_MAX),
+        "cpv": _codes(notice.cpv, _CPV, CPV_MAX),
+        "regions": _codes(notice.regions, _REGION, REGIONS_MAX),
+        "value": _value(notice.value),
+        "deadline": _date(notice.deadline),
+        "published": _date(notice.published),
+        "updated": _date(notice.updated),
+        "suitable_sme": _flag(notice.suitable_sme),
+        "suitable_vcse": _flag(notice.suitable_vcse),
+        "url": _url(notice.url),
+        "buyer_postcode": postcode if postcode and _POSTCODE.fullmatch(postcode) else None,
+    }
+    changes = {k: v for k, v in wanted.items() if v != getattr(notice, k)}
+    return dataclasses.replace(notice, **changes) if changes else notice  # type: ignore[arg-type]
 
 
 def safe_problem(problem: ParseProblem) -> ParseProblem:
