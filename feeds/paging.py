@@ -168,19 +168,16 @@ class _Run:
     observer: FetchObserver | None
 
     async def get(self, url: str, params: Params | None) -> Any:
-        extra: dict[str, Any] = {}
-        if self.sleep is not None:
-            extra["sleep"] = self.sleep
         return await get_json(
             self.client,
             url,
             params=params,
             policy=self.policy,
+            sleep=self.sleep or asyncio.sleep,
             forbidden_means_rate_limit=self.forbidden_means_rate_limit,
             limits=self.limits,
             deadline=self.deadline,
             observer=self.observer,
-            **extra,
         )
 
     async def pause(self, url: str) -> None:
