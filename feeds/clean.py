@@ -111,11 +111,15 @@ def _invisible_class() -> str:
 
 
 _INVISIBLE_RE = re.compile(_invisible_class())
+# A lone UTF-16 surrogate: JSON allows "\ud800" on its own, no UTF-8 encoder does.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def _remove_control_chars(text: str) -> str:
-    """Keep newlines and tabs; drop other control and format characters (NUL, ESC, ZWSP...)."""
-    return _INVISIBLE_RE.sub("", text.replace("\r", "\n"))
+    """Keep newlines and tabs; drop other control and format characters (NUL, ESC, ZWSP...)
+    and lone surrogates, which would make the text impossible to store or print."""
+    text = _INVISIBLE_RE.sub("", text.replace("\r", "\n"))
+    return _SURROGATE_RE.sub("", text)
 
 
 def _tidy_whitespace(text: str, single_line: bool) -> str:

@@ -1,29 +1,30 @@
-"""Contracts Finder (CF) OCDS search API client.
+"""Contracts Finder (CF): kept as a name for :func:`feeds.paging.fetch_feed` on its table row.
 
-``GET /Published/Notices/OCDS/Search?publishedFrom=…&publishedTo=…&stages=…&limit=100``,
-then ``links.next`` (which carries the ``cursor``). CF answers a burst of
-requests with HTTP 403 and expects a 5 minute pause, which
-:class:`feeds.http.RetryPolicy` ``forbidden_wait`` implements. See
-:mod:`feeds.paging` for the page/cursor contract.
+``GET /Published/Notices/OCDS/Search?publishedFrom=…&publishedTo=…&stages=…&limit=100``, then
+``links.next``. CF answers a burst of requests with HTTP 403 and expects a 5 minute pause
+(:attr:`feeds.http.RetryPolicy.forbidden_wait`). Everything else lives in
+:data:`feeds.sources.CONTRACTS_FINDER` and :mod:`feeds.paging`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
 from feeds.http import RetryPolicy, Sleep
-from feeds.paging import Cursor, FeedPage, api_time, fetch_window
+from feeds.paging import Cursor, FeedPage, fetch_feed
+from feeds.sources import CONTRACTS_FINDER
 
-SOURCE = "contracts_finder"
-BASE_URL = "https://www.contractsfinder.service.gov.uk/Published/Notices/OCDS/Search"
-MAX_LIMIT = 100
-DEFAULT_STAGES: tuple[str, ...] = ("planning", "tender", "award")
+SOURCE = CONTRACTS_FINDER.name
+BASE_URL = CONTRACTS_FINDER.base_url
+MAX_LIMIT = CONTRACTS_FINDER.max_limit
+DEFAULT_STAGES: tuple[str, ...] = CONTRACTS_FINDER.default_stages
 
 
-async def fetch_pages(
+def fetch_pages(
     client: httpx.AsyncClient,
     *,
     cursor: Cursor | None = None,
@@ -37,31 +38,23 @@ async def fetch_pages(
     policy: RetryPolicy | None = None,
     sleep: Sleep | None = None,
     now: datetime | None = None,
+    **more: Any,
 ) -> AsyncIterator[FeedPage]:
-    """Pages of notices published in the window (same resume rules as Find a Tender)."""
-
-    def window_params(start: datetime, end: datetime) -> dict[str, str | int]:
-        params: dict[str, str | int] = {
-            "publishedFrom": api_time(start),
-            "publishedTo": api_time(end),
-            "limit": max(1, min(limit, MAX_LIMIT)),
-        }
-        if stages:
-            params["stages"] = ",".join(stages)
-        return params
-
-    async for page in fetch_window(
+    """``fetch_feed(client, CONTRACTS_FINDER, ...)``; ``more`` takes its newer keywords
+    (``limits``, ``observer``, ``clock``)."""
+    return fetch_feed(
         client,
-        base_url=base_url,
-        window_params=window_params,
+        CONTRACTS_FINDER,
         cursor=cursor,
         since=since,
         until=until,
+        stages=tuple(stages),
         lookback=lookback,
         overlap=overlap,
-        now=now,
+        limit=limit,
+        base_url=base_url,
         policy=policy,
         sleep=sleep,
-        forbidden_means_rate_limit=True,
-    ):
-        yield page
+        now=now,
+        **more,
+    )

@@ -19,9 +19,14 @@ class FeedFormatError(FeedError):
 
 
 class FeedFetchError(FeedError):
-    """A feed URL could not be fetched after the retry budget was spent."""
+    """A feed URL could not be fetched: retries spent, a refused answer, or out of time.
 
-    def __init__(self, url: str, reason: str) -> None:
+    ``status`` is the last HTTP status when there was one (a saved cursor answered with a 4xx
+    has expired), ``reason`` a short sentence for people.
+    """
+
+    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
         super().__init__(f"could not fetch {url}: {reason}")
         self.url = url
         self.reason = reason
+        self.status = status

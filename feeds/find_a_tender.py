@@ -1,28 +1,28 @@
-"""Find a Tender (FTS) OCDS API client.
+"""Find a Tender (FTS): kept as a name for :func:`feeds.paging.fetch_feed` on its table row.
 
-``GET /api/1.0/ocdsReleasePackages?updatedFrom=…&updatedTo=…&limit=100``,
-then ``links.next`` (which carries the ``cursor``). Since 24 Feb 2025 every new
-procurement under the Procurement Act 2023, below threshold too, is published
-here. 429/503 carry ``Retry-After``; see :mod:`feeds.http` for retries and
-:mod:`feeds.paging` for the page/cursor contract.
+``GET /api/1.0/ocdsReleasePackages?updatedFrom=…&updatedTo=…&limit=100``, then
+``links.next``. The dates are London wall-clock time; ``stages`` is never sent. Everything
+else lives in :data:`feeds.sources.FIND_A_TENDER` and :mod:`feeds.paging`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
 from feeds.http import RetryPolicy, Sleep
-from feeds.paging import Cursor, FeedPage, api_time, fetch_window
+from feeds.paging import Cursor, FeedPage, fetch_feed
+from feeds.sources import FIND_A_TENDER
 
-SOURCE = "find_a_tender"
-BASE_URL = "https://www.find-tender.service.gov.uk/api/1.0/ocdsReleasePackages"
-MAX_LIMIT = 100
+SOURCE = FIND_A_TENDER.name
+BASE_URL = FIND_A_TENDER.base_url
+MAX_LIMIT = FIND_A_TENDER.max_limit
 
 
-async def fetch_pages(
+def fetch_pages(
     client: httpx.AsyncClient,
     *,
     cursor: Cursor | None = None,
@@ -35,29 +35,22 @@ async def fetch_pages(
     policy: RetryPolicy | None = None,
     sleep: Sleep | None = None,
     now: datetime | None = None,
+    **more: Any,
 ) -> AsyncIterator[FeedPage]:
-    """Pages of releases updated in the window; resumes from ``cursor`` when given
-    (the rules are :func:`feeds.paging.fetch_window`'s)."""
-
-    def window_params(start: datetime, end: datetime) -> dict[str, str | int]:
-        params: dict[str, str | int] = {
-            "updatedFrom": api_time(start),
-            "updatedTo": api_time(end),
-            "limit": max(1, min(limit, MAX_LIMIT)),
-        }
-        return params
-
-    async for page in fetch_window(
+    """``fetch_feed(client, FIND_A_TENDER, ...)``; ``more`` takes its newer keywords
+    (``limits``, ``observer``, ``clock``)."""
+    return fetch_feed(
         client,
-        base_url=base_url,
-        window_params=window_params,
+        FIND_A_TENDER,
         cursor=cursor,
         since=since,
         until=until,
         lookback=lookback,
         overlap=overlap,
-        now=now,
+        limit=limit,
+        base_url=base_url,
         policy=policy,
         sleep=sleep,
-    ):
-        yield page
+        now=now,
+        **more,
+    )

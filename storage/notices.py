@@ -4,13 +4,20 @@ The alert layer needs to know *what* changed (a moved deadline is worth telling
 people about, a re-publication is not), so each version records a diff of the
 fields subscribers care about. The same procurement published on both feeds is
 linked to the first one seen, so it is alerted once.
+
+The stored version is always the *newest* release of the notice, ordered by
+release date then release id (:mod:`feeds.order`). A release older than the stored
+one — re-read by an overlapping window, listed after a newer one, or sharing its
+timestamp with a later id — is "unchanged": it never replaces the newer one, so two
+releases of one notice cannot flip the stored version (and send a false "updated"
+alert) on every poll.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from rapidfuzz import fuzz
@@ -19,6 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from feeds.notice import Notice
+from feeds.order import notice_key, stored_key
 from storage.models import NoticeRow, NoticeVersionRow
 from storage.types import utcnow
 
@@ -71,10 +79,8 @@ async def store_notice(session: AsyncSession, notice: Notice) -> StoreResult:
         return await _insert_new(session, notice, data, digest)
     assert row.id is not None
     canonical = row.duplicate_of or row.id
-    if row.content_hash == digest:
-        return StoreResult(row.id, row.version, "unchanged", canonical)
-    if _is_older(notice, row.data):
-        # An out-of-order, older release must not overwrite a newer one.
+    if row.content_hash == digest or _is_older(notice, row.data):
+        # An older release (or the same one again) never replaces the newer one stored.
         return StoreResult(row.id, row.version, "unchanged", canonical)
     changes = diff_fields(row.data, data)
     row.version += 1
@@ -92,14 +98,12 @@ async def store_notice(session: AsyncSession, notice: Notice) -> StoreResult:
 
 
 def _is_older(notice: Notice, stored: dict[str, Any]) -> bool:
-    stored_updated = stored.get("updated") or stored.get("published")
-    new_updated = notice.updated or notice.published
-    if not stored_updated or new_updated is None:
-        return False
-    try:
-        return new_updated < datetime.fromisoformat(stored_updated)
-    except (TypeError, ValueError):
-        return False
+    """True if ``notice`` comes before the stored release (date, then release id).
+
+    Equal keys are the same release: new content for it (a publisher's correction, or a
+    better parse) is a change, so they are not "older".
+    """
+    return notice_key(notice) < stored_key(stored)
 
 
 async def _insert_new(

@@ -7,7 +7,9 @@ OCDS package, fetched with the same client, paging and retries as polling.
 One line per release, in input order, with exactly the keys of
 :meth:`feeds.notice.Notice.to_json_dict`. Releases that cannot be parsed are
 reported on stderr (``skipped <ocid>: <reason>``) and do not stop the rest. An
-unreadable, empty, binary, truncated or non-OCDS source exits 2 with one line.
+unreadable, empty, binary, truncated or non-OCDS source exits 2 with one line saying
+what is wrong and what to do; so does a URL that does not answer with OCDS JSON (after a
+short retry budget: a person is waiting, unlike a scheduled poll).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, TextIO
 
 from bot.errors import UserError
 from feeds.errors import FeedFetchError, FeedFormatError
-from feeds.http import make_client
+from feeds.http import FetchLimits, RetryPolicy, make_client
 from feeds.local import parse_file
 from feeds.notice import Notice
 from feeds.ocds import ParseProblem
@@ -57,11 +59,21 @@ def _feed_help(parser: argparse.ArgumentParser) -> Any:
     return show
 
 
+#: A person is waiting: a few quick retries, short waits, then a clear answer.
+CLI_POLICY = RetryPolicy(max_attempts=3, base_delay=1.0, max_delay=5.0, max_retry_after=60.0)
+CLI_LIMITS = FetchLimits(poll_seconds=300.0)
+
+
+def _utf8(stream: TextIO) -> bool:
+    return (getattr(stream, "encoding", None) or "").lower().replace("-", "") == "utf8"
+
+
 def _emit(items: Iterable[Notice | ParseProblem], out: TextIO, err: TextIO) -> tuple[int, int]:
     notices = problems = 0
+    plain = not _utf8(out)  # a non-UTF-8 terminal still gets valid JSON, \u-escaped
     for item in items:
         if isinstance(item, Notice):
-            out.write(json.dumps(item.to_json_dict(), ensure_ascii=False) + "\n")
+            out.write(json.dumps(item.to_json_dict(), ensure_ascii=plain) + "\n")
             notices += 1
         else:
             err.write(f"skipped {item.ocid or '(no ocid)'}: {item.reason}\n")
@@ -72,7 +84,9 @@ def _emit(items: Iterable[Notice | ParseProblem], out: TextIO, err: TextIO) -> t
 
 async def _run_url(url: str, max_pages: int | None) -> None:
     async with make_client() as client:
-        async for page in fetch_url(client, url, max_pages=max_pages):
+        async for page in fetch_url(
+            client, url, max_pages=max_pages, policy=CLI_POLICY, limits=CLI_LIMITS
+        ):
             ordered: list[Notice | ParseProblem] = [*page.notices, *page.problems]
             _emit(ordered, sys.stdout, sys.stderr)
 
@@ -91,5 +105,7 @@ def run(args: argparse.Namespace) -> int:
     except FeedFormatError as exc:
         raise UserError(f"feed parse: {source}: {exc}") from None
     except FeedFetchError as exc:
-        raise UserError(f"feed parse: {exc}") from None
+        raise UserError(f"feed parse: {exc} (check the address is an OCDS API URL)") from None
+    except MemoryError:
+        raise UserError(f"feed parse: {source}: too large to read into memory; split it") from None
     return 0

@@ -13,7 +13,17 @@ opaque base64 ``cursor`` shaped like the real ones. The last page has no ``links
 
 Faults are consumed in order, one per request (optionally only for one feed): an HTTP status
 (429 with ``Retry-After``, 403, 500, 503...), a delay before answering, a body cut short
-(invalid JSON, consistent length), a connection dropped mid-body, or any other body.
+(invalid JSON, consistent length), a connection dropped mid-body, a body dripped a few bytes at
+a time for ever, a huge gzip-encoded body, an empty page (with or without ``links.next``), or any
+other body.
+
+Like the real Find a Tender API, the date parameters carry no offset and are read as
+``Europe/London`` wall-clock time (``fts_zone``); Contracts Finder's are read as UTC unless they
+carry an offset (``cf_zone``). Each request records the window it was read as
+(:attr:`FeedRequest.window`, aware UTC datetimes), so tests can check what a client asked for.
+A wall-clock time that happens twice (the October clock change) is read as its first
+occurrence unless ``fold=1``; a time that never happens (March) is read with the offset before
+the change, as :mod:`zoneinfo` does.
 """
 
 from __future__ import annotations
@@ -24,11 +34,13 @@ import contextlib
 import copy
 import json
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -53,13 +65,30 @@ _DATE_PARAMS: dict[str, tuple[str, str]] = {
 class Fault:
     """One scripted misbehaviour; build with the class methods."""
 
-    kind: Literal["status", "delay", "truncate", "disconnect", "body"]
+    kind: Literal[
+        "ok",
+        "status",
+        "delay",
+        "truncate",
+        "disconnect",
+        "body",
+        "drip",
+        "huge",
+        "empty",
+        "empty_end",
+    ]
     status: int = 200
     retry_after: str | None = None
     seconds: float = 0.0
     body: str = ""
     content_type: str = "application/json"
     source: Source | None = None  # only requests to this feed consume it
+    size: int = 0
+
+    @classmethod
+    def ok(cls, *, source: Source | None = None) -> Fault:
+        """Answer normally: a placeholder so a later fault hits a later request."""
+        return cls("ok", source=source)
 
     @classmethod
     def http(
@@ -91,6 +120,25 @@ class Fault:
         return cls("disconnect", source=source)
 
     @classmethod
+    def drip(cls, seconds: float = 0.05, *, source: Source | None = None) -> Fault:
+        """Answer 200 and send the page one byte every ``seconds``, padded so it never ends
+        before the client gives up (a server that keeps a connection alive by trickling)."""
+        return cls("drip", seconds=seconds, source=source)
+
+    @classmethod
+    def huge(cls, decoded_bytes: int, *, source: Source | None = None) -> Fault:
+        """Answer 200 with a valid package padded to ``decoded_bytes`` of JSON, gzip-encoded
+        (a few hundred KB on the wire for tens of MB decoded), streamed as it is compressed."""
+        return cls("huge", size=decoded_bytes, source=source)
+
+    @classmethod
+    def empty_page(cls, *, next_link: bool = True, source: Source | None = None) -> Fault:
+        """Answer with no releases. With ``next_link`` the page still links to the releases it
+        would have served (a fresh cursor at the same offset), as a server that filters a page
+        after paging does; without, it claims to be the last page."""
+        return cls("empty" if next_link else "empty_end", source=source)
+
+    @classmethod
     def raw(
         cls,
         status: int,
@@ -103,6 +151,9 @@ class Fault:
         return cls("body", status=status, body=body, content_type=content_type, source=source)
 
 
+Window = tuple[datetime | None, datetime | None]
+
+
 @dataclass
 class FeedRequest:
     source: Source
@@ -111,10 +162,14 @@ class FeedRequest:
     status: int
     fault: str | None
     at: float = field(default_factory=time.monotonic)
+    #: The date parameters as this server read them (aware, UTC); None where absent/unreadable.
+    window: Window = (None, None)
 
 
-def encode_cursor(query: dict[str, str], offset: int) -> str:
+def encode_cursor(query: dict[str, str], offset: int, *, serial: int = 0) -> str:
     parts = [f"{k}={v}" for k, v in query.items() if k != "cursor"]
+    if serial:
+        parts.append(f"serial={serial}")  # two cursors at one offset differ, as real ones do
     return base64.b64encode("|".join([*parts, f"nextCursor={offset}"]).encode()).decode()
 
 
@@ -125,6 +180,17 @@ def decode_cursor(cursor: str) -> int:
     if not last.startswith("nextCursor="):
         raise ValueError(cursor)
     return int(last[len("nextCursor=") :])
+
+
+def read_wall_time(value: str, zone: ZoneInfo, fold: int = 0) -> datetime | None:
+    """A date parameter as an aware UTC instant: its own offset if it has one, else ``zone``."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone, fold=fold)
+    return parsed.astimezone(UTC)
 
 
 def _load(files: Iterable[str | Path], samples_dir: Path) -> tuple[JSON, list[JSON]]:
@@ -139,12 +205,9 @@ def _load(files: Iterable[str | Path], samples_dir: Path) -> tuple[JSON, list[JS
     return meta, releases
 
 
-def _parse_date(value: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.astimezone()
+def _release_date(release: JSON) -> datetime | None:
+    """A release's own ``date`` (always with an offset in the real feeds; UTC if not)."""
+    return read_wall_time(str(release.get("date", "")), ZoneInfo("UTC"))
 
 
 class FeedServer:
@@ -159,6 +222,10 @@ class FeedServer:
         cf_page_size: int = 25,
         samples_dir: Path = SAMPLES,
         filter_by_date: bool = False,
+        fts_zone: str = "Europe/London",
+        cf_zone: str = "UTC",
+        fold: int = 0,
+        gzip: bool = False,
         host: str = "127.0.0.1",
     ) -> None:
         fts_meta, fts = _load(fts_files, samples_dir)
@@ -167,6 +234,10 @@ class FeedServer:
         self.releases: dict[Source, list[JSON]] = {"fts": fts, "cf": cf}
         self.page_size: dict[Source, int] = {"fts": fts_page_size, "cf": cf_page_size}
         self.filter_by_date = filter_by_date
+        self.zones: dict[Source, ZoneInfo] = {"fts": ZoneInfo(fts_zone), "cf": ZoneInfo(cf_zone)}
+        self.fold = fold
+        self.gzip = gzip
+        self._serial = 0
         self.faults: list[Fault] = []
         self.requests: list[FeedRequest] = []
         self.host = host
@@ -233,6 +304,20 @@ class FeedServer:
     def requests_to(self, source: Source) -> list[FeedRequest]:
         return [r for r in self.requests if r.source == source]
 
+    def windows(self, source: Source) -> list[Window]:
+        """The windows of the requests that opened a window (not those following a cursor)."""
+        return [r.window for r in self.requests_to(source) if "cursor" not in r.query]
+
+    def window_of(self, source: Source, query: dict[str, str]) -> Window:
+        lo_name, hi_name = _DATE_PARAMS[source]
+        zone = self.zones[source]
+        lo = query.get(lo_name)
+        hi = query.get(hi_name)
+        return (
+            read_wall_time(lo, zone, self.fold) if lo else None,
+            read_wall_time(hi, zone, self.fold) if hi else None,
+        )
+
     # --- handlers ----------------------------------------------------------------------------
 
     async def _fts(self, request: web.Request) -> web.StreamResponse:
@@ -264,13 +349,11 @@ class FeedServer:
         query = dict(request.query)
         releases = self.releases[source]
         if self.filter_by_date:
-            lo_name, hi_name = _DATE_PARAMS[source]
-            lo = _parse_date(query.get(lo_name, ""))
-            hi = _parse_date(query.get(hi_name, ""))
+            lo, hi = self.window_of(source, query)
             kept = []
             for r in releases:
-                when = _parse_date(str(r.get("date", "")))
-                if when is None or (lo and when < lo) or (hi and when >= hi):
+                when = _release_date(r)
+                if when is None or (lo and when < lo) or (hi and when > hi):
                     continue
                 kept.append(r)
             releases = kept
@@ -282,14 +365,21 @@ class FeedServer:
         package["uri"] = str(request.url)
         package["releases"] = releases[offset : offset + size]
         if offset + size < len(releases):
-            base = {k: v for k, v in query.items() if k != "cursor"}
-            qs = "&".join(f"{k}={v}" for k, v in base.items())
-            path = FTS_PATH if source == "fts" else CF_PATH
-            sep = "&" if qs else ""
-            package["links"] = {
-                "next": f"{self.url}{path}?{qs}{sep}cursor={encode_cursor(base, offset + size)}"
-            }
+            package["links"] = {"next": self._next_link(source, query, offset + size)}
         return package
+
+    def _next_link(self, source: Source, query: dict[str, str], offset: int) -> str:
+        base = {k: v for k, v in query.items() if k != "cursor"}
+        qs = "&".join(f"{k}={v}" for k, v in base.items())
+        path = FTS_PATH if source == "fts" else CF_PATH
+        sep = "&" if qs else ""
+        self._serial += 1
+        cursor = encode_cursor(base, offset, serial=self._serial)
+        return f"{self.url}{path}?{qs}{sep}cursor={cursor}"
+
+    def _offset(self, request: web.Request) -> int:
+        cursor = request.query.get("cursor")
+        return decode_cursor(cursor) if cursor else 0
 
     async def _serve(self, request: web.Request, source: Source) -> web.StreamResponse:
         try:
@@ -303,13 +393,21 @@ class FeedServer:
         self, request: web.Request, source: Source, body: JSON | None
     ) -> web.StreamResponse:
         fault = self._take_fault(source)
+        if fault is not None and fault.kind == "ok":
+            fault = None
         if body is None and fault is None:
             self._record(request, source, 404, None)
             return web.json_response({"error": "Not found"}, status=404)
+        if fault is not None and fault.kind in ("empty", "empty_end") and body is not None:
+            body = dict(body, releases=[])
+            body.pop("links", None)
+            if fault.kind == "empty":
+                query = dict(request.query)
+                body["links"] = {"next": self._next_link(source, query, self._offset(request))}
         payload = json.dumps(body).encode()
-        if fault is None:
-            self._record(request, source, 200, None)
-            return web.Response(body=payload, content_type="application/json")
+        if fault is None or fault.kind in ("empty", "empty_end"):
+            self._record(request, source, 200, fault.kind if fault else None)
+            return self._json(payload)
         self._record(request, source, fault.status, fault.kind)
         if fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
@@ -329,6 +427,10 @@ class FeedServer:
             return web.Response(body=payload, content_type="application/json")
         if fault.kind == "truncate":
             return web.Response(body=payload[: len(payload) // 2], content_type="application/json")
+        if fault.kind == "drip":
+            return await self._drip(request, payload, fault.seconds)
+        if fault.kind == "huge":
+            return await self._huge(request, payload, fault.size)
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         response.content_length = len(payload)
         await response.prepare(request)
@@ -337,5 +439,66 @@ class FeedServer:
             request.transport.close()
         return response
 
+    def _json(self, payload: bytes) -> web.Response:
+        if not self.gzip:
+            return web.Response(body=payload, content_type="application/json")
+        return web.Response(
+            body=_gzip(payload),
+            content_type="application/json",
+            headers={"Content-Encoding": "gzip"},
+        )
+
+    async def _drip(
+        self, request: web.Request, payload: bytes, seconds: float
+    ) -> web.StreamResponse:
+        """One byte per ``seconds``: whitespace first (valid JSON padding), so the page never
+        completes while anyone is still waiting for it."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            while not self._closing.is_set():
+                await response.write(b" ")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), seconds)
+            await response.write(payload)
+        return response
+
+    async def _huge(self, request: web.Request, payload: bytes, size: int) -> web.StreamResponse:
+        """``payload`` with whitespace before its closing brace up to ``size`` bytes, gzipped on
+        the fly in 1 MB steps so the server never holds the decoded body."""
+        response = web.StreamResponse(
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        )
+        await response.prepare(request)
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        head, tail = payload[:-1], payload[-1:]
+        padding = max(0, size - len(payload))
+        step = b" " * (1 << 20)
+        with contextlib.suppress(ConnectionError):
+            await response.write(compressor.compress(head))
+            while padding > 0 and not self._closing.is_set():
+                chunk = step[: min(padding, len(step))]
+                padding -= len(chunk)
+                out = compressor.compress(chunk)
+                if out:
+                    await response.write(out)
+            await response.write(compressor.compress(tail) + compressor.flush())
+        return response
+
     def _record(self, request: web.Request, source: Source, status: int, fault: str | None) -> None:
-        self.requests.append(FeedRequest(source, request.path, dict(request.query), status, fault))
+        query = dict(request.query)
+        self.requests.append(
+            FeedRequest(
+                source,
+                request.path,
+                query,
+                status,
+                fault,
+                window=self.window_of(source, query),
+            )
+        )
+
+
+def _gzip(payload: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return compressor.compress(payload) + compressor.flush()

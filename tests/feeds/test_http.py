@@ -20,7 +20,7 @@ import pytest
 
 from feeds import contracts_finder, find_a_tender
 from feeds.errors import FeedFetchError
-from feeds.http import USER_AGENT, RetryPolicy, get_json, parse_retry_after
+from feeds.http import USER_AGENT, FetchLimits, RetryPolicy, get_json, parse_retry_after
 from feeds.paging import Cursor, FeedPage, fetch_url
 from tests.feeds.conftest import SAMPLES
 
@@ -28,6 +28,8 @@ FTS = find_a_tender.BASE_URL
 CF = contracts_finder.BASE_URL
 NOW = datetime(2026, 10, 6, 18, 44, 10, tzinfo=UTC)
 NO_JITTER = RetryPolicy(max_attempts=4, base_delay=2.0, max_delay=30.0, jitter=0.0)
+#: No pause between pages, so the recorded sleeps are the retry waits alone.
+NO_PAUSE = FetchLimits(page_pause=0)
 
 Failure = Callable[[httpx.Request], httpx.Response]
 
@@ -107,22 +109,33 @@ def release_ids(pages: list[FeedPage]) -> list[str]:
     return [n.release_id for page in pages for n in page.notices]
 
 
-async def test_fts_pages_all_releases_once_in_order() -> None:
+async def test_fts_pages_all_releases_once_newest_first_per_page() -> None:
     server = FeedServer(FTS, FTS_RELEASES, page_size=2)
     sleeps = Sleeps()
     async with server.client() as client:
         pages = await collect(
             find_a_tender.fetch_pages(
-                client, since=NOW - timedelta(hours=3), until=NOW, sleep=sleeps, now=NOW
+                client,
+                since=NOW - timedelta(hours=3),
+                until=NOW,
+                sleep=sleeps,
+                now=NOW,
+                limits=NO_PAUSE,
             )
         )
-    assert release_ids(pages) == [r["id"] for r in FTS_RELEASES]
+    assert sorted(release_ids(pages)) == sorted(r["id"] for r in FTS_RELEASES)
+    for page in pages:  # stored newest first, so an older release is seen to be older
+        dates = [n.updated for n in page.notices]
+        assert dates == sorted(dates, reverse=True)  # type: ignore[type-var]
+    # The last sample page lists 10 April before 24 April: it is put newest first.
+    assert [n.release_id for n in pages[-1].notices] == ["037689-2026", "032703-2026"]
     assert [p.number for p in pages] == [1, 2, 3]
     assert [p.last for p in pages] == [False, False, True]
     assert pages[0].notices[0].notice_type == "UK6"
     first = server.requests[0]
-    assert first.url.params["updatedFrom"] == "2026-10-06T15:44:10"
-    assert first.url.params["updatedTo"] == "2026-10-06T18:44:10"
+    # London wall-clock time (BST in October), as Find a Tender reads it.
+    assert first.url.params["updatedFrom"] == "2026-10-06T16:44:10"
+    assert first.url.params["updatedTo"] == "2026-10-06T19:44:10"
     assert first.url.params["limit"] == "100"
     assert first.headers["User-Agent"] == USER_AGENT
     # Mid-run cursors point at the next page; the last one opens the next window.
@@ -161,7 +174,11 @@ async def test_failures_are_retried_nothing_skipped_or_repeated() -> None:
     async with server.client() as client:
         pages = await collect(
             contracts_finder.fetch_pages(
-                client, now=NOW, policy=RetryPolicy(max_attempts=4, jitter=0.0), sleep=sleeps
+                client,
+                now=NOW,
+                policy=RetryPolicy(max_attempts=4, jitter=0.0),
+                sleep=sleeps,
+                limits=NO_PAUSE,
             )
         )
     assert release_ids(pages) == [r["id"] for r in CF_RELEASES]
@@ -186,9 +203,10 @@ async def test_retry_after_http_date_and_cap() -> None:
     )
     sleeps = Sleeps()
     policy = RetryPolicy(max_attempts=3, max_retry_after=600.0)
+    limits = FetchLimits(page_pause=0, poll_seconds=3600)
     async with server.client() as client:
         pages = await collect(
-            find_a_tender.fetch_pages(client, now=NOW, policy=policy, sleep=sleeps)
+            find_a_tender.fetch_pages(client, now=NOW, policy=policy, sleep=sleeps, limits=limits)
         )
     assert len(release_ids(pages)) == len(FTS_RELEASES)
     assert 80.0 <= sleeps.calls[0] <= 90.0
@@ -202,7 +220,7 @@ async def test_gives_up_after_budget_with_url_and_reason() -> None:
     async with server.client() as client:
         with pytest.raises(FeedFetchError) as info:
             async for page in find_a_tender.fetch_pages(
-                client, now=NOW, policy=NO_JITTER, sleep=sleeps
+                client, now=NOW, policy=NO_JITTER, sleep=sleeps, limits=NO_PAUSE
             ):
                 seen.append(page)
     assert "cursor=1" in info.value.url
@@ -234,14 +252,16 @@ async def test_resume_after_crash_rereads_never_skips() -> None:
     stored: list[str] = []
     saved = ""
     async with server.client() as client:
-        async for page in contracts_finder.fetch_pages(client, now=NOW):
+        async for page in contracts_finder.fetch_pages(client, now=NOW, limits=NO_PAUSE):
             stored.extend(n.release_id for n in page.notices)
             if page.number == 2:
                 break  # crash after storing page 2, before saving its cursor
             saved = page.resume.dumps()
         cursor = Cursor.loads(saved)
         assert cursor.next_url is not None and cursor.until == NOW
-        async for page in contracts_finder.fetch_pages(client, cursor=cursor, now=NOW):
+        async for page in contracts_finder.fetch_pages(
+            client, cursor=cursor, now=NOW, limits=NO_PAUSE
+        ):
             stored.extend(n.release_id for n in page.notices)
             saved = page.resume.dumps()
     ids = [r["id"] for r in CF_RELEASES]
@@ -252,7 +272,7 @@ async def test_resume_after_crash_rereads_never_skips() -> None:
     # The next run starts a fresh window at that watermark.
     server.requests.clear()
     async with server.client() as client:
-        await collect(contracts_finder.fetch_pages(client, cursor=final, now=NOW))
+        await collect(contracts_finder.fetch_pages(client, cursor=final, now=NOW, limits=NO_PAUSE))
     assert server.requests[0].url.params["publishedFrom"] == "2026-10-06T18:34:10"
 
 
@@ -291,8 +311,8 @@ async def test_repeated_next_link_stops_instead_of_looping() -> None:
 async def test_fetch_url_follows_paging_and_max_pages() -> None:
     server = FeedServer(CF, CF_RELEASES, page_size=40)
     async with server.client() as client:
-        everything = await collect(fetch_url(client, f"{CF}?limit=40"))
-        two = await collect(fetch_url(client, f"{CF}?limit=40", max_pages=2))
+        everything = await collect(fetch_url(client, f"{CF}?limit=40", limits=NO_PAUSE))
+        two = await collect(fetch_url(client, f"{CF}?limit=40", max_pages=2, limits=NO_PAUSE))
     assert len(release_ids(everything)) == 100 and len(everything) == 3
     assert len(two) == 2 and two[-1].last
     # Stopped early: the cursor still points at page 3, so nothing would be skipped.

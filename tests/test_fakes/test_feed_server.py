@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
 
 import httpx
@@ -102,3 +104,68 @@ async def test_notice_endpoint_date_filter_and_new_release() -> None:
             feed.add_release("cf", release)
             r = await client.get(feed.cf_url, params=params)
             assert r.json()["releases"][-1]["id"] == "new-release"
+
+
+async def test_fts_dates_are_read_as_london_time_and_recorded() -> None:
+    from datetime import UTC, datetime
+
+    async with FeedServer(filter_by_date=True, fts_page_size=100) as feed:
+        async with httpx.AsyncClient() as client:
+            # The bundled page: releases dated 17:47-18:31 BST on 6 October 2026.
+            params = {"updatedFrom": "2026-10-06T17:00:00", "updatedTo": "2026-10-06T18:40:00"}
+            r = await client.get(feed.fts_url, params=params)
+            assert len(r.json()["releases"]) == 4
+            # Read as UTC, 17:31 UTC would be inside 17:00-18:00; as London it is not.
+            params = {"updatedFrom": "2026-10-06T17:00:00", "updatedTo": "2026-10-06T18:00:00"}
+            r = await client.get(feed.fts_url, params=params)
+            assert [rel["date"] for rel in r.json()["releases"]] == [
+                "2026-10-06T17:59:32+01:00",
+                "2026-10-06T17:48:47+01:00",
+                "2026-10-06T17:47:27+01:00",
+            ]
+        lo, hi = feed.windows("fts")[1]
+    assert lo == datetime(2026, 10, 6, 16, 0, tzinfo=UTC)
+    assert hi == datetime(2026, 10, 6, 17, 0, tzinfo=UTC)
+
+
+async def test_the_repeated_october_hour_is_read_either_way() -> None:
+    from datetime import UTC, datetime
+
+    query = {"updatedFrom": "2026-10-25T01:30:00"}
+    for fold, hour in ((0, 0), (1, 1)):
+        async with FeedServer(fold=fold) as feed, httpx.AsyncClient() as client:
+            await client.get(feed.fts_url, params=query)
+            assert feed.windows("fts")[0][0] == datetime(2026, 10, 25, hour, 30, tzinfo=UTC)
+
+
+async def test_empty_pages_ok_placeholder_and_gzip() -> None:
+    async with FeedServer(gzip=True) as feed, httpx.AsyncClient() as client:
+        feed.script(Fault.ok(), Fault.empty_page(), Fault.empty_page(next_link=False))
+        first = await client.get(feed.fts_url)
+        assert first.headers["content-encoding"] == "gzip"  # httpx decodes it for us
+        assert len(first.json()["releases"]) == 2
+        link = first.json()["links"]["next"]
+        empty = (await client.get(link)).json()
+        assert empty["releases"] == [] and empty["links"]["next"] != link
+        assert decode_cursor(httpx.URL(empty["links"]["next"]).params["cursor"]) == 2
+        last = (await client.get(empty["links"]["next"])).json()
+        assert last["releases"] == [] and "links" not in last
+        again = (await client.get(empty["links"]["next"])).json()
+        assert len(again["releases"]) == 2  # the faults are used up: the real page
+    assert [r.fault for r in feed.requests] == [None, "empty", "empty_end", None]
+
+
+async def test_drip_never_finishes_and_huge_inflates() -> None:
+    async with FeedServer() as feed:
+        feed.script(Fault.drip(0.01), Fault.huge(3 * 1024 * 1024))
+        async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as client:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.3):
+                    await client.get(feed.fts_url)
+        async with httpx.AsyncClient() as client:
+            async with client.stream("GET", feed.fts_url) as response:
+                assert response.headers["content-encoding"] == "gzip"
+                wire = b"".join([chunk async for chunk in response.aiter_raw()])
+        decoded = gzip.decompress(wire)
+        assert len(wire) < 100_000 and len(decoded) >= 3 * 1024 * 1024  # ~1000:1
+        assert len(json.loads(decoded)["releases"]) == 2
