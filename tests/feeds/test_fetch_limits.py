@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bot.polling import poll_pages
+from bot.pipeline.polling import poll_pages
 from feeds import find_a_tender
 from feeds.errors import FeedFetchError
 from feeds.http import FetchLimits, RetryPolicy, _Inflater

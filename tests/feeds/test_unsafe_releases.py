@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.polling import PollReport, poll_pages
+from bot.pipeline.polling import PollReport, poll_pages
 from feeds import find_a_tender
 from feeds.limits import BUYER_MAX, CPV_MAX, OCID_MAX, RELEASE_ID_MAX, SOURCE_MAX
 from feeds.paging import Cursor

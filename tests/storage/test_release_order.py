@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from bot.polling import poll_pages
+from bot.pipeline.polling import poll_pages
 from feeds import find_a_tender
 from feeds.notice import Notice, Value
 from feeds.paging import Cursor
