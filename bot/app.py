@@ -45,8 +45,8 @@ from bot.pipeline.matching import MatcherCache
 from bot.pipeline.nudges import NudgeReport, queue_nudges
 from bot.services import Services
 from bot.telegram.context import BotApplication
+from feeds.http import FetchLimits, Sleep, make_client
 from feeds.http import RetryPolicy as FeedRetryPolicy
-from feeds.http import Sleep, make_client
 from storage.db import Database, upgrade_async
 from storage.settings import get_or_create
 from storage.subscribers import count_subscribers
@@ -92,6 +92,7 @@ class App:
         worker_id: str | None = None,
         feed_policy: FeedRetryPolicy | None = None,
         feed_sleep: Sleep | None = None,
+        feed_limits: FetchLimits | None = None,
         bot_application: BotApplication | None = None,
     ) -> None:
         self.config = config
@@ -103,6 +104,7 @@ class App:
         self._email = email
         self._feed_policy = feed_policy
         self._feed_sleep = feed_sleep
+        self._feed_limits = feed_limits
         self.bot_application = bot_application
         self._services: Services | None = None
         self._pipeline: Pipeline | None = None
@@ -123,8 +125,15 @@ class App:
         if self._http is None:
             self._http = make_client()
         self._pipeline = Pipeline(
-            self._services, self._http, feed_policy=self._feed_policy, feed_sleep=self._feed_sleep
+            self._services,
+            self._http,
+            feed_policy=self._feed_policy,
+            feed_sleep=self._feed_sleep,
+            feed_limits=self._feed_limits,
         )
+        self._services.feed_activity = self._pipeline.activity
+        for warning in self.config.warnings:
+            log.warning("config: %s", warning)
 
     async def close(self) -> None:
         if self._http is not None and self._own_http:

@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.delivery.courier import Courier, DeliveryReport, EmailFactory, TelegramPort
 from bot.delivery.mail import Mailer
 from bot.links import Links, Signer
+from feeds.status import FeedActivity
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class Services:
     #: Strings that must never reach a log line (the bot token, passwords): the logging
     #: filter masks them (:mod:`bot.logs`).
     secrets: tuple[str, ...] = ()
+    #: Each feed's fetch state (the pipeline's), shown by /healthz.
+    feed_activity: dict[str, FeedActivity] = field(default_factory=dict)
 
     async def send_messages(self) -> DeliveryReport:
         """Send every due non-alert message (enquiry replies, codes, nudges) now."""

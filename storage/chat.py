@@ -118,11 +118,24 @@ async def profile_of(session: AsyncSession, subscriber_id: int) -> ProfileRow:
 
 
 async def create_chat_subscriber(
-    session: AsyncSession, chat_id: int, name: str | None, profile: dict[str, Any]
+    session: AsyncSession,
+    chat_id: int,
+    name: str | None,
+    profile: dict[str, Any],
+    *,
+    frequency: str = "instant",
+    digest_hour: int = 8,
+    weekly_day: int = 0,
 ) -> SubscriberRow:
-    """A new Telegram subscriber for ``chat_id`` with ``profile`` (alerts on, instant)."""
+    """A new Telegram subscriber for ``chat_id`` with ``profile`` and the service's defaults
+    for how often and when (``[alerts] default_frequency``, ``digest_hour``, ``weekly_day``)."""
     sub = SubscriberRow(
-        name=name, telegram_chat_id=chat_id, telegram_active=True, frequency="instant"
+        name=name,
+        telegram_chat_id=chat_id,
+        telegram_active=True,
+        frequency=frequency,
+        digest_hour=digest_hour,
+        weekly_day=weekly_day,
     )
     session.add(sub)
     await session.flush()

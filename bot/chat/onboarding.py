@@ -191,11 +191,15 @@ async def _onboarding_answer(turn: Turn, text: str) -> None:
         if acc is None:
             name = (turn.chat_title if turn.is_group else turn.first_name) or None
             async with turn.services.db.session() as session:
+                alerts = turn.services.config.alerts
                 await create_chat_subscriber(
                     session,
                     turn.chat_id,
                     name[:200] if name else None,
                     {"keywords": good, "regions": list(DEFAULT_REGIONS)},
+                    frequency=alerts.default_frequency,
+                    digest_hour=alerts.digest_hour,
+                    weekly_day=alerts.weekly_day,
                 )
             lead = "Thanks! I'll look for: " + ", ".join(f"“{esc(w)}”" for w in good[:20])
             if len(good) > 20:

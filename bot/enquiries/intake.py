@@ -25,10 +25,11 @@ from bot.enquiries import texts
 from bot.enquiries.actions import adviser_email, from_enterprise
 from bot.enquiries.model import ROUTE_RETRY, SYSTEM, Desk, IncomingMessage, Received
 from bot.enquiries.outbox import notify_adviser, to_enterprise
-from bot.enquiries.routing import assign, pick, profile_region, roster
+from bot.enquiries.routing import assign, pick, roster
 from matchers import triage
 from storage import enquiries as store
 from storage.models import AdviserRow, EnquiryRow
+from storage.notices import load_notices
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +161,18 @@ async def open_enquiry(
         session, enquiry.id, "enterprise", msg.channel, text, now, email_message_id=msg.message_id
     )
     await store.add_event(session, enquiry.id, "received", "enterprise", now, channel=msg.channel)
-    region = triage.detect_region(f"{text}\n{msg.subject or ''}")
-    if region is None and who is not None:
-        region = profile_region(who.regions)
+    about = (await load_notices(session, [notice.id])).get(notice.id) if notice else None
     people = await roster(session, now)
+    # Triage reads the region from the text, else from the enterprise's profile, and a
+    # question asked under an alert (❓) from the notice's text too.
     routed = triage.route(
-        triage.Enquiry(str(enquiry.id), text, msg.subject, region),
+        triage.Enquiry(
+            str(enquiry.id),
+            text,
+            msg.subject,
+            notice_text=triage.notice_text_of(about) if about is not None else None,
+            profile_regions=who.regions if who is not None else (),
+        ),
         [a for a, _ in people],
         extra_words=desk.settings.routing.topic_words,
     )

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.enquiries import texts
 from bot.enquiries.model import ACCEPT, PASS, RESOLVE, Actor, Desk
 from bot.enquiries.outbox import button, to_adviser
-from matchers import places, triage
+from matchers import triage
 from storage import enquiries as store
 from storage.models import AdviserRow, EnquiryRow
 
@@ -50,14 +50,6 @@ def pick(
     if code is None:
         return None
     return next((row for view, row in people if view.id == code), None)
-
-
-def profile_region(regions: Sequence[str]) -> str | None:
-    for region in regions:
-        name = places.canonical_region(str(region))
-        if name:
-            return name
-    return None
 
 
 async def reroute(session: AsyncSession, enquiry: EnquiryRow, now: datetime) -> AdviserRow | None:

@@ -23,9 +23,9 @@ from bot.delivery.courier import DeliveryReport
 from bot.pipeline.matching import MatchReport, TimingDefaults, match_pending
 from bot.pipeline.polling import PollReport, poll_file, poll_pages
 from bot.services import Services
-from feeds import contracts_finder, find_a_tender
-from feeds.http import RetryPolicy, Sleep
-from feeds.paging import Cursor, FeedPage
+from feeds.http import FetchLimits, RetryPolicy, Sleep
+from feeds.paging import Cursor, FeedPage, fetch_feed
+from feeds.status import FeedActivity
 from storage.cursors import acquire_lease, get_cursor, release_lease
 
 log = logging.getLogger(__name__)
@@ -58,11 +58,15 @@ class Pipeline:
         *,
         feed_policy: RetryPolicy | None = None,
         feed_sleep: Sleep | None = None,
+        feed_limits: FetchLimits | None = None,
     ) -> None:
         self.services = services
         self.http = http
         self.feed_policy = feed_policy
         self.feed_sleep = feed_sleep
+        self.feed_limits = feed_limits
+        #: What each feed's fetch is doing (waiting on a Retry-After, failed…), for /healthz.
+        self.activity: dict[str, FeedActivity] = {}
         # One matching pass at a time in this process (two feeds' jobs may finish together);
         # across processes the outbox's unique rows make a second pass harmless.
         self._matching = asyncio.Lock()
@@ -80,8 +84,11 @@ class Pipeline:
         """Poll one feed once, under a lease so two workers never poll it together."""
         db, worker = self.services.db, self.services.worker_id
         lease = f"poll:{feed.name}"
+        # The lease outlasts the longest poll (its deadline), or a second worker could start
+        # the same feed while the first is still reading it.
+        ttl = max(2 * feed.every, feed.deadline + timedelta(minutes=1))
         async with db.session() as session:
-            if not await acquire_lease(session, lease, worker, feed.every + feed.every):
+            if not await acquire_lease(session, lease, worker, ttl):
                 log.info("%s: another worker is polling it; skipped", feed.name)
                 return PollReport(feed.name, not_run="another worker is polling this feed")
         try:
@@ -97,21 +104,31 @@ class Pipeline:
                 await release_lease(session, lease, worker)
 
     def _pages(self, feed: FeedConfig, cursor: Cursor) -> AsyncIterator[FeedPage]:
-        common: dict[str, Any] = {
-            "cursor": cursor,
-            "lookback": feed.lookback,
-            "now": self.services.clock(),
-            "policy": self.feed_policy,
-        }
+        policy = self.feed_policy or RetryPolicy(
+            max_retry_after=feed.max_retry_after.total_seconds()
+        )
+        limits = self.feed_limits or FetchLimits(
+            request_seconds=feed.timeout.total_seconds(),
+            poll_seconds=feed.deadline.total_seconds(),
+            max_body_bytes=feed.max_page_bytes,
+            page_pause=feed.page_pause.total_seconds(),
+        )
+        extra: dict[str, Any] = {}
         if self.feed_sleep is not None:
-            common["sleep"] = self.feed_sleep
-        if feed.url:
-            common["base_url"] = feed.url
-        if feed.kind == "find_a_tender":
-            return find_a_tender.fetch_pages(self.http, **common)
-        if feed.stages:
-            common["stages"] = feed.stages
-        return contracts_finder.fetch_pages(self.http, **common)
+            extra["sleep"] = self.feed_sleep
+        return fetch_feed(
+            self.http,
+            feed.kind,
+            cursor=cursor,
+            lookback=feed.lookback,
+            now=self.services.clock(),
+            stages=feed.stages or None,
+            base_url=feed.url,
+            policy=policy,
+            limits=limits,
+            observer=self.activity.setdefault(feed.name, FeedActivity(feed.name)),
+            **extra,
+        )
 
     async def match(self) -> MatchReport:
         """Queue alerts for every stored version not matched yet."""

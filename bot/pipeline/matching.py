@@ -24,7 +24,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.timing import QuietHours, due_at, parse_quiet_hours
-from feeds.notice import Notice
+from feeds.notice import Notice, still_open
 from matchers.engine import Match, Matcher
 from matchers.profile import Profile, ProfileError, parse_profile
 from storage.db import Database
@@ -178,8 +178,9 @@ async def _alerts(
     async with db.session() as session:
         audience = await alert_audience(session)
         notices = await load_notices(session, [p.notice_id for p in fresh]) if audience else {}
-    # A notice whose deadline has passed is of no use to anyone: never alert it.
-    notices = {k: n for k, n in notices.items() if n.deadline is None or n.deadline > now}
+    # A notice that can no longer be acted on (its first deadline has passed) is of no use
+    # to anyone: never alert it.
+    notices = {k: n for k, n in notices.items() if still_open(n, now)}
     if not notices:
         return []
     version_of = {p.notice_id: p.version for p in fresh}

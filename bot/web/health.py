@@ -27,4 +27,6 @@ async def health(services: Services) -> dict[str, Any]:
         return {"ok": False, "database": f"unreachable ({type(exc).__name__})"}
     oldest = [v.get("oldest_due_seconds") or 0 for v in report["outboxes"].values()]
     ok = all(age < STUCK_AFTER_SECONDS for age in oldest)
+    for name, activity in services.feed_activity.items():
+        report["feeds"].setdefault(name, {})["fetch"] = activity.snapshot()
     return {"ok": ok, "database": "ok", **report}

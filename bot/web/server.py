@@ -74,7 +74,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def build_web_app(services: Services) -> web.Application:
     """The application; serve it with :func:`start_web` (or aiohttp's test server)."""
-    app = web.Application(client_max_size=16 * 1024, middlewares=[_errors])
+    app = web.Application(client_max_size=services.config.web.max_body, middlewares=[_errors])
     app[unsubscribe.SERVICES] = services
     unsubscribe.add_routes(app)
     rating.add_routes(app)
