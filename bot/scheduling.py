@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import FeedConfig
 from bot.enquiries.mailbox import schedule_mailbox
+from storage.inbox import prune_updates
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -71,6 +72,17 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
         coalesce=True,
         next_run_time=now,
     )
+    if app.config.telegram.webhook:
+        scheduler.add_job(
+            inbox_prune_job,
+            "interval",
+            args=[app],
+            hours=6,
+            id="inbox prune",
+            name="inbox prune",
+            max_instances=1,
+            coalesce=True,
+        )
     inbound = app.config.email.inbound
     if inbound is not None:
         own = [a for a in (app.config.email.from_email, inbound.address) if a]
@@ -96,6 +108,18 @@ async def poll_job(app: App, feed: FeedConfig) -> None:
 async def enquiry_job(app: App) -> None:
     """Fire due enquiry timers and send what they queued."""
     await _quietly("enquiry timers", app.services.enquiries.tick)
+
+
+async def inbox_prune_job(app: App) -> None:
+    """Forget webhook updates handled more than a day ago (Telegram never resends them)."""
+
+    async def prune() -> None:
+        async with app.services.db.session() as session:
+            gone = await prune_updates(session, app.services.clock() - timedelta(days=1))
+        if gone:
+            log.info("inbox: forgot %d handled updates", gone)
+
+    await _quietly("inbox prune", prune)
 
 
 async def nudge_job(app: App) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.inbox import inbox_backlog
 from storage.models import DeliveryRow, FeedCursorRow, MessageRow
 
 
@@ -39,4 +40,4 @@ async def health_report(session: AsyncSession, now: datetime) -> dict[str, Any]:
             "backlog": int(backlog),
             "oldest_due_seconds": int((now - oldest).total_seconds()) if oldest else 0,
         }
-    return {"feeds": feeds, "outboxes": outboxes}
+    return {"feeds": feeds, "outboxes": outboxes, "inbox": await inbox_backlog(session, now)}

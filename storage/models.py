@@ -517,3 +517,41 @@ class SuppressionRow(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class TelegramInboxRow(SQLModel, table=True):
+    """An update Telegram pushed to the webhook, stored before it is answered 200.
+
+    ``update_id`` is Telegram's own id, so a repeated delivery is stored once. Any worker
+    claims rows and handles them: a chat's updates one at a time in ``update_id`` order, so
+    a conversation never overtakes itself; different chats in parallel.
+    """
+
+    __tablename__ = "telegram_inbox"
+    __table_args__ = (Index("ix_telegram_inbox_pending", "status", "chat_key", "update_id"),)
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    #: The chat (else the user) the update belongs to; 0 for updates of neither.
+    chat_key: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class SendSlotRow(SQLModel, table=True):
+    """The shared send budget of a fleet (PostgreSQL): per key (``global``, ``chat:<id>``)
+    the theoretical arrival time of the next message (GCRA). One statement reserves a slot
+    for a message; a 429 from Telegram pushes the ``global`` slot past its ``retry_after``,
+    pausing every worker."""
+
+    __tablename__ = "send_slot"
+
+    key: str = Field(primary_key=True, max_length=40)
+    tat: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

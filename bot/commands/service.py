@@ -20,6 +20,13 @@ def register(subparsers: Any) -> None:
     run = subparsers.add_parser(
         "run", help="run the service: scheduled polls, Telegram, email, web (Ctrl-C stops)"
     )
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all: one process does everything (default); web: HTTP only (webhook, links, "
+        "health); worker: scheduled jobs, Telegram updates and sending (run any number)",
+    )
     run.set_defaults(func=run_service)
     poll = subparsers.add_parser(
         "poll", help="one poll -> match -> outbox -> dispatch cycle, then exit"
@@ -69,32 +76,72 @@ def summary(report: CycleReport) -> str:
     return "\n".join(lines)
 
 
+ROLES = ("all", "web", "worker")
+
+
 def run_service(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    asyncio.run(_run(config))
+    asyncio.run(_run(config, getattr(args, "role", "all")))
     return 0
 
 
-async def _run(config: Config) -> None:
-    from bot.telegram import routes
-    from bot.telegram.application import start_receiving
-    from bot.web.server import build_web_app, start_web
-
+async def _run(config: Config, role: str = "all") -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if role == "web":
+        await _run_web(config, stop)
+    else:
+        await _run_worker(config, stop, serve_web=role == "all")
+    log.info("bestbot stopped")
+
+
+async def _run_web(config: Config, stop: asyncio.Event) -> None:
+    """HTTP only: the webhook (stored to the inbox), the links in emails, /healthz. Nothing
+    is sent from here: what a page queues, the workers send."""
+    from bot.web.server import build_web_app, start_web
+
+    async with App(config) as app:
+        runner = await start_web(build_web_app(app.services), config.web.host, config.web.port)
+        log.info("bestbot web is running on %s:%s", config.web.host, config.web.port)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+
+async def _run_worker(config: Config, stop: asyncio.Event, *, serve_web: bool) -> None:
+    """Scheduled jobs, Telegram updates (long polling, or the webhook inbox) and sending;
+    with ``serve_web`` (``--role all``) the web server too."""
+    from bot.telegram import routes
+    from bot.telegram.application import start_receiving
+    from bot.telegram.webhook import InboxWorker, register_webhook
+    from bot.web.server import build_web_app, start_web
+
     async with channels(config, receive=True) as (bot_app, telegram, email):
         async with App(config, telegram=telegram, email=email, bot_application=bot_app) as app:
             for warning in await app.startup_warnings():
                 log.warning("%s", warning)
-            runner = await start_web(build_web_app(app.services), config.web.host, config.web.port)
+            runner = None
+            if serve_web:
+                runner = await start_web(
+                    build_web_app(app.services), config.web.host, config.web.port
+                )
+            background: list[asyncio.Task[None]] = []
             try:
                 if bot_app is not None:
                     routes.install(bot_app, app.services)
-                    await start_receiving(bot_app)
+                    webhook = config.telegram.webhook
+                    await start_receiving(bot_app, polling=not webhook)
+                    if webhook:
+                        await register_webhook(bot_app, app.services)
+                        inbox = InboxWorker(bot_app, app.services)
+                        background.append(asyncio.create_task(inbox.run(stop)))
                 log.info("bestbot is running (worker %s)", app.worker_id)
                 await app.run_forever(stop)
             finally:
-                await runner.cleanup()
-    log.info("bestbot stopped")
+                for task in background:
+                    await task
+                if runner is not None:
+                    await runner.cleanup()

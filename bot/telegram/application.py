@@ -11,14 +11,17 @@ concurrently across chats and in order within one (:mod:`bot.telegram.updates`).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter
 
 from bot.config import Config
+from bot.telegram.budget import SharedRateLimiter
 from bot.telegram.context import CONTEXT_TYPES, BotApplication
 from bot.telegram.errors import ReceiveErrors
 from bot.telegram.updates import PerChatUpdateProcessor
+from storage.db import is_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,14 @@ COMMANDS = (
 )
 
 
+def rate_limiter(config: Config) -> BaseRateLimiter[Any]:
+    """One process on SQLite paces itself (``AIORateLimiter``); on PostgreSQL a fleet may
+    share the token, so the budget is shared through the database."""
+    if is_sqlite(config.database.url):
+        return AIORateLimiter(overall_max_rate=OVERALL_RATE, max_retries=3)
+    return SharedRateLimiter(config.database.url, overall_rate=OVERALL_RATE)
+
+
 def build_application(config: Config) -> BotApplication:
     """The PTB application for ``config.telegram`` (not yet initialised, no handlers)."""
     tg = config.telegram
@@ -65,24 +76,27 @@ def build_application(config: Config) -> BotApplication:
         ApplicationBuilder()
         .token(tg.token)
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(AIORateLimiter(overall_max_rate=OVERALL_RATE, max_retries=3))
+        .rate_limiter(rate_limiter(config))
         .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
     )
     if tg.base_url:
         builder = builder.base_url(tg.base_url)
     if tg.base_file_url:
         builder = builder.base_file_url(tg.base_file_url)
-    app: BotApplication = builder.build()  # type: ignore[assignment]
+    app: BotApplication = builder.build()
     return app
 
 
-async def start_receiving(app: BotApplication) -> ReceiveErrors:
-    """Set the command menu and start handling updates (long polling)."""
+async def start_receiving(app: BotApplication, *, polling: bool = True) -> ReceiveErrors:
+    """Set the command menu and start handling updates: by long polling (which deletes any
+    webhook first), or — ``polling=False`` — only the application, for updates that arrive
+    by webhook through the inbox (:mod:`bot.telegram.webhook`)."""
     errors = ReceiveErrors()
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(drop_pending_updates=False, error_callback=errors)
+    if polling:
+        assert app.updater is not None
+        await app.updater.start_polling(drop_pending_updates=False, error_callback=errors)
     return errors
 
 

@@ -1,8 +1,9 @@
 """``/healthz``: what a load balancer or systemd can act on.
 
-It reports the database (reachable), each feed (last poll, last success, last error, and
-whether it is waiting — a rate limit, a Retry-After), and the outboxes (backlog and the
-oldest due row); any failed check makes the answer non-200.
+It reports the database (reachable), each feed (last poll, last error, and what its fetch
+is doing — waiting on a Retry-After, failed), the outboxes (backlog and the oldest due row)
+and the webhook inbox (updates waiting and the oldest); an unreachable database or anything
+stuck for 15 minutes makes the answer 503, so a load balancer or systemd can act on it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ async def health(services: Services) -> dict[str, Any]:
     except Exception as exc:
         return {"ok": False, "database": f"unreachable ({type(exc).__name__})"}
     oldest = [v.get("oldest_due_seconds") or 0 for v in report["outboxes"].values()]
+    oldest.append(report["inbox"]["oldest_seconds"])
     ok = all(age < STUCK_AFTER_SECONDS for age in oldest)
     for name, activity in services.feed_activity.items():
         report["feeds"].setdefault(name, {})["fetch"] = activity.snapshot()

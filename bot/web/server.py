@@ -19,6 +19,7 @@ from aiohttp.typedefs import Handler
 
 from bot.errors import UserError
 from bot.services import Services
+from bot.telegram.webhook import add_webhook_route
 from bot.web import rating, unsubscribe
 from bot.web.health import health
 from bot.web.pages import message_page
@@ -78,6 +79,7 @@ def build_web_app(services: Services) -> web.Application:
     app[unsubscribe.SERVICES] = services
     unsubscribe.add_routes(app)
     rating.add_routes(app)
+    add_webhook_route(app, services)
     app.router.add_get("/healthz", _healthz)
     app.on_response_prepare.append(_on_prepare)
     return app

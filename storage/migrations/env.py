@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -11,6 +11,7 @@ from storage.db import install_sqlite_pragmas, sync_url
 
 config = context.config
 target_metadata = SQLModel.metadata
+LOCK_KEY = 0x6265_7374  # 'best': the advisory lock that serialises migrations
 
 
 def run_migrations() -> None:
@@ -26,6 +27,11 @@ def run_migrations() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if engine.dialect.name == "postgresql":
+                # Workers of a fleet start together and each migrates on start: one at a
+                # time (the lock lasts until this transaction commits); the others then
+                # find the database at head and do nothing.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             context.run_migrations()
     engine.dispose()
 

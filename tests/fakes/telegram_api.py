@@ -13,8 +13,10 @@ multipart or JSON requests, long-polled ``getUpdates``. Tests play users with th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -320,6 +322,15 @@ class FakeTelegram:
         self.commands: dict[str, list[JSON]] = {}
         self.files: dict[str, StoredFile] = {}
         self.webhook_url: str = ""
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections = 40
+        #: Where pushed updates really go: the webhook URL's scheme and host are replaced by
+        #: this base (tests serve plain http on loopback; the configured URL stays https).
+        self.deliver_webhooks_to: str | None = None
+        #: Every push attempt: (update_id, HTTP status or 0 for a connection failure).
+        self.webhook_attempts: list[tuple[int, int]] = []
+        self._pusher: asyncio.Task[None] | None = None
+        self._stopping = False  # ends the webhook pusher even if a cancel is swallowed
 
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
@@ -398,7 +409,15 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._poll_generation += 1  # release long polls
+        # Python 3.11's wait_for can swallow a cancel that lands as its future completes
+        # (which _notify makes likely), so the pusher also watches this flag.
+        self._stopping = True
         self._notify()
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._pusher
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -665,7 +684,9 @@ class FakeTelegram:
 
     @property
     def pending_updates(self) -> int:
-        """Updates queued and not yet returned by getUpdates."""
+        """Updates queued and not yet returned by getUpdates (or accepted by the webhook)."""
+        if self.webhook_url:
+            return len(self._updates)
         return sum(1 for u in self._updates if u["update_id"] > self._delivered_up_to)
 
     async def wait_until(
@@ -975,10 +996,79 @@ class FakeTelegram:
         url = str(params.get("url") or "")
         if url and not url.startswith("https://"):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
         self.webhook_url = url
+        self.webhook_secret = str(secret) if secret is not None else None
+        self.webhook_max_connections = _param_int(params, "max_connections") or 40
         if _param_bool(params, "drop_pending_updates"):
             self._updates.clear()
+        if url and self._pusher is None:
+            self._pusher = asyncio.get_running_loop().create_task(self._push_updates())
+        self._notify()
         return True
+
+    async def _push_updates(self) -> None:
+        """Telegram's side of a webhook: POST each update to the URL, one chat's updates in
+        order, different chats side by side (up to ``max_connections``), retrying any
+        non-200 answer with a growing pause, until the webhook is deleted."""
+        import aiohttp
+
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        async with aiohttp.ClientSession() as http:
+            while not self._stopping:
+                if not self.webhook_url:
+                    await self._wait_change(1.0)
+                    continue
+                busy = {self._update_chat(u) for u in self._updates if u["update_id"] in in_flight}
+                for update in list(self._updates):
+                    uid = update["update_id"]
+                    chat = self._update_chat(update)
+                    if uid in in_flight or chat in busy:
+                        continue
+                    if len(in_flight) >= self.webhook_max_connections:
+                        break
+                    busy.add(chat)
+                    task = asyncio.get_running_loop().create_task(self._push_one(http, update))
+                    in_flight[uid] = task
+                    task.add_done_callback(lambda _t, uid=uid: in_flight.pop(uid, None))
+                await self._wait_change(0.5)
+
+    def _update_chat(self, update: JSON) -> int:
+        body = next((v for k, v in update.items() if k != "update_id"), {})
+        if not isinstance(body, dict):
+            return 0
+        chat = body.get("chat") or (body.get("message") or {}).get("chat") or {}
+        sender = body.get("from") or {}
+        return int(chat.get("id") or sender.get("id") or 0)
+
+    async def _push_one(self, http: Any, update: JSON) -> None:
+        delay = 0.02
+        while self.webhook_url and not self._stopping:
+            target = self.webhook_url
+            if self.deliver_webhooks_to:
+                parts = target.split("/", 3)
+                path = parts[3] if len(parts) > 3 else ""
+                target = self.deliver_webhooks_to.rstrip("/") + "/" + path
+            headers = {"Content-Type": "application/json"}
+            if self.webhook_secret is not None:
+                headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+            try:
+                async with http.post(target, data=json.dumps(update), headers=headers) as resp:
+                    status = resp.status
+            except Exception:
+                status = 0
+            self.webhook_attempts.append((update["update_id"], status))
+            if status == 200:
+                if update in self._updates:
+                    self._updates.remove(update)
+                self.delivered_count += 1
+                self._delivered_up_to = max(self._delivered_up_to, update["update_id"])
+                self._notify()
+                return
+            await asyncio.sleep(delay)
+            delay = min(1.0, delay * 2)
 
     async def _delete_webhook(self, params: JSON) -> bool:
         self.webhook_url = ""

@@ -1,0 +1,102 @@
+"""One send budget for a fleet of workers: a PTB rate limiter backed by PostgreSQL.
+
+``AIORateLimiter`` paces one process; N workers would send at N × 29 msg/s and Telegram
+would throttle them all. This limiter reserves, for every request that names a chat, a slot
+on the fleet-wide ``global`` key (29 msg/s) and, for a group, on the group's own key (20 a
+minute), in the database (:mod:`storage.send_budget`), and waits for the later of the two.
+
+A private chat is paced like ``AIORateLimiter`` paces it: not in advance (Telegram allows
+short bursts to one person, and replies in a conversation must not wait a second each) but
+by Telegram's answer — a 429 pushes the ``global`` slot past ``retry_after``, so every worker
+pauses, then the request is tried again (up to ``max_retries``). Used when the database is
+PostgreSQL (a fleet is possible); one process on SQLite keeps ``AIORateLimiter``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from storage.db import Database
+from storage.send_budget import pause, reserve
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SharedRateLimiter"]
+
+JSONDict = dict[str, Any]
+
+
+class SharedRateLimiter(BaseRateLimiter[int]):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        overall_rate: float = 29.0,
+        group_per_minute: int = 20,
+        max_retries: int = 3,
+    ) -> None:
+        self.database_url = database_url
+        self.global_step = 1.0 / overall_rate
+        self.group_step = 60.0 / group_per_minute
+        self.group_burst = (group_per_minute - 1) * self.group_step  # as AIORateLimiter allows
+        self.max_retries = max_retries
+        self._db: Database | None = None
+
+    async def initialize(self) -> None:
+        self._db = Database(self.database_url)
+
+    async def shutdown(self) -> None:
+        if self._db is not None:
+            await self._db.dispose()
+            self._db = None
+
+    async def _wait_for_slot(self, chat_id: int) -> None:
+        assert self._db is not None
+        async with self._db.session() as session:
+            wait = await reserve(session, "global", self.global_step)
+            if chat_id < 0:  # a group or channel: 20 a minute, all 20 at once if need be
+                own = await reserve(session, f"chat:{chat_id}", self.group_step, self.group_burst)
+                wait = max(wait, own)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        chat = data.get("chat_id")
+        try:
+            chat_id = int(chat) if chat is not None else None
+        except (TypeError, ValueError):
+            chat_id = None
+        retries = rate_limit_args if rate_limit_args is not None else self.max_retries
+        for attempt in range(retries + 1):
+            if chat_id is not None:
+                await self._wait_for_slot(chat_id)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                assert self._db is not None
+                async with self._db.session() as session:
+                    await pause(session, "global", wait + 0.1)
+                if attempt == retries:
+                    raise
+                log.info("telegram: 429, every worker pauses %.1f s", wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
