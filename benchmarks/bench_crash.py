@@ -5,8 +5,9 @@
 
 Each run queues one alert for each of ``--alerts`` subscribers in a SQLite file database and
 starts the fake Bot API (``tests.fakes.FakeTelegram``, Telegram's limits) in this process. A
-worker runs in a *separate process* (this file with ``--worker``): the real ``Dispatcher`` +
-``TelegramSender`` + PTB ``Bot`` with ``AIORateLimiter``, calling ``run_until_idle``. Once the
+worker runs in a *separate process* (this file with ``--worker``): the real ``Courier`` draining
+the ``AlertOutbox`` (wired by ``bot.app.build_services``) through ``TelegramSender`` and the PTB
+``Bot`` with ``AIORateLimiter`` (opened by ``bot.app.channels``). Once the
 fake has received a random number of messages the worker gets ``SIGKILL``; after its claim
 lease (``--lease``, short) has expired a fresh worker finishes the job.
 
@@ -15,8 +16,8 @@ At the kill it records, from the fake and the database:
 * ``delivered, unmarked``: chats that got their message but whose row is not ``sent``: these
   are exactly the messages a restart must repeat (the in-flight ones);
 * ``claimed, unmarked``: rows claimed by the dead worker and not marked sent (a loose bound:
-  the dispatcher claims a whole batch at once);
-* the dispatcher's ``concurrency``: no more messages than this can be between "Telegram
+  the courier claims a whole batch at once);
+* the courier's ``concurrency``: no more messages than this can be between "Telegram
   accepted it" and "marked sent" at any moment, so it bounds the repeats.
 
 It asserts, per run: zero lost (every chat got the alert, every row ``sent``), duplicates no
@@ -50,16 +51,16 @@ from sqlmodel import col, select  # noqa: E402
 
 from benchmarks.bench_delivery import (  # noqa: E402
     Population,
+    alert_delivery,
     count_messages,
     drain,
     fake_user_setup,
     machine,
     populate,
 )
-from bot.channels import telegram_application  # noqa: E402
+from bot.app import channels  # noqa: E402
 from bot.config import config_from_dict  # noqa: E402
-from bot.dispatcher import Dispatcher, DispatchSettings  # noqa: E402
-from bot.telegram_channel import TelegramSender  # noqa: E402
+from bot.delivery.courier import CourierSettings  # noqa: E402
 from storage.db import Database, upgrade_async  # noqa: E402
 from storage.models import DeliveryRow  # noqa: E402
 from storage.outbox import PENDING, SENT  # noqa: E402
@@ -80,19 +81,17 @@ async def _work(args: argparse.Namespace) -> dict[str, Any]:
         },
         env={},
     )
-    settings = replace(DispatchSettings(), lease=timedelta(seconds=args.lease))
+    settings = replace(CourierSettings(), lease=timedelta(seconds=args.lease))
     if args.concurrency:
         settings = replace(settings, concurrency=args.concurrency)
     db = Database(args.db)
     try:
-        async with telegram_application(config, receive_updates=False) as app:
-            dispatcher = Dispatcher(
-                db,
-                settings,
-                worker_id=f"crash-worker-{os.getpid()}",
-                telegram=TelegramSender(app.bot),
+        async with channels(config, receive=False) as (_app, sender, _email):
+            assert sender is not None
+            delivery = alert_delivery(
+                config, db, sender, worker_id=f"crash-worker-{os.getpid()}", settings=settings
             )
-            report = await drain(dispatcher, db, give_up_after=300)
+            report = await drain(delivery, db, give_up_after=300)
     finally:
         await db.dispose()
     return asdict(report)
@@ -116,7 +115,7 @@ class RunResult:
     received_at_kill: int  # messages the fake had when the worker was dead
     delivered_unmarked: int  # in flight at the kill: delivered, row not marked sent
     claimed_unmarked: int  # rows the dead worker had claimed and not marked
-    bound: int  # the dispatcher's concurrency
+    bound: int  # the courier's concurrency
     lost: int
     duplicates: int
     rows_not_sent: int
@@ -254,7 +253,7 @@ async def one_run(
 
 async def run(opts: Options) -> list[RunResult]:
     rng = random.Random(opts.seed)
-    bound = opts.concurrency or DispatchSettings().concurrency
+    bound = opts.concurrency or CourierSettings().concurrency
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-crash-") as tmp:
         for run_no in range(1, opts.runs + 1):
@@ -283,7 +282,7 @@ def print_table(opts: Options, results: list[RunResult]) -> None:
         )
     print(
         "in flight = delivered but not marked sent at the kill; claimed = claimed by the dead "
-        "worker and not marked; bound = dispatcher concurrency"
+        "worker and not marked; bound = courier concurrency"
     )
     total_dups = sum(r.duplicates for r in results)
     print(
@@ -299,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alerts", type=int, help="alerts per run (default 400, quick 90)")
     parser.add_argument("--runs", type=int, help="kills (default 5, quick 2)")
     parser.add_argument("--lease", type=float, default=2.0, help="claim lease in seconds")
-    parser.add_argument("--concurrency", type=int, help="DispatchSettings.concurrency override")
+    parser.add_argument("--concurrency", type=int, help="CourierSettings.concurrency override")
     parser.add_argument("--seed", type=int, default=Options.seed)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     worker = parser.add_argument_group("worker process (started by the benchmark)")

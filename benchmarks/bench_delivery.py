@@ -6,15 +6,17 @@
 
 Each alert goes to its own subscriber (1,000 distinct private chats), each carrying a real notice
 from ``feeds/samples/`` stored with ``storage.notices.store_notice``. The real parts do the work:
-``Dispatcher`` claims the outbox rows, renders them and sends them through ``TelegramSender`` and
-python-telegram-bot's ``Bot`` with ``AIORateLimiter`` (built by ``bot.channels``), to
-``tests.fakes.FakeTelegram`` on loopback enforcing Telegram's limits (30 messages/s overall with
-a burst of 30, 1 message/s per chat). The flood-limit floor for 1,000 messages is therefore
-about 32-33 s; the benchmark reports the achieved rate as a share of 30 messages/s.
+``Courier`` drains the ``AlertOutbox`` (both built by ``bot.app.build_services``, the
+composition root): it claims the rows, renders them and sends them through ``TelegramSender``
+and python-telegram-bot's ``Bot`` with ``AIORateLimiter`` (``bot.telegram.application``, opened
+by ``bot.app.channels``), to ``tests.fakes.FakeTelegram`` on loopback enforcing Telegram's
+limits (30 messages/s overall with a burst of 30, 1 message/s per chat). The flood-limit floor
+for 1,000 messages is therefore about 32-33 s; the benchmark reports the achieved rate as a
+share of 30 messages/s.
 
 Phases, in one run so the ratios hold on a noisy machine:
 
-1. ``outbox``   the dispatcher at Telegram's limits (the figure that matters);
+1. ``outbox``   the courier at Telegram's limits (the figure that matters);
 2. ``naive``    the same 1,000 messages (same HTML, same buttons) sent by a sequential loop of
                 ``bot.send_message`` with no database at all, through the same rate limiter;
 3. ``outbox (capacity)`` and ``naive (capacity)``: both again with the fake's limits switched
@@ -55,10 +57,12 @@ from telegram.constants import ParseMode  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 from telegram.ext import AIORateLimiter, ApplicationBuilder  # noqa: E402
 
-from bot.channels import OVERALL_RATE, telegram_application  # noqa: E402
-from bot.config import config_from_dict  # noqa: E402
-from bot.dispatcher import Dispatcher, DispatchReport, DispatchSettings  # noqa: E402
-from bot.telegram_channel import TelegramSender  # noqa: E402
+from bot.app import build_services, channels  # noqa: E402
+from bot.config import Config, config_from_dict  # noqa: E402
+from bot.delivery.alerts import AlertOutbox  # noqa: E402
+from bot.delivery.courier import Courier, CourierSettings, DeliveryReport  # noqa: E402
+from bot.delivery.telegram import TelegramSender  # noqa: E402
+from bot.telegram.application import OVERALL_RATE  # noqa: E402
 from feeds.local import parse_file  # noqa: E402
 from feeds.notice import Notice  # noqa: E402
 from storage.db import Database, is_sqlite, upgrade_async  # noqa: E402
@@ -178,15 +182,50 @@ async def message_refs(db: Database) -> dict[int, str | None]:
         return {int(rid): ref for rid, ref in rows.all() if rid is not None}
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """The alert path of one process: the courier and the outbox it drains."""
+
+    courier: Courier
+    alerts: AlertOutbox
+
+
+def alert_delivery(
+    config: Config,
+    db: Database,
+    sender: TelegramSender,
+    *,
+    worker_id: str,
+    settings: CourierSettings | None = None,
+) -> Delivery:
+    """The courier and alert outbox exactly as ``bot.app.build_services`` wires them.
+
+    ``settings`` replaces the courier's (the benchmarks vary concurrency, batch and lease);
+    everything else, from the retry policy to the grouping window, is production's.
+    """
+    services = build_services(
+        config,
+        config.secret_key,
+        clock=utcnow,
+        worker_id=worker_id,
+        telegram=sender,
+        email=None,
+        db=db,
+    )
+    if settings is not None:
+        services.courier.settings = settings
+    return Delivery(services.courier, services.alerts)
+
+
 async def drain(
-    dispatcher: Dispatcher, db: Database, *, give_up_after: float = 600.0
-) -> DispatchReport:
-    """Dispatch until no row is pending, waiting out retries (what the service loop does)."""
-    total = DispatchReport()
+    delivery: Delivery, db: Database, *, give_up_after: float = 600.0
+) -> DeliveryReport:
+    """Deliver until no row is pending, waiting out retries (what the service loop does)."""
+    total = DeliveryReport()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + give_up_after
     while True:
-        total.add(await dispatcher.run_until_idle())
+        total.add(await delivery.courier.drain(delivery.alerts))
         async with db.session() as session:
             waiting = await session.exec(
                 select(func.min(DeliveryRow.due_at), func.max(DeliveryRow.claimed_until)).where(
@@ -254,8 +293,8 @@ class PhaseResult:
     duplicated: int
     wrong_ref: int  # rows whose message_ref is not the id of the message their chat got
     rows_not_sent: int
-    dispatcher_retries: int  # 429s that reached the dispatcher (re-queued, not dropped)
-    commits: int = 0  # database transactions committed while dispatching
+    courier_retries: int  # 429s that reached the courier (re-queued, not dropped)
+    commits: int = 0  # database transactions committed while delivering
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -306,7 +345,7 @@ def send_statuses(fake: FakeTelegram) -> dict[int, int]:
     return dict(Counter(r.status for r in fake.requests if r.method.lower() == "sendmessage"))
 
 
-def bench_config(fake: FakeTelegram, db: Database) -> Any:
+def bench_config(fake: FakeTelegram, db: Database) -> Config:
     return config_from_dict(
         {
             "database": {"url": db.url},
@@ -322,14 +361,14 @@ async def outbox_phase(
     db: Database,
     pop: Population,
     limits: FloodLimits,
-    settings: DispatchSettings,
+    settings: CourierSettings,
     *,
     rate_limited: bool,
     name: str,
     limiter_rate: float | None = None,
     prepare: Callable[[FakeTelegram], None] | None = None,
 ) -> tuple[PhaseResult, list[tuple[int, str, dict[str, Any] | None]]]:
-    """The real dispatcher; returns the result and what was sent (for the naive phase).
+    """The real courier and alert outbox; the result, and what was sent (for the naive phase).
 
     ``prepare`` may script the fake first (e.g. inject 429s) to test the retry paths.
     """
@@ -339,15 +378,19 @@ async def outbox_phase(
         if prepare is not None:
             prepare(fake)
         async with _bot(fake, db, rate_limited=rate_limited, limiter_rate=limiter_rate) as bot:
-            dispatcher = Dispatcher(
-                db, settings, worker_id=f"bench-{os.getpid()}", telegram=TelegramSender(bot)
+            delivery = alert_delivery(
+                bench_config(fake, db),
+                db,
+                TelegramSender(bot),
+                worker_id=f"bench-{os.getpid()}",
+                settings=settings,
             )
             commits = Counter[str]()
             listener = _count_commits(commits)
             event.listen(db.engine.sync_engine, "commit", listener)
             try:
                 start = time.perf_counter()
-                report = await drain(dispatcher, db)
+                report = await drain(delivery, db)
                 seconds = time.perf_counter() - start
             finally:
                 event.remove(db.engine.sync_engine, "commit", listener)
@@ -370,7 +413,7 @@ async def outbox_phase(
             duplicated=duplicated,
             wrong_ref=wrong,
             rows_not_sent=sum(c for s, c in statuses.items() if s != SENT),
-            dispatcher_retries=report.retried,
+            courier_retries=report.retried,
             commits=commits["commit"],
         )
     return result, sent
@@ -421,7 +464,7 @@ async def naive_phase(
             duplicated=duplicated,
             wrong_ref=0,
             rows_not_sent=0,
-            dispatcher_retries=retries,
+            courier_retries=retries,
         )
 
 
@@ -437,10 +480,11 @@ async def _bot(
     """bestbot's own PTB application (with AIORateLimiter), or a bare one for capacity runs.
 
     ``limiter_rate`` replaces bestbot's limiter by one pacing at that many messages/s overall
-    (an experiment: everything else as in ``bot.channels.build_application``).
+    (an experiment: everything else as in ``bot.telegram.application.build_application``).
     """
     if rate_limited and not limiter_rate:
-        async with telegram_application(bench_config(fake, db), receive_updates=False) as app:
+        async with channels(bench_config(fake, db), receive=False) as (app, _sender, _email):
+            assert app is not None
             yield app.bot
         return
     builder: Any = ApplicationBuilder().token(fake.token).base_url(fake.base_url)
@@ -523,7 +567,7 @@ async def run(opts: Options) -> Result:
 
     n = opts.alerts
     limits = FloodLimits().scaled(10) if opts.quick else FloodLimits()
-    settings = DispatchSettings()
+    settings = CourierSettings()
     if opts.concurrency:
         settings = replace(settings, concurrency=opts.concurrency)
     if opts.batch_size:
@@ -541,7 +585,7 @@ async def run(opts: Options) -> Result:
                 limits,
                 settings,
                 rate_limited=True,
-                name="outbox (Dispatcher)",
+                name="outbox (Courier)",
                 limiter_rate=opts.limiter_rate,
             )
             phases.append(main)
@@ -593,7 +637,7 @@ def machine() -> str:
 def print_table(result: Result) -> None:
     print(
         f"delivery: {result.alerts} alerts to {result.alerts} chats, {result.backend}, "
-        f"dispatcher {result.settings}; setup {result.setup_seconds:.1f} s"
+        f"courier {result.settings}; setup {result.setup_seconds:.1f} s"
     )
     print(f"machine: {machine()}")
     header = (
@@ -608,7 +652,7 @@ def print_table(result: Result) -> None:
         print(
             f"{p.name:<22} {p.limits:<28} {p.messages:>5} {p.seconds:>7.2f} {p.rate:>7.1f} "
             f"{share:>7} {p.flood_429:>4} {p.bad_400:>4} {p.lost:>4} {p.duplicated:>4} "
-            f"{p.dispatcher_retries:>8} {p.commits if p.name.startswith('outbox') else '-':>7}"
+            f"{p.courier_retries:>8} {p.commits if p.name.startswith('outbox') else '-':>7}"
         )
     main = result.main
     if main.limits.startswith("Telegram +"):
@@ -638,8 +682,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="60 alerts at 10x limits (tests)")
     parser.add_argument("--alerts", type=int, help="number of alerts (default 1000, quick 60)")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a SQLite file)")
-    parser.add_argument("--concurrency", type=int, help="DispatchSettings.concurrency override")
-    parser.add_argument("--batch-size", type=int, help="DispatchSettings.batch_size override")
+    parser.add_argument("--concurrency", type=int, help="CourierSettings.concurrency override")
+    parser.add_argument("--batch-size", type=int, help="CourierSettings.batch_size override")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive send loop")
     parser.add_argument("--no-capacity", action="store_true", help="skip the unthrottled runs")
     parser.add_argument(
