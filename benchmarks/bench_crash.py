@@ -1,26 +1,34 @@
-"""Crash safety of the outbox: ``kill -9`` a dispatching worker, restart, count lost and repeated.
+"""Crash safety of the outbox: ``kill -9`` a delivering worker, restart, count lost and repeated.
 
-    .venv/bin/python benchmarks/bench_crash.py              # 5 runs of 400 alerts (about 2 min)
-    .venv/bin/python benchmarks/bench_crash.py --quick      # 2 runs of 90 alerts, for tests
+    .venv/bin/python benchmarks/bench_crash.py              # 10 runs: 60 x 10 alerts, 2 kills each
+    .venv/bin/python benchmarks/bench_crash.py --quick      # 2 runs: 40 x 5 alerts, 2 kills each
+    .venv/bin/python benchmarks/bench_crash.py --subscribers 400 --per-subscriber 1 --runs 5
 
-Each run queues one alert for each of ``--alerts`` subscribers in a SQLite file database and
-starts the fake Bot API (``tests.fakes.FakeTelegram``, Telegram's limits) in this process. A
-worker runs in a *separate process* (this file with ``--worker``): the real ``Dispatcher`` +
-``TelegramSender`` + PTB ``Bot`` with ``AIORateLimiter``, calling ``run_until_idle``. Once the
-fake has received a random number of messages the worker gets ``SIGKILL``; after its claim
-lease (``--lease``, short) has expired a fresh worker finishes the job.
+Each run queues ``--per-subscriber`` alerts (different real notices, each with its own link) for
+each of ``--subscribers`` subscribers in a SQLite file database, subscriber by subscriber, so a
+subscriber's alerts are claimed together and go out as one grouped message. The fake Bot API
+(``tests.fakes.FakeTelegram``, Telegram's limits) runs in this process. A worker runs in a
+*separate process* (this file with ``--worker``): the real ``Courier`` draining the
+``AlertOutbox`` (wired by ``bot.app.build_services``) through ``TelegramSender`` and the PTB
+``Bot`` with ``AIORateLimiter`` (opened by ``bot.app.channels``). Once the fake has received a
+seeded random number of messages the worker gets ``SIGKILL``; after its claim lease
+(``--lease``, short) has expired a fresh worker goes on, and is killed in turn, ``--kills``
+times; the last worker finishes the job.
 
-At the kill it records, from the fake and the database:
+At each kill it records, from the fake and the database:
 
-* ``delivered, unmarked``: chats that got their message but whose row is not ``sent``: these
-  are exactly the messages a restart must repeat (the in-flight ones);
+* ``in flight``: messages Telegram accepted whose id no ``sent`` row carries as its
+  ``message_ref`` (and which no earlier kill left behind): exactly the messages a restart must
+  repeat, with the alerts they showed (read off the message's links);
 * ``claimed, unmarked``: rows claimed by the dead worker and not marked sent (a loose bound:
-  the dispatcher claims a whole batch at once);
-* the dispatcher's ``concurrency``: no more messages than this can be between "Telegram
+  the courier claims a whole batch at once);
+* the courier's ``concurrency``: no more messages than this can be between "Telegram
   accepted it" and "marked sent" at any moment, so it bounds the repeats.
 
-It asserts, per run: zero lost (every chat got the alert, every row ``sent``), duplicates no
-more than the concurrency bound, and duplicates equal to ``delivered, unmarked``.
+It asserts, per run: zero lost (every row ``sent``, every alert shown in its chat, and each
+row's ``message_ref`` the message that showed it), at most ``concurrency`` messages in flight
+per kill, and the repeats equal to what was in flight: repeated messages = in-flight messages,
+and repeated alerts = the alerts those messages showed.
 """
 
 from __future__ import annotations
@@ -34,7 +42,6 @@ import signal
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -50,16 +57,18 @@ from sqlmodel import col, select  # noqa: E402
 
 from benchmarks.bench_delivery import (  # noqa: E402
     Population,
-    count_messages,
+    alert_delivery,
+    delivered,
     drain,
     fake_user_setup,
     machine,
     populate,
+    tally,
+    wrong_refs,
 )
-from bot.channels import telegram_application  # noqa: E402
+from bot.app import channels  # noqa: E402
 from bot.config import config_from_dict  # noqa: E402
-from bot.dispatcher import Dispatcher, DispatchSettings  # noqa: E402
-from bot.telegram_channel import TelegramSender  # noqa: E402
+from bot.delivery.courier import CourierSettings  # noqa: E402
 from storage.db import Database, upgrade_async  # noqa: E402
 from storage.models import DeliveryRow  # noqa: E402
 from storage.outbox import PENDING, SENT  # noqa: E402
@@ -80,19 +89,17 @@ async def _work(args: argparse.Namespace) -> dict[str, Any]:
         },
         env={},
     )
-    settings = replace(DispatchSettings(), lease=timedelta(seconds=args.lease))
+    settings = replace(CourierSettings(), lease=timedelta(seconds=args.lease))
     if args.concurrency:
         settings = replace(settings, concurrency=args.concurrency)
     db = Database(args.db)
     try:
-        async with telegram_application(config, receive_updates=False) as app:
-            dispatcher = Dispatcher(
-                db,
-                settings,
-                worker_id=f"crash-worker-{os.getpid()}",
-                telegram=TelegramSender(app.bot),
+        async with channels(config, receive=False) as (_app, sender, _email):
+            assert sender is not None
+            delivery = alert_delivery(
+                config, db, sender, worker_id=f"crash-worker-{os.getpid()}", settings=settings
             )
-            report = await drain(dispatcher, db, give_up_after=300)
+            report = await drain(delivery, db, give_up_after=300)
     finally:
         await db.dispose()
     return asdict(report)
@@ -109,47 +116,88 @@ def worker_main(args: argparse.Namespace) -> int:
 
 
 @dataclass
+class Kill:
+    after: int  # the kill was sent once the fake had this many messages
+    received: int  # messages the fake had once the worker was dead
+    in_flight: int  # messages accepted at the kill that no sent row refers to (this kill's)
+    in_flight_alerts: int  # alerts those messages showed
+    claimed_unmarked: int  # rows the dead worker had claimed and not marked
+    lease_wait: float  # seconds waited for the dead worker's claims to expire
+
+
+@dataclass
 class RunResult:
     run: int
+    subscribers: int
     alerts: int
-    kill_after: int  # the kill was sent once the fake had this many messages
-    received_at_kill: int  # messages the fake had when the worker was dead
-    delivered_unmarked: int  # in flight at the kill: delivered, row not marked sent
-    claimed_unmarked: int  # rows the dead worker had claimed and not marked
-    bound: int  # the dispatcher's concurrency
-    lost: int
-    duplicates: int
+    kills: list[Kill]
+    bound: int  # the courier's concurrency
+    messages: int  # messages the fake accepted in the whole run
+    lost: int  # alerts never shown, rows not sent, or rows whose ref is not their message
+    repeated_messages: int  # accepted messages no sent row refers to
+    duplicates: int  # extra showings of an alert
     rows_not_sent: int
-    lease_wait: float  # seconds waited for the dead worker's claims to expire
-    seconds: float  # whole run: first worker start to second worker done
+    seconds: float  # whole run: first worker start to last worker done
 
     @property
     def ok(self) -> bool:
         return (
             self.lost == 0
             and self.rows_not_sent == 0
-            and self.duplicates <= self.bound
-            and self.duplicates == self.delivered_unmarked
+            and all(k.in_flight <= self.bound for k in self.kills)
+            and self.repeated_messages == sum(k.in_flight for k in self.kills)
+            and self.duplicates == sum(k.in_flight_alerts for k in self.kills)
         )
 
 
 @dataclass
 class Options:
-    alerts: int = 400
-    runs: int = 5
+    subscribers: int = 60
+    per_subscriber: int = 10
+    runs: int = 10
+    kills: int = 2
     quick: bool = False
     lease: float = 2.0
     concurrency: int | None = None
     seed: int = 20260401
 
+    @property
+    def alerts(self) -> int:
+        return self.subscribers * self.per_subscriber
 
-async def _row_states(db: Database) -> dict[int, tuple[str, bool]]:
-    """delivery id -> (status, claimed)."""
+
+async def _row_states(db: Database) -> dict[int, tuple[str, bool, str | None]]:
+    """delivery id -> (status, claimed, message_ref)."""
     async with db.session() as session:
         rows = await session.exec(
-            select(DeliveryRow.id, DeliveryRow.status, DeliveryRow.claimed_until)
+            select(
+                DeliveryRow.id,
+                DeliveryRow.status,
+                DeliveryRow.claimed_until,
+                DeliveryRow.message_ref,
+            )
         )
-        return {int(rid): (status, until is not None) for rid, status, until in rows.all() if rid}
+        return {
+            int(rid): (status, until is not None, ref)
+            for rid, status, until, ref in rows.all()
+            if rid
+        }
+
+
+def _orphans(
+    fake: FakeTelegram, pop: Population, states: dict[int, tuple[str, bool, str | None]]
+) -> dict[tuple[int, int], int]:
+    """Accepted messages no sent row refers to -> how many queued alerts each showed."""
+    referenced = {(q.chat, states[q.row_id][2]) for q in pop.rows if states[q.row_id][0] == SENT}
+    by_chat = pop.rows_by_chat
+    found = {}
+    for m in delivered(fake):
+        if (m.chat_id, str(m.message_id)) not in referenced:
+            links = set(m.links)
+            found[(m.chat_id, m.message_id)] = sum(
+                1 for q in by_chat.get(m.chat_id, ()) if q.url in links
+            )
+    return found
 
 
 async def _claims_expire_in(db: Database) -> float:
@@ -188,6 +236,34 @@ async def _start_worker(
         )
 
 
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
+def kill_points(opts: Options, rng: random.Random) -> list[int]:
+    """``opts.kills`` distinct message counts, well inside the run, in order."""
+    messages = opts.subscribers
+    margin = max(2, messages // 10)
+    return sorted(rng.sample(range(margin, messages - margin), opts.kills))
+
+
+async def _kill_at(fake: FakeTelegram, url: str, opts: Options, log: Path, target: int) -> None:
+    """Start a worker and SIGKILL it once the fake holds ``target`` messages."""
+    worker = await _start_worker(fake, url, opts, log)
+    try:
+        await fake.wait_until(
+            lambda: len(delivered(fake)) >= target or worker.returncode is not None,
+            timeout=120,
+            what=f"{target} messages before the kill",
+        )
+    finally:
+        if worker.returncode is None:
+            os.kill(worker.pid, signal.SIGKILL)
+        await worker.wait()
+    if worker.returncode != -signal.SIGKILL:
+        raise RuntimeError(f"worker ended before the kill: {_tail(log)}")
+
+
 async def one_run(
     run_no: int, opts: Options, rng: random.Random, workdir: Path, bound: int
 ) -> RunResult:
@@ -196,65 +272,80 @@ async def one_run(
     await upgrade_async(url)
     db = Database(url)
     try:
-        pop: Population = await populate(db, opts.alerts)
+        pop = await populate(db, opts.subscribers, per_subscriber=opts.per_subscriber)
         limits = FloodLimits().scaled(10) if opts.quick else FloodLimits()
-        margin = max(1, opts.alerts // 20)
-        kill_after = rng.randint(margin, opts.alerts - margin)
+        kills: list[Kill] = []
+        seen: dict[tuple[int, int], int] = {}
         async with FakeTelegram(limits=limits) as fake:
             fake_user_setup(fake, pop.chats)
             start = time.perf_counter()
-            first = await _start_worker(fake, url, opts, log)
-            try:
-                await fake.wait_until(
-                    lambda: len(fake.sent) >= kill_after or first.returncode is not None,
-                    timeout=120,
-                    what=f"{kill_after} messages before the kill",
+            for after in kill_points(opts, rng):
+                # Each worker sends at least one message of its own before it is killed.
+                target = max(after, len(delivered(fake)) + 1)
+                await _kill_at(fake, url, opts, log, target)
+                await asyncio.sleep(0.3)  # let the fake finish any request it had received
+                states = await _row_states(db)
+                orphans = _orphans(fake, pop, states)
+                new = {key: n for key, n in orphans.items() if key not in seen}
+                seen.update(new)
+                lease_wait = await _claims_expire_in(db)
+                kills.append(
+                    Kill(
+                        after=target,
+                        received=len(delivered(fake)),
+                        in_flight=len(new),
+                        in_flight_alerts=sum(new.values()),
+                        claimed_unmarked=sum(
+                            1 for s, claimed, _ in states.values() if s != SENT and claimed
+                        ),
+                        lease_wait=lease_wait,
+                    )
                 )
-            finally:
-                if first.returncode is None:
-                    os.kill(first.pid, signal.SIGKILL)
-                await first.wait()
-            if first.returncode != -signal.SIGKILL:
-                raise RuntimeError(f"worker ended before the kill: {log.read_text()[-2000:]}")
-            await asyncio.sleep(0.3)  # let the fake finish any request it had fully received
-            received = Counter(m.chat_id for m in fake.sent)
-            states = await _row_states(db)
-            delivered_unmarked = sum(
-                1
-                for chat, rid in pop.rows_by_chat.items()
-                if received[chat] and states[rid][0] != SENT
-            )
-            claimed_unmarked = sum(1 for s, claimed in states.values() if s != SENT and claimed)
-            lease_wait = await _claims_expire_in(db)
-            await asyncio.sleep(lease_wait + 0.05)
-            second = await _start_worker(fake, url, opts, log)
-            rc = await second.wait()
+                await asyncio.sleep(lease_wait + 0.05)
+            last = await _start_worker(fake, url, opts, log)
+            rc = await last.wait()
             if rc != 0:
-                raise RuntimeError(f"restarted worker failed ({rc}): {log.read_text()[-2000:]}")
+                raise RuntimeError(f"restarted worker failed ({rc}): {_tail(log)}")
             seconds = time.perf_counter() - start
-            lost, duplicates, _ = count_messages(fake, pop.chats)
+            shown = tally(fake, pop)
             final = await _row_states(db)
+            wrong = await wrong_refs(db, fake, pop)
+            repeated = _orphans(fake, pop, final)
+            messages = len(delivered(fake))
+        not_sent = sum(1 for s, _, _ in final.values() if s != SENT)
         return RunResult(
             run=run_no,
+            subscribers=opts.subscribers,
             alerts=opts.alerts,
-            kill_after=kill_after,
-            received_at_kill=sum(received.values()),
-            delivered_unmarked=delivered_unmarked,
-            claimed_unmarked=claimed_unmarked,
+            kills=kills,
             bound=bound,
-            lost=lost,
-            duplicates=duplicates,
-            rows_not_sent=sum(1 for s, _ in final.values() if s != SENT),
-            lease_wait=lease_wait,
+            messages=messages,
+            lost=max(shown.lost, wrong, not_sent),
+            repeated_messages=len(repeated),
+            duplicates=shown.duplicated,
+            rows_not_sent=not_sent,
             seconds=seconds,
         )
     finally:
         await db.dispose()
 
 
+def problem(opts: Options) -> str | None:
+    """Why these options can't make a fair run, or None."""
+    batch = CourierSettings().batch_size
+    if opts.per_subscriber < 1 or batch % opts.per_subscriber:
+        # A subscriber split across two batches would wait out the grouping window (1 min).
+        return f"--per-subscriber must divide the courier's batch size ({batch})"
+    if opts.subscribers - 2 * max(2, opts.subscribers // 10) < opts.kills:
+        return f"--subscribers {opts.subscribers} leaves no room for {opts.kills} kills"
+    return None
+
+
 async def run(opts: Options) -> list[RunResult]:
+    if (why := problem(opts)) is not None:
+        raise ValueError(why)
     rng = random.Random(opts.seed)
-    bound = opts.concurrency or DispatchSettings().concurrency
+    bound = opts.concurrency or CourierSettings().concurrency
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-crash-") as tmp:
         for run_no in range(1, opts.runs + 1):
@@ -265,41 +356,65 @@ async def run(opts: Options) -> list[RunResult]:
 def print_table(opts: Options, results: list[RunResult]) -> None:
     limits = "Telegram x10 (quick)" if opts.quick else "Telegram"
     print(
-        f"crash: {opts.runs} runs x {opts.alerts} alerts, SQLite file, fake Bot API at {limits} "
-        f"limits, worker killed with SIGKILL, lease {opts.lease:g} s, seed {opts.seed}"
+        f"crash: {opts.runs} runs x {opts.subscribers} subscribers x {opts.per_subscriber} "
+        f"alerts ({opts.alerts} alerts, one grouped message per subscriber), "
+        f"{opts.kills} SIGKILLs per run, SQLite file, fake Bot API at {limits} limits, "
+        f"lease {opts.lease:g} s, seed {opts.seed}"
     )
     print(f"machine: {machine()}")
     header = (
-        f"{'run':>3} {'kill at':>7} {'recv@kill':>9} {'in flight':>9} {'claimed':>7} "
-        f"{'bound':>5} {'lost':>4} {'dups':>4} {'lease s':>7} {'run s':>6}  ok"
+        f"{'run':>3} {'kill':>4} {'kill at':>7} {'recv':>5} {'in flight':>9} {'alerts':>6} "
+        f"{'claimed':>7} {'bound':>5} {'lease s':>7}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
-        print(
-            f"{r.run:>3} {r.kill_after:>7} {r.received_at_kill:>9} {r.delivered_unmarked:>9} "
-            f"{r.claimed_unmarked:>7} {r.bound:>5} {r.lost:>4} {r.duplicates:>4} "
-            f"{r.lease_wait:>7.2f} {r.seconds:>6.1f}  {'yes' if r.ok else 'NO'}"
-        )
+        for i, k in enumerate(r.kills, start=1):
+            print(
+                f"{r.run:>3} {i:>4} {k.after:>7} {k.received:>5} {k.in_flight:>9} "
+                f"{k.in_flight_alerts:>6} {k.claimed_unmarked:>7} {r.bound:>5} "
+                f"{k.lease_wait:>7.2f}"
+            )
     print(
-        "in flight = delivered but not marked sent at the kill; claimed = claimed by the dead "
-        "worker and not marked; bound = dispatcher concurrency"
+        "in flight = messages accepted at the kill that no sent row refers to (alerts: what "
+        "they showed); claimed = rows claimed by the dead worker and not marked; "
+        "bound = courier concurrency"
     )
-    total_dups = sum(r.duplicates for r in results)
+    header = (
+        f"{'run':>3} {'msgs':>5} {'lost':>4} {'rep msgs':>8} {'rep alerts':>10} "
+        f"{'= in flight':>11} {'run s':>6}  ok"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        flight = f"{sum(k.in_flight for k in r.kills)}/{sum(k.in_flight_alerts for k in r.kills)}"
+        print(
+            f"{r.run:>3} {r.messages:>5} {r.lost:>4} {r.repeated_messages:>8} "
+            f"{r.duplicates:>10} {flight:>11} {r.seconds:>6.1f}  {'yes' if r.ok else 'NO'}"
+        )
+    kills = [k for r in results for k in r.kills]
     print(
-        f"total: {sum(r.lost for r in results)} lost, {total_dups} duplicates in "
-        f"{len(results)} kills (max {max((r.duplicates for r in results), default=0)} per kill)"
+        f"total: {sum(r.lost for r in results)} alerts lost in {len(kills)} kills; "
+        f"{sum(r.repeated_messages for r in results)} messages repeated "
+        f"(max {max((k.in_flight for k in kills), default=0)} per kill, bound "
+        f"{results[0].bound if results else '-'}), "
+        f"{sum(r.duplicates for r in results)} alerts repeated of "
+        f"{sum(r.alerts for r in results)}"
     )
     print("correctness:", "OK" if all(r.ok for r in results) else "FAILED")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="2 runs of 90 alerts (tests)")
-    parser.add_argument("--alerts", type=int, help="alerts per run (default 400, quick 90)")
-    parser.add_argument("--runs", type=int, help="kills (default 5, quick 2)")
+    parser.add_argument("--quick", action="store_true", help="2 runs of 40 x 5 alerts (tests)")
+    parser.add_argument("--subscribers", type=int, help="subscribers (default 60, quick 40)")
+    parser.add_argument(
+        "--per-subscriber", type=int, help="alerts per subscriber (default 10, quick 5)"
+    )
+    parser.add_argument("--runs", type=int, help="runs (default 10, quick 2)")
+    parser.add_argument("--kills", type=int, default=2, help="SIGKILLs per run (default 2)")
     parser.add_argument("--lease", type=float, default=2.0, help="claim lease in seconds")
-    parser.add_argument("--concurrency", type=int, help="DispatchSettings.concurrency override")
+    parser.add_argument("--concurrency", type=int, help="CourierSettings.concurrency override")
     parser.add_argument("--seed", type=int, default=Options.seed)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     worker = parser.add_argument_group("worker process (started by the benchmark)")
@@ -311,13 +426,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return worker_main(args)
     opts = Options(
-        alerts=args.alerts or (90 if args.quick else 400),
-        runs=args.runs or (2 if args.quick else 5),
+        subscribers=args.subscribers or (40 if args.quick else 60),
+        per_subscriber=args.per_subscriber or (5 if args.quick else 10),
+        runs=args.runs or (2 if args.quick else 10),
+        kills=args.kills,
         quick=args.quick,
         lease=args.lease,
         concurrency=args.concurrency,
         seed=args.seed,
     )
+    if (why := problem(opts)) is not None:
+        parser.error(why)
     results = asyncio.run(run(opts))
     if args.json:
         print(json.dumps([{**asdict(r), "ok": r.ok} for r in results], indent=2))
