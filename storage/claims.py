@@ -2,11 +2,12 @@
 
 The alert outbox, the message outbox and the enquiry timers are all tables of rows with
 ``status``, ``due_at``, ``claimed_by`` and ``claimed_until``. A worker claims due, unclaimed
-rows in *one statement* — ``UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)
-AND still unclaimed RETURNING id`` — inside :meth:`storage.db.Database.claim_session`, so two
-claimers can never take the same row: PostgreSQL skips rows another transaction has locked,
-and on SQLite the transaction is ``BEGIN IMMEDIATE`` (the write lock is held before the
-candidates are read, across processes too).
+rows — ``SELECT id … LIMIT n FOR UPDATE SKIP LOCKED``, then ``UPDATE … WHERE id IN (those)
+AND still unclaimed RETURNING id`` — in one transaction inside
+:meth:`storage.db.Database.claim_session`, so two claimers can never take the same row:
+PostgreSQL skips rows another transaction has locked, and on SQLite the transaction is
+``BEGIN IMMEDIATE`` (the write lock is held before the candidates are read, across
+processes too).
 
 A worker that dies leaves its claim to expire and the row is claimed again: work is repeated
 at most once per crash, never lost. A worker that is still working on a row extends its
@@ -48,17 +49,21 @@ async def claim_rows(
 ) -> list[Row]:
     """Claim up to ``limit`` due rows of ``model`` for ``worker``, oldest due first."""
     table: Any = model
-    candidates = (
+    candidates = await session.exec(
         select(table.id)
         .where(*_unclaimed(table, now, pending), *where)
         .order_by(col(table.due_at), col(table.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
+    # Two statements, not ``UPDATE … WHERE id IN (SELECT … LIMIT n)``: PostgreSQL may run
+    # such a subquery more than once and claim more than ``limit`` rows.
+    candidate_ids = list(candidates.all())
+    if not candidate_ids:
+        return []
     claimed = await session.exec(
         update(table)
-        .where(col(table.id).in_(candidates), *_unclaimed(table, now, pending))
+        .where(col(table.id).in_(candidate_ids), *_unclaimed(table, now, pending))
         .values(claimed_by=worker, claimed_until=now + lease)
         .returning(col(table.id))
     )

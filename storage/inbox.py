@@ -57,18 +57,22 @@ async def claim_updates(
         .where(t.c.status == PENDING, t.c.claimed_until.is_not(None), t.c.claimed_until >= now)
         .scalar_subquery()
     )
-    heads = (
+    heads = await session.exec(
         select(func.min(t.c.update_id))
         .where(t.c.status == PENDING, t.c.chat_key.not_in(busy))
         .group_by(t.c.chat_key)
         .order_by(func.min(t.c.update_id))
         .limit(limit)
-        .scalar_subquery()
     )
+    head_ids = [int(h) for h in heads.all()]
+    if not head_ids:
+        return []
+    # The update re-checks each row: of two claimers that read the same heads, the second
+    # finds them claimed (PostgreSQL re-evaluates the condition after the first commits).
     claimed = await session.exec(
         update(t)
         .where(
-            t.c.update_id.in_(heads),
+            t.c.update_id.in_(head_ids),
             t.c.status == PENDING,
             (t.c.claimed_until.is_(None)) | (t.c.claimed_until < now),
         )
