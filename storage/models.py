@@ -89,6 +89,10 @@ class FeedCursorRow(SQLModel, table=True):
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: The last poll that ended without an error (health: is this feed still coming in?).
+    last_success_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
 
 
 class JobLeaseRow(SQLModel, table=True):

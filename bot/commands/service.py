@@ -103,7 +103,9 @@ async def _run_web(config: Config, stop: asyncio.Event) -> None:
     from bot.web.server import build_web_app, start_web
 
     async with App(config) as app:
-        runner = await start_web(build_web_app(app.services), config.web.host, config.web.port)
+        runner = await start_web(
+            build_web_app(app.services, "web"), config.web.host, config.web.port
+        )
         log.info("bestbot web is running on %s:%s", config.web.host, config.web.port)
         try:
             await stop.wait()

@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
 
 async def _healthz(request: web.Request) -> web.Response:
     try:
-        report = await health(request.app[unsubscribe.SERVICES])
+        report = await health(request.app[unsubscribe.SERVICES], request.app[_ROLE])
     except Exception as exc:
         log.warning("health check failed: %s", type(exc).__name__)
         report = {"ok": False, "error": "health check failed"}
@@ -73,10 +73,15 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return response
 
 
-def build_web_app(services: Services) -> web.Application:
-    """The application; serve it with :func:`start_web` (or aiohttp's test server)."""
+_ROLE = web.AppKey("role", str)
+
+
+def build_web_app(services: Services, role: str = "all") -> web.Application:
+    """The application; serve it with :func:`start_web` (or aiohttp's test server).
+    ``role`` is the ``bestbot run --role`` it serves for (named by ``/healthz``)."""
     app = web.Application(client_max_size=services.config.web.max_body, middlewares=[_errors])
     app[unsubscribe.SERVICES] = services
+    app[_ROLE] = role
     unsubscribe.add_routes(app)
     rating.add_routes(app)
     add_webhook_route(app, services)
