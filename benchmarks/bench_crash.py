@@ -1,7 +1,7 @@
 """Crash safety of the outbox: ``kill -9`` a delivering worker, restart, count lost and repeated.
 
     .venv/bin/python benchmarks/bench_crash.py              # 10 runs: 60 x 10 alerts, 2 kills each
-    .venv/bin/python benchmarks/bench_crash.py --quick      # 2 runs: 40 x 5 alerts, 2 kills each
+    .venv/bin/python benchmarks/bench_crash.py --quick      # 1 run: 40 x 5 alerts, 2 kills
     .venv/bin/python benchmarks/bench_crash.py --subscribers 400 --per-subscriber 1 --runs 5
 
 Each run queues ``--per-subscriber`` alerts (different real notices, each with its own link) for
@@ -406,12 +406,12 @@ def print_table(opts: Options, results: list[RunResult]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="2 runs of 40 x 5 alerts (tests)")
+    parser.add_argument("--quick", action="store_true", help="1 run of 40 x 5 alerts (tests)")
     parser.add_argument("--subscribers", type=int, help="subscribers (default 60, quick 40)")
     parser.add_argument(
         "--per-subscriber", type=int, help="alerts per subscriber (default 10, quick 5)"
     )
-    parser.add_argument("--runs", type=int, help="runs (default 10, quick 2)")
+    parser.add_argument("--runs", type=int, help="runs (default 10, quick 1)")
     parser.add_argument("--kills", type=int, default=2, help="SIGKILLs per run (default 2)")
     parser.add_argument("--lease", type=float, default=2.0, help="claim lease in seconds")
     parser.add_argument("--concurrency", type=int, help="CourierSettings.concurrency override")
@@ -428,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = Options(
         subscribers=args.subscribers or (40 if args.quick else 60),
         per_subscriber=args.per_subscriber or (5 if args.quick else 10),
-        runs=args.runs or (2 if args.quick else 10),
+        runs=args.runs or (1 if args.quick else 10),
         kills=args.kills,
         quick=args.quick,
         lease=args.lease,
