@@ -45,8 +45,12 @@ class NewDelivery:
     changes: dict[str, Any] = field(default_factory=dict)
 
 
-async def enqueue(session: AsyncSession, deliveries: Sequence[NewDelivery]) -> int:
-    """Insert deliveries, skipping any that already exist; returns how many were new."""
+async def enqueue(
+    session: AsyncSession, deliveries: Sequence[NewDelivery], now: datetime | None = None
+) -> int:
+    """Insert deliveries, skipping any that already exist; returns how many were new.
+    ``now`` is the caller's clock (the grouping rule compares it with send times)."""
+    created = now or utcnow()
     if not deliveries:
         return 0
     rows = [
@@ -64,7 +68,7 @@ async def enqueue(session: AsyncSession, deliveries: Sequence[NewDelivery]) -> i
             "reasons": list(d.reasons),
             "keywords": list(d.keywords),
             "changes": dict(d.changes),
-            "created_at": utcnow(),
+            "created_at": created,
         }
         for d in deliveries
     ]

@@ -160,13 +160,17 @@ class AlertOutbox:
     ) -> bool:
         """Defer new alerts that follow a message by less than ``group_within``.
 
-        Updates and reminders are not held: they are about something already sent."""
+        Updates and reminders are not held: they are about something already sent. Nor
+        are alerts that were already waiting when that message went (what did not fit in
+        it): they go in the next message at once."""
         window = self.settings.group_within
         if window <= timedelta(0) or any(r.kind != "alert" for r in rows):
             return False
         async with self.db.session() as session:
             last = await last_sent_at(session, recipient.id, channel)
             if last is None or self.clock() - last >= window:
+                return False
+            if any(r.created_at <= last for r in rows):
                 return False
             await defer(session, ids, self.worker_id, last + window)
         return True

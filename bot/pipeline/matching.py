@@ -151,8 +151,8 @@ async def _match_batch(
     deliveries = await _alerts(db, fresh, defaults, now, matchers, report)
     updates, moved = await _updates(db, changed, defaults, now)
     async with db.session() as session:
-        report.queued += await enqueue(session, deliveries)
-        report.updates += await enqueue(session, updates)
+        report.queued += await enqueue(session, deliveries, now)
+        report.updates += await enqueue(session, updates, now)
         for canonical_id, deadline in moved:
             await reschedule_reminders(session, canonical_id, deadline, now)
         await mark_matched(session, [i for p in pending for i in p.version_ids], now)

@@ -202,3 +202,42 @@ async def test_a_burst_within_a_minute_arrives_as_one_grouped_message(
     assert sent.sent == 2 and sent.messages == 1
     messages = fake.messages(9)
     assert len(messages) == 2 and "Meals 2" in messages[1].text and "Meals 3" in messages[1].text
+
+
+async def test_what_did_not_fit_goes_in_the_next_message_at_once(
+    fake: FakeTelegram, database: Database, dispatcher: tuple[Dispatcher, Clock]
+) -> None:
+    """A burst too big for one message: the rest follows straight away, not after the
+    grouping window (it was waiting before the first message went)."""
+    fake.add_user(11)
+    disp, _clock = dispatcher
+    async with database.session() as s:
+        sub = SubscriberRow(telegram_chat_id=11, telegram_active=True)
+        s.add(sub)
+        await s.flush()
+        ids = []
+        for n in range(60):
+            title = f"Grounds maintenance lot {n} " + "with a long descriptive title " * 3
+            stored = await store_notice(s, _notice(ocid=f"ocds-b5fd17-fit{n}", title=title))
+            ids.append(stored.notice_id)
+        await enqueue(
+            s,
+            [NewDelivery(sub.id or 0, nid, 1, "telegram", NOW, reasons=("r",)) for nid in ids],
+            now=NOW,
+        )
+    report = await disp.run_until_idle()
+    for _ in range(5):  # the clock does not move: nothing may wait for the window
+        if report.sent == 0:
+            break
+        report = await disp.run_until_idle()
+    messages = fake.messages(11)
+    assert len(messages) >= 2  # it did not fit in one
+    text = "\n".join(m.text for m in messages)
+    assert all(f"lot {n} " in text for n in range(60))  # every alert shown …
+    rows = await _rows_all(database)
+    assert {r.status for r in rows} == {"sent"}  # … and marked sent only then
+
+
+async def _rows_all(database: Database) -> list[DeliveryRow]:
+    async with database.session() as s:
+        return list((await s.exec(select(DeliveryRow))).all())

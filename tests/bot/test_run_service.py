@@ -21,7 +21,7 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.flood import FloodLimits
 from tests.fakes.telegram_api import FakeTelegram
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = pytest.mark.timeout(180)  # generous: CI machines are shared and slow under load
 CHAT = 4242
 
 
@@ -96,17 +96,22 @@ every = "1m"
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", env=env, stderr=asyncio.subprocess.PIPE
         )
+        failure: AssertionError | None = None
         try:
-            [message] = await fake.wait_for_messages(CHAT, 1, timeout=45)
+            [message] = await fake.wait_for_messages(CHAT, 1, timeout=120)
             assert title[:40] in message.text
             assert fake.commands, "setMyCommands was called on start"
             async with httpx.AsyncClient() as client:
                 health = await client.get(f"http://127.0.0.1:{port}/healthz")
-            assert health.status_code == 200 and health.json()["ok"] is True
+            assert health.status_code == 200 and health.json()["ok"] is True, health.text
+        except AssertionError as exc:
+            failure = exc
         finally:
             proc.send_signal(signal.SIGTERM)
             code = await asyncio.wait_for(proc.wait(), timeout=30)
         stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
+        if failure is not None:  # show what the process said: the failure is the process's
+            raise AssertionError(f"{failure}\n--- bestbot run said:\n{stderr[-3000:]}")
         assert code == 0, stderr[-2000:]
         assert "Traceback" not in stderr
         assert fake.token not in stderr  # secrets never reach the logs

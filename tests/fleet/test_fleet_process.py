@@ -26,7 +26,7 @@ from tests.fakes.flood import FloodLimits
 from tests.fakes.telegram_api import FakeTelegram
 
 pytestmark = [
-    pytest.mark.timeout(150),
+    pytest.mark.timeout(300),
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
 ]
@@ -119,7 +119,7 @@ async def test_web_and_two_workers_handle_every_update_and_alert_once(
         try:
             # every subscriber gets the alert once, whichever worker sends it
             for uid in SUBSCRIBERS:
-                [alert] = await fake.wait_for_messages(uid, 1, timeout=60)
+                [alert] = await fake.wait_for_messages(uid, 1, timeout=120)
                 assert title[:40] in alert.text
             assert len(fake.calls("setWebhook")) == 1  # one worker registered, under a lease
             # they talk to the bot: updates pushed to the web process, handled by the workers
@@ -127,13 +127,13 @@ async def test_web_and_two_workers_handle_every_update_and_alert_once(
                 for uid in SUBSCRIBERS:
                     fake.user_sends(uid, "/help" if n % 2 else "/privacy")
             for uid in SUBSCRIBERS:
-                await fake.wait_for_messages(uid, 4, timeout=60)
+                await fake.wait_for_messages(uid, 4, timeout=120)
             # a worker dies mid-stream: the other carries on, nothing is lost
             workers[0].kill()
             for uid in SUBSCRIBERS:
                 fake.user_sends(uid, "/help")
             for uid in SUBSCRIBERS:
-                await fake.wait_for_messages(uid, 5, timeout=60)
+                await fake.wait_for_messages(uid, 5, timeout=120)
         finally:
             results = [await _stop(p) for p in (web, *workers)]
         for code, stderr in results[:1] + results[2:]:  # the killed worker aside
