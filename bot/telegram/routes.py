@@ -5,7 +5,9 @@ Handler groups run in order and within a group the first matching handler wins:
 * group -10 — flood protection (:func:`bot.chat.throttle.check_flood`): one polite reply,
   then silence, for anyone sending faster than a person types;
 * group -2 — conversations that reach a person (:func:`bot.enquiries.telegram.on_text`): a
-  reply to an enquiry message, an awaited question; it stops the update when it used it;
+  reply to an enquiry message, an awaited question, a pass-on note, and a plain message
+  from someone with an open enquiry (:mod:`bot.enquiries.conversation`); photos and files
+  for an open enquiry get a clear answer; it stops the update when it used it;
 * group 0 — commands (subscribers', advisers', admins'), buttons by callback-data family,
   then the catch-alls (unknown command, free text, group text, non-text).
 
@@ -170,6 +172,13 @@ def install(app: BotApplication, services: Services) -> None:
     app.add_handler(TypeHandler(Update, throttle.check_flood), group=FLOOD_GROUP)
     app.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, enquiries.on_text),
+        group=CONVERSATION_GROUP,
+    )
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & ~filters.TEXT & filters.ChatType.PRIVATE,
+            enquiries.on_non_text,
+        ),
         group=CONVERSATION_GROUP,
     )
     for spec in CHAT_COMMANDS:
