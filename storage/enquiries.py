@@ -319,6 +319,12 @@ async def buttoned_messages(
     return [row for row in (await session.exec(query)).all() if row.buttons]
 
 
+async def enquiries_of_chat(session: AsyncSession, chat_id: int) -> list[int]:
+    """The ids of every enquiry asked from a chat."""
+    query = select(EnquiryRow.id).where(col(EnquiryRow.telegram_chat_id) == chat_id)
+    return [i for i in (await session.exec(query)).all() if i is not None]
+
+
 async def live_for_chat_or_subscriber(
     session: AsyncSession, chat_id: int, subscriber_id: int | None
 ) -> list[EnquiryRow]:

@@ -70,8 +70,16 @@ async def refuse(
 
 
 async def accept(
-    desk: Desk, session: AsyncSession, enquiry: EnquiryRow, actor: Actor, now: datetime
+    desk: Desk,
+    session: AsyncSession,
+    enquiry: EnquiryRow,
+    actor: Actor,
+    now: datetime,
+    *,
+    tell: bool = True,
 ) -> Outcome:
+    """Take the enquiry on. The enterprise hears who has it and by when to expect an answer
+    (``tell=False`` when the answer itself is on its way: the answer says it all)."""
     assert enquiry.id is not None
     ref = store.reference(enquiry.id)
     if enquiry.status == store.ACCEPTED:
@@ -87,8 +95,11 @@ async def accept(
     await store.cancel_timers(session, enquiry.id, ("ack", "route"))
     await store.add_timer(session, enquiry.id, "reply", adviser.id, enquiry.reply_due_at)
     await store.add_event(session, enquiry.id, "accepted", actor.label, now, adviser=adviser.code)
-    by = texts.when(enquiry.reply_due_at, desk.settings.timezone, now)
-    to_enterprise(desk, session, enquiry, "accepted", texts.accepted_text(adviser.name, ref, by))
+    if tell:
+        by = texts.when(enquiry.reply_due_at, desk.settings.timezone, now)
+        to_enterprise(
+            desk, session, enquiry, "accepted", texts.accepted_text(adviser.name, ref, by)
+        )
     return Outcome(True, f"Accepted {ref}. Reply to the enquiry message to answer.", enquiry.id)
 
 
@@ -226,7 +237,7 @@ async def answer(
     """An adviser's (or admin's) answer, passed on to the enterprise."""
     assert enquiry.id is not None
     if enquiry.status == store.OPEN:
-        await accept(desk, session, enquiry, actor, now)
+        await accept(desk, session, enquiry, actor, now, tell=False)
     adviser = actor.adviser
     name = texts.one_line(adviser.name, 80) if adviser is not None else "SEEM"
     body = texts.clean(text, 20_000)

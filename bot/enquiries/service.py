@@ -262,6 +262,11 @@ class EnquiryService:
             live = await store.live_for_chat_or_subscriber(session, chat_id, subscriber_id)
         return [store.reference(e.id or 0) for e in live]
 
+    async def asked_from(self, chat_id: int) -> bool:
+        """Whether any enquiry (open or not) was asked from this chat."""
+        async with self.db.session() as session:
+            return bool(await store.enquiries_of_chat(session, chat_id))
+
     async def withdraw(
         self, session: AsyncSession, chat_id: int, subscriber_id: int | None
     ) -> list[str]:

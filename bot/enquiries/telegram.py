@@ -321,7 +321,7 @@ async def _back(query: Any, context: Context, enquiry_id: int, actor: Any, _: An
         return
     async with service.db.session() as session:
         await take_state(session, _chat(query), PASS_NOTE_STEP, service.clock())
-    await replies.answer(query)
+    await replies.answer(query, f"{store.reference(enquiry_id)}: choose again")
     message = query.message
     status = replies.with_status(message, "Choose again below.") if _has_text(query) else None
     await replies.edit_in_place(query, status, await _brief_keys(query, context, enquiry_id))
