@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["EnquiryService"]
 
+Step = Callable[[Desk, AsyncSession, EnquiryRow, Actor, datetime], Awaitable[Outcome]]
+
 
 class EnquiryService:
     """Enquiries end to end. One per process; any number may share a database."""
@@ -99,7 +101,11 @@ class EnquiryService:
     async def act(self, enquiry_id: int, verb: str, actor: Actor) -> Outcome:
         """Accept, pass on or resolve, by the assigned adviser or an admin."""
         now = self.clock()
-        steps = {ACCEPT: actions.accept, PASS: actions.pass_on, RESOLVE: actions.resolve}
+        steps: dict[str, Step] = {
+            ACCEPT: actions.accept,
+            PASS: actions.pass_on,
+            RESOLVE: actions.resolve,
+        }
         async with self.db.session() as session:
             enquiry = await store.get_enquiry(session, enquiry_id)
             refused = await actions.refuse(session, enquiry, actor, verb, now)
