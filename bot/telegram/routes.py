@@ -30,7 +30,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import alert_buttons, email_link, keywords, onboarding, privacy, settings, throttle
+from bot.chat import (
+    alert_buttons,
+    email_link,
+    keywords,
+    onboarding,
+    privacy,
+    reminders,
+    settings,
+    throttle,
+)
 from bot.chat.account import NotSubscribed
 from bot.chat.core import SETTINGS_ACTION, Turn, turn_for
 from bot.enquiries import telegram as enquiries
@@ -90,6 +99,7 @@ CHAT_COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand(("stop",), settings.on_stop),
     ChatCommand(("email",), email_link.on_email),
     ChatCommand(("verify",), email_link.on_verify),
+    ChatCommand(("reminders",), reminders.on_reminders, admin=False),
     ChatCommand(("privacy",), privacy.on_privacy, admin=False),
     ChatCommand(("mydata",), privacy.on_mydata),
     ChatCommand(("forget",), privacy.on_forget),
@@ -112,6 +122,7 @@ SETTINGS_BUTTONS: dict[str, ButtonFn] = {
     "cpa": keywords.on_cpv_add,
     "cpx": keywords.on_cpv_remove,
     "fg": privacy.on_forget_button,
+    reminders.CANCEL_STEP: reminders.on_cancel_reminder,
 }
 
 #: Advisers' and admins' commands (each checks the sender's role itself).

@@ -573,3 +573,58 @@ async def test_handler_failure_is_logged_without_token_and_answered(
 def test_reminder_day_format() -> None:
     assert _day(datetime(2026, 2, 10, 12, tzinfo=UTC)) == "Tue 10 Feb"
     assert re.fullmatch(r"\w{3} \d{1,2} \w{3}", _day(utcnow()))
+
+
+async def test_remind_on_a_grouped_item_then_list_and_cancel_with_reminders(bot: Bot) -> None:
+    sub = await bot.subscriber(ANN, ["catering"])
+    await bot.subscriber(BEN, ["cleaning"])
+    soon = await bot.notice("ocds-r1", utcnow() + timedelta(days=6), title="Meals on wheels")
+    later = await bot.notice("ocds-r2", utcnow() + timedelta(days=12), title="Community cafe")
+    async with bot.db.session() as session:
+        await enqueue(
+            session,
+            [
+                NewDelivery(sub, notice, 1, "telegram", utcnow(), keywords=("catering",))
+                for notice in (soon, later)
+            ],
+        )
+    await bot.dispatch()
+    group = bot.last(ANN)
+    remind_two = group.button("⏰ 2")["callback_data"]
+    answer = await bot.press(ANN, group, remind_two)
+    assert answer.startswith("I'll remind you on ") and answer.endswith("about “Community cafe”")
+    assert bot.fake.message(ANN, group.message_id).button("⏰ 2")["text"] == "⏰ 2 ✓"
+    await bot.press(ANN, group, group.button("⏰ 1")["callback_data"])
+
+    listing = await bot.send(ANN, "/reminders")
+    lines = listing.text.splitlines()
+    assert lines[0] == "⏰ Your reminders (2)"
+    assert "1. Meals on wheels" in lines and "2. Community cafe" in lines
+    assert any(line.strip().startswith("📅 closes ") for line in lines)
+    assert any(line.strip().startswith("⏰ reminding you on ") for line in lines)
+    assert [b["text"] for b in listing.buttons] == ["✖️ Cancel 1", "✖️ Cancel 2"]
+
+    # Ben forges Ann's cancel button: nothing of Ann's changes
+    cancel_two = listing.button("Cancel 2")["callback_data"]
+    forged = await bot.raw_buttons(BEN, cancel_two)
+    await bot.press(BEN, forged, cancel_two)
+    assert len(await _reminders(bot, later, "pending")) == 2
+
+    assert await bot.press(ANN, listing, cancel_two) == "Reminder cancelled: “Community cafe”"
+    assert await _reminders(bot, later, "pending") == []
+    again = bot.fake.message(ANN, listing.message_id)
+    assert again.text.startswith("⏰ Your reminders (1)") and "Community cafe" not in again.text
+    await bot.press(ANN, again, again.button("Cancel 1")["callback_data"])
+    assert bot.fake.message(ANN, listing.message_id).text.startswith("You have no reminders set.")
+    assert (await bot.send(ANN, "/reminders")).text.startswith("You have no reminders set.")
+    assert "not subscribed" in (await bot.send(EVE, "/reminders")).text
+
+
+async def _reminders(bot: Bot, notice_id: int, status: str) -> list[Any]:
+    return await _rows(
+        bot.db,
+        DeliveryRow,
+        DeliveryRow.notice_id == notice_id,
+        DeliveryRow.kind == "reminder",
+        DeliveryRow.status == status,
+    )
