@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.enquiries import texts
 from bot.enquiries.model import ACCEPT, PASS, RESOLVE, Actor, Desk
 from bot.enquiries.outbox import button, to_adviser, unbutton
+from bot.render.phrases import region_names
 from matchers import triage
 from storage import enquiries as store
 from storage.models import AdviserRow, EnquiryRow
@@ -162,7 +163,7 @@ async def make_brief(
         if who.keywords:
             profile_lines.append("Keywords: " + ", ".join(who.keywords[:12]))
         if who.regions:
-            profile_lines.append("Regions: " + ", ".join(who.regions[:8]))
+            profile_lines.append("Regions: " + region_names(who.regions, 8))
         if who.vcse_only:
             profile_lines.append("VCSE opportunities only")
         profile_lines.append(f"Alerts: {who.frequency}" + (" (paused)" if who.paused else ""))

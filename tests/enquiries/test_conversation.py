@@ -109,6 +109,26 @@ async def test_plain_messages_go_both_ways(fake: FakeTelegram, database: Databas
         assert [t for a, t in said if a == "adviser"] == ADVISER_REPLIES
 
 
+async def _set_regions(session: object, chat: int, codes: list[str]) -> None:
+    from storage.chat import profile_of, subscriber_for_chat
+
+    sub = await subscriber_for_chat(session, chat)  # type: ignore[arg-type]
+    assert sub is not None and sub.id is not None
+    profile = await profile_of(session, sub.id)  # type: ignore[arg-type]
+    profile.regions = codes
+    session.add(profile)  # type: ignore[attr-defined]
+
+
+async def test_the_brief_names_regions(fake: FakeTelegram, database: Database) -> None:
+    await seed(database)
+    async with database.session() as session:
+        await _set_regions(session, ANN, ["UKF14", "UKF1"])
+    async with running(fake, database) as bot:
+        brief = await _ask(bot, ANN, TENDER_Q, TESS)
+        assert "Regions: Nottingham, Derbyshire and Nottinghamshire" in brief.text
+        assert "UKF" not in brief.text  # names, not NUTS codes
+
+
 async def test_photos_stickers_and_captions(fake: FakeTelegram, database: Database) -> None:
     await seed(database)
     async with running(fake, database) as bot:
