@@ -76,6 +76,10 @@ class Signer:
         """A key derived for another use (e.g. hashing email codes), never the raw secret."""
         return hmac.new(self._key, f"bestbot-derive\x00{use}".encode(), hashlib.sha256).hexdigest()
 
+    def button_key(self) -> bytes:
+        """The key that signs inline-button data (:func:`bot.telegram.callbacks.sign`)."""
+        return self.key_for("buttons").encode()
+
     def _signature(self, purpose: str, body: str) -> str:
         message = f"bestbot-link\x00{purpose}\x00{body}".encode()
         digest = hmac.new(self._key, message, hashlib.sha256).digest()[:16]

@@ -22,6 +22,7 @@ from storage.claims import claim_rows
 from storage.models import (
     AdviserRow,
     ChatStateRow,
+    EnquiryDraftRow,
     EnquiryEventRow,
     EnquiryMessageRow,
     EnquiryRow,
@@ -261,6 +262,84 @@ async def forget_enquirer(
     return len(ids)
 
 
+# --------------------------------------------------------------------------- drafts
+
+DRAFT_TTL = timedelta(days=7)
+
+
+async def add_draft(
+    session: AsyncSession, chat_id: int, user_id: int, text: str, now: datetime
+) -> int:
+    """Keep a plain message until its sender says which enquiry it is about; the id.
+    Drafts older than :data:`DRAFT_TTL` are cleared on the way."""
+    await session.exec(
+        delete(EnquiryDraftRow).where(col(EnquiryDraftRow.created_at) < now - DRAFT_TTL)
+    )
+    row = EnquiryDraftRow(chat_id=chat_id, user_id=user_id, text=text, created_at=now)
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return row.id
+
+
+async def get_draft(
+    session: AsyncSession, draft_id: int, chat_id: int, now: datetime
+) -> EnquiryDraftRow | None:
+    """The chat's draft ``draft_id`` (another chat's, or one past its time, is None)."""
+    row = await session.get(EnquiryDraftRow, draft_id)
+    if row is None or row.chat_id != chat_id or row.created_at < now - DRAFT_TTL:
+        return None
+    return row
+
+
+async def drop_draft(session: AsyncSession, draft_id: int, chat_id: int) -> None:
+    await session.exec(
+        delete(EnquiryDraftRow).where(
+            col(EnquiryDraftRow.id) == draft_id, col(EnquiryDraftRow.chat_id) == chat_id
+        )
+    )
+
+
+async def forget_drafts(session: AsyncSession, chat_id: int) -> None:
+    await session.exec(delete(EnquiryDraftRow).where(col(EnquiryDraftRow.chat_id) == chat_id))
+
+
+async def buttoned_messages(
+    session: AsyncSession, enquiry_id: int, adviser_id: int
+) -> list[MessageRow]:
+    """Telegram messages sent to an adviser about an enquiry that still carry buttons."""
+    query = select(MessageRow).where(
+        MessageRow.enquiry_id == enquiry_id,
+        MessageRow.adviser_id == adviser_id,
+        MessageRow.recipient == "adviser",
+        MessageRow.channel == "telegram",
+        MessageRow.status == SENT,
+        col(MessageRow.message_ref).is_not(None),
+    )
+    return [row for row in (await session.exec(query)).all() if row.buttons]
+
+
+async def enquiries_of_chat(session: AsyncSession, chat_id: int) -> list[int]:
+    """The ids of every enquiry asked from a chat."""
+    query = select(EnquiryRow.id).where(col(EnquiryRow.telegram_chat_id) == chat_id)
+    return [i for i in (await session.exec(query)).all() if i is not None]
+
+
+async def live_for_chat_or_subscriber(
+    session: AsyncSession, chat_id: int, subscriber_id: int | None
+) -> list[EnquiryRow]:
+    """Open enquiries of a chat, or of the subscriber behind it (for ``/forget``)."""
+    condition = col(EnquiryRow.telegram_chat_id) == chat_id
+    if subscriber_id is not None:
+        condition = or_(condition, col(EnquiryRow.subscriber_id) == subscriber_id)
+    query = (
+        select(EnquiryRow)
+        .where(condition, col(EnquiryRow.status).in_(LIVE))
+        .order_by(col(EnquiryRow.created_at))
+    )
+    return list((await session.exec(query)).all())
+
+
 # --------------------------------------------------------------------------- the workflow's rows
 
 
@@ -309,6 +388,16 @@ def add_message(
             created_at=at,
         )
     )
+
+
+async def messages_of(session: AsyncSession, enquiry_id: int) -> list[EnquiryMessageRow]:
+    """An enquiry's conversation, oldest first."""
+    query = (
+        select(EnquiryMessageRow)
+        .where(EnquiryMessageRow.enquiry_id == enquiry_id)
+        .order_by(col(EnquiryMessageRow.id))
+    )
+    return list((await session.exec(query)).all())
 
 
 async def last_author(session: AsyncSession, enquiry_id: int) -> str | None:

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import DeliveryRow, FeedbackRow, NoticeRow, ProfileRow, SubscriberRow
-from storage.outbox import PENDING, NewDelivery, enqueue
+from storage.outbox import CANCELLED, PENDING, NewDelivery, enqueue
 from storage.types import utcnow
 
 REMINDER = "reminder"
@@ -295,6 +295,67 @@ async def reminders_for(
         .order_by(col(DeliveryRow.due_at), col(DeliveryRow.channel))
     )
     return list((await session.exec(query)).all())
+
+
+async def notice_title(session: AsyncSession, notice_id: int) -> str:
+    """A notice's title ("" when it is gone): what a press's answer names."""
+    notice = await session.get(NoticeRow, notice_id)
+    return notice.title if notice is not None else ""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReminder:
+    """One notice a subscriber asked to be reminded of, and when the reminders are due."""
+
+    notice_id: int
+    title: str
+    url: str | None
+    deadline: datetime | None
+    times: tuple[datetime, ...]
+
+
+async def pending_reminders(session: AsyncSession, subscriber_id: int) -> list[PendingReminder]:
+    """The subscriber's reminders still to send, one item per notice, soonest first."""
+    query = (
+        select(DeliveryRow, NoticeRow)
+        .join(NoticeRow, col(NoticeRow.id) == col(DeliveryRow.notice_id))
+        .where(
+            DeliveryRow.subscriber_id == subscriber_id,
+            DeliveryRow.kind == REMINDER,
+            DeliveryRow.status == PENDING,
+        )
+        .order_by(col(DeliveryRow.due_at))
+    )
+    found: dict[int, tuple[NoticeRow, list[datetime]]] = {}
+    for delivery, notice in (await session.exec(query)).all():
+        times = found.setdefault(delivery.notice_id, (notice, []))[1]
+        if delivery.due_at not in times:
+            times.append(delivery.due_at)
+    return [
+        PendingReminder(
+            notice_id=notice_id,
+            title=notice.title,
+            url=(notice.data or {}).get("url"),
+            deadline=notice.deadline,
+            times=tuple(times),
+        )
+        for notice_id, (notice, times) in found.items()
+    ]
+
+
+async def cancel_reminders(session: AsyncSession, subscriber_id: int, notice_id: int) -> int:
+    """Cancel the subscriber's pending reminders of one notice; how many."""
+    query = select(DeliveryRow).where(
+        DeliveryRow.subscriber_id == subscriber_id,
+        DeliveryRow.notice_id == notice_id,
+        DeliveryRow.kind == REMINDER,
+        DeliveryRow.status == PENDING,
+    )
+    rows = list((await session.exec(query)).all())
+    for row in rows:
+        row.status, row.last_error, row.claimed_until = CANCELLED, "cancelled by /reminders", None
+        session.add(row)
+    return len(rows)
 
 
 # --------------------------------------------------------------------------- pause

@@ -559,3 +559,19 @@ class SendSlotRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=40)
     tat: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class EnquiryDraftRow(SQLModel, table=True):
+    """A plain message (sent without Telegram's Reply gesture) waiting for its sender to say
+    which of their open enquiries it is about. Kept as a row so a restart, or a press on
+    another worker, loses nothing; deleted once sent or dropped."""
+
+    __tablename__ = "enquiry_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

@@ -33,6 +33,7 @@ from bot.render.telegram import (
     ACTION_REMIND,
     ACTION_UNDO,
 )
+from bot.render.text import clean
 from bot.services import Services
 from bot.telegram import replies
 from bot.telegram.callbacks import pack, unpack
@@ -43,6 +44,7 @@ from storage.feedback import (
     active_channels,
     delivery_for_chat,
     mute_keyword,
+    notice_title,
     record_feedback,
     schedule_reminders,
     unmute_keyword,
@@ -51,6 +53,7 @@ from storage.feedback import (
 log = logging.getLogger(__name__)
 
 _CHECK = "✓ "
+_TITLE_SHOWN = 80
 _QUOTED = re.compile(r"“(.*)”")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -113,15 +116,23 @@ def _chat_of(query: CallbackQuery) -> int:
     return query.from_user.id
 
 
+async def _named(session: AsyncSession, owned: Owned) -> str:
+    """The notice a press acts on, quoted for its answer: several notices may share the
+    pressed message (a group, a digest), so the answer says which one it was."""
+    title = clean(await notice_title(session, owned.delivery.notice_id), _TITLE_SHOWN)
+    return f"“{title}”" if title else "this notice"
+
+
 async def _feedback(relevant: bool, session: AsyncSession, owned: Owned) -> Outcome:
     sub_id, delivery = owned.subscriber.id, owned.delivery
     assert sub_id is not None and delivery.id is not None
     await record_feedback(session, sub_id, delivery.notice_id, relevant)
     word = "relevant" if relevant else "not relevant"
     up, down = pack(ACTION_RELEVANT, delivery.id), pack(ACTION_NOT_RELEVANT, delivery.id)
+    named = await _named(session, owned)
     return Outcome(
-        f"Thanks — marked {word}",
-        status=f"Marked {word} — thanks, this helps us improve your matches.",
+        f"Thanks — marked {word}: {named}",
+        status=f"Marked {named} {word} — thanks, this helps us improve your matches.",
         restyle={up: _checked(relevant), down: _checked(not relevant)},
     )
 
@@ -227,7 +238,7 @@ async def on_remind(session: AsyncSession, owned: Owned, arg: str, services: Ser
     if not plan.times:
         return Outcome("It closes within a day — too soon for a reminder. Good luck!")
     when = _and([_day(t, services.timezone) for t in plan.times])
-    text = f"I'll remind you on {when}"
+    text = f"I'll remind you on {when} about {await _named(session, owned)}"
     if owned.subscriber.paused:
         text += " (if your alerts are on again by then: send /resume)"
     assert owned.delivery.id is not None
@@ -235,8 +246,15 @@ async def on_remind(session: AsyncSession, owned: Owned, arg: str, services: Ser
     return Outcome(
         text if plan.created else f"Already set: {text[0].lower()}{text[1:]}",
         status=f"{text}.",
-        restyle={remind: lambda _text, data: ("⏰ Reminder set ✓", data)},
+        restyle={remind: _reminder_set},
     )
+
+
+def _reminder_set(text: str, data: str) -> tuple[str, str]:
+    """⏰ Remind me → ⏰ Reminder set ✓; a numbered ⏰ 2 → ⏰ 2 ✓ (it still says which)."""
+    if text == "⏰ Remind me":
+        return "⏰ Reminder set ✓", data
+    return (text if text.endswith("✓") else f"{text} ✓"), data
 
 
 ACTIONS: dict[str, Action] = {

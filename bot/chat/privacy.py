@@ -73,6 +73,10 @@ async def get_state_for(turn: Turn) -> bool:
         return await get_state(session, turn.chat_id) is not None
 
 
+FORGET_QUESTIONS = (
+    "⚠️ <b>Delete everything?</b>\n\nThis deletes the questions you asked our advisers and "
+    "their answers, for good."
+)
 FORGET_ASK = (
     "⚠️ <b>Delete everything?</b>\n\nThis deletes your subscription, keywords, settings, "
     "linked email, alert history and feedback, for good. You can start again any time "
@@ -80,16 +84,31 @@ FORGET_ASK = (
 )
 
 
+def open_warning(refs: list[str]) -> str:
+    """What /forget says about open enquiries before it deletes them."""
+    if not refs:
+        return ""
+    what = "question" if len(refs) == 1 else "questions"
+    return (
+        f"\n\n⚠️ You have an open {what} with a SEEM adviser ({esc(', '.join(refs))}). "
+        "Deleting ends it: your adviser will be told, and won't be able to answer you."
+    )
+
+
 async def on_forget(turn: Turn) -> None:
+    """Ask before deleting — and say first if an adviser is working on a question."""
     async with account(turn) as acc:
-        subscribed = acc is not None
-    if not subscribed:
+        sub_id = acc.id if acc is not None else None
+    enquiries = turn.services.enquiries
+    refs = await enquiries.open_before_forget(turn.chat_id, sub_id)
+    if sub_id is None and not await enquiries.asked_from(turn.chat_id):
         async with turn.services.db.session() as session:
             await clear_state(session, turn.chat_id)
         await turn.reply("I don't hold any data about this chat, so there is nothing to delete.")
         return
+    ask = FORGET_ASK if sub_id is not None else FORGET_QUESTIONS
     await turn.reply(
-        FORGET_ASK,
+        ask + open_warning(refs),
         kb([[("🗑 Yes, delete everything", data("fg", "y")), ("No, keep it", data("fg", "n"))]]),
     )
 
@@ -105,13 +124,21 @@ async def on_forget_button(turn: Turn, args: list[str]) -> None:
         return
     async with account(turn) as acc:
         sub_id = acc.id if acc is not None else None
+    enquiries = turn.services.enquiries
     async with turn.services.db.session() as session:
+        # the advisers are told in the same transaction as the delete (rows that outlive it)
+        ended = await enquiries.withdraw(session, turn.chat_id, sub_id)
         if sub_id is not None:
             await forget_subscriber(session, sub_id, turn.chat_id, turn.user_id)
         else:
             await clear_state(session, turn.chat_id)
+    await enquiries.flush()
+    told = f" Your adviser has been told that {', '.join(ended)} is closed." if ended else ""
     await turn.answer("Deleted")
     await turn.show(
-        esc("Done — everything about you is deleted. Send /start if you ever want alerts again."),
+        esc(
+            "Done — everything about you is deleted." + told + " Send /start if you ever want "
+            "alerts again."
+        ),
         None,
     )

@@ -1,4 +1,5 @@
-"""``bestbot demo``: run the main job on bundled real data, no credentials needed."""
+"""``bestbot demo``: the product as a person meets it — a first conversation, alerts,
+digests — offline, on bundled data and one demo clock (see :mod:`bot.demo`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "demo", help="run the whole main job on bundled real samples (prints messages, writes .eml)"
+        "demo",
+        help="a first conversation, alerts and digests on bundled samples, offline "
+        "(prints what people see, writes .eml)",
     )
     parser.add_argument(
         "--outbox", default="demo-outbox", help="where to write the emails (default: ./demo-outbox)"

@@ -32,7 +32,11 @@ from storage.subscribers import deactivate_channel
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MessageOutbox", "MessageParcel", "buttons_from_json"]
+__all__ = ["EDIT_OF", "MessageOutbox", "MessageParcel", "buttons_from_json"]
+
+EDIT_OF = "edit_of"
+"""Header of a Telegram row that changes an earlier message's buttons (its message id)
+instead of sending a new message (:attr:`TelegramMessage.edit_of`)."""
 
 
 @dataclass
@@ -79,7 +83,12 @@ class MessageOutbox:
         )
         if row.channel == "telegram":
             parcel.chat_id = row.chat_id
-            parcel.telegram = TelegramMessage(row.body, buttons_from_json(row.buttons))
+            edit_of = (row.headers or {}).get(EDIT_OF)
+            parcel.telegram = TelegramMessage(
+                row.body,
+                buttons_from_json(row.buttons),
+                edit_of=int(edit_of) if isinstance(edit_of, int) else None,
+            )
             return parcel
         assert self.mailer is not None
         parcel.address = row.email_to

@@ -42,7 +42,11 @@ class TelegramSender:
         self.bot = bot
 
     async def send(self, chat_id: int, message: TelegramMessage) -> int:
-        """Send and return the Telegram message id, or raise a delivery error."""
+        """Send and return the Telegram message id, or raise a delivery error. A message
+        with ``edit_of`` replaces that message's buttons instead."""
+        if message.edit_of is not None:
+            await self.set_buttons(chat_id, message.edit_of, message)
+            return message.edit_of
         try:
             sent = await self.bot.send_message(
                 chat_id=chat_id,
@@ -54,6 +58,20 @@ class TelegramSender:
         except TelegramError as exc:
             raise _translate(exc) from exc
         return sent.message_id
+
+    async def set_buttons(self, chat_id: int, message_id: int, message: TelegramMessage) -> None:
+        """Replace an earlier message's buttons (none: remove them); "not modified" is
+        success."""
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=keyboard(message.buttons)
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return
+            raise _translate(exc) from exc
+        except TelegramError as exc:
+            raise _translate(exc) from exc
 
     async def edit(self, chat_id: int, message_id: int, message: TelegramMessage) -> None:
         """Replace an earlier message's text and buttons; "not modified" is success."""

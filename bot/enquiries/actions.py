@@ -23,8 +23,8 @@ from bot.enquiries.model import (
     IncomingMessage,
     Outcome,
 )
-from bot.enquiries.outbox import button, to_adviser, to_enterprise
-from bot.enquiries.routing import assign, reroute
+from bot.enquiries.outbox import button, notify_adviser, to_adviser, to_enterprise, unbutton
+from bot.enquiries.routing import assign, reachable, reroute
 from matchers import triage
 from storage import enquiries as store
 from storage.models import AdviserRow, EnquiryRow
@@ -70,8 +70,16 @@ async def refuse(
 
 
 async def accept(
-    desk: Desk, session: AsyncSession, enquiry: EnquiryRow, actor: Actor, now: datetime
+    desk: Desk,
+    session: AsyncSession,
+    enquiry: EnquiryRow,
+    actor: Actor,
+    now: datetime,
+    *,
+    tell: bool = True,
 ) -> Outcome:
+    """Take the enquiry on. The enterprise hears who has it and by when to expect an answer
+    (``tell=False`` when the answer itself is on its way: the answer says it all)."""
     assert enquiry.id is not None
     ref = store.reference(enquiry.id)
     if enquiry.status == store.ACCEPTED:
@@ -87,36 +95,56 @@ async def accept(
     await store.cancel_timers(session, enquiry.id, ("ack", "route"))
     await store.add_timer(session, enquiry.id, "reply", adviser.id, enquiry.reply_due_at)
     await store.add_event(session, enquiry.id, "accepted", actor.label, now, adviser=adviser.code)
-    to_enterprise(
-        desk,
-        session,
-        enquiry,
-        "accepted",
-        f"Good news: {texts.one_line(adviser.name, 80)}, a SEEM adviser, is looking at your "
-        f"question {ref} and will reply here.",
-    )
+    if tell:
+        by = texts.when(enquiry.reply_due_at, desk.settings.timezone, now)
+        to_enterprise(
+            desk, session, enquiry, "accepted", texts.accepted_text(adviser.name, ref, by)
+        )
     return Outcome(True, f"Accepted {ref}. Reply to the enquiry message to answer.", enquiry.id)
 
 
 async def pass_on(
-    desk: Desk, session: AsyncSession, enquiry: EnquiryRow, actor: Actor, now: datetime
+    desk: Desk,
+    session: AsyncSession,
+    enquiry: EnquiryRow,
+    actor: Actor,
+    now: datetime,
+    to: AdviserRow | None = None,
+    note: str | None = None,
 ) -> Outcome:
+    """Pass the enquiry on: to ``to`` (the adviser's choice) or to the next best adviser,
+    never back to one who passed it; ``note`` is shown to the new adviser. The enterprise
+    hears who has it now."""
     assert enquiry.id is not None
     ref = store.reference(enquiry.id)
     previous = enquiry.adviser_id
+    if to is not None and (to.id == previous or not to.active or not reachable(to, now)):
+        return Outcome(False, f"{texts.one_line(to.name, 60)} can't take {ref} just now.")
     if previous is not None and previous not in enquiry.excluded:
         enquiry.excluded = [*enquiry.excluded, previous]
-    await store.add_event(session, enquiry.id, "passed", actor.label, now)
-    nxt = await reroute(session, enquiry, now)
+    nxt = to if to is not None else await reroute(session, enquiry, now)
+    await store.add_event(
+        session, enquiry.id, "passed", actor.label, now, to=nxt.code if nxt else None
+    )
     if nxt is None:
         enquiry.adviser_id, enquiry.status = None, store.OPEN
         store.save(session, enquiry)
+        await unbutton(desk, session, enquiry.id, previous)
         await store.cancel_timers(session, enquiry.id, ("ack", "reply", "route"))
         await store.add_timer(session, enquiry.id, "route", None, now + ROUTE_RETRY)
         await store.add_event(session, enquiry.id, "unrouted", "system", now)
         return Outcome(True, f"Passed on {ref}. Nobody else is free yet; it will be retried.")
-    await assign(desk, session, enquiry, nxt, now, "routed", SYSTEM, note="Passed on to you.")
-    return Outcome(True, f"Passed on {ref} to another adviser. Thanks.", enquiry.id)
+    by = texts.one_line(actor.adviser.name, 80) if actor.adviser is not None else "SEEM"
+    lead = f"Passed on to you by {by}"
+    lead += f": “{texts.clean(note, texts.NOTE_MAX)}”" if note else "."
+    await assign(desk, session, enquiry, nxt, now, "routed", SYSTEM, note=lead)
+    to_enterprise(desk, session, enquiry, "holder", texts.now_with_text(ref, nxt.name))
+    name = texts.one_line(nxt.name, 60)
+    return Outcome(
+        True,
+        f"Passed on {ref} to {name}" + (" with your note." if note else ". Thanks."),
+        enquiry.id,
+    )
 
 
 async def resolve(
@@ -130,6 +158,7 @@ async def resolve(
     store.save(session, enquiry)
     await store.cancel_timers(session, enquiry.id, ("ack", "reply", "route"))
     await store.add_event(session, enquiry.id, "resolved", actor.label, now)
+    await unbutton(desk, session, enquiry.id, enquiry.adviser_id)
     question = f"Your question {ref} has been marked as resolved. Did we help?"
     if enquiry.channel == "telegram":
         to_enterprise(
@@ -160,10 +189,15 @@ async def resolve(
 
 
 async def rate(
-    session: AsyncSession, enquiry_id: int, up: bool, now: datetime, chat_id: int | None
+    desk: Desk,
+    session: AsyncSession,
+    enquiry_id: int,
+    up: bool,
+    now: datetime,
+    chat_id: int | None,
 ) -> Outcome:
     """The enterprise's 👍/👎 on a resolved enquiry (from its chat, or a signed link when
-    ``chat_id`` is None). Pressing again changes the rating."""
+    ``chat_id`` is None). Pressing again changes the rating; the adviser sees each new one."""
     enquiry = await store.get_enquiry(session, enquiry_id)
     if enquiry is None or (chat_id is not None and enquiry.telegram_chat_id != chat_id):
         log.warning("refused a rating for enquiry %s", enquiry_id)
@@ -174,11 +208,19 @@ async def rate(
         return Outcome(False, "That button isn't yours.")
     if enquiry.status != store.RESOLVED:
         return Outcome(False, "This question is still open.")
-    enquiry.rating, enquiry.rated_at = (1 if up else -1), now
+    rating = 1 if up else -1
+    changed = enquiry.rating != rating
+    enquiry.rating, enquiry.rated_at = rating, now
     store.save(session, enquiry)
     await store.add_event(
         session, enquiry_id, "rated", "enterprise", now, rating="up" if up else "down"
     )
+    adviser = await store.get_adviser(session, enquiry.adviser_id)
+    if changed and adviser is not None:
+        who = texts.one_line(enquiry.sender_name or "The enterprise", 80)
+        notify_adviser(
+            desk, session, enquiry, adviser, texts.rated_text(who, store.reference(enquiry_id), up)
+        )
     return Outcome(True, "Thanks for your feedback!", enquiry_id)
 
 
@@ -195,7 +237,7 @@ async def answer(
     """An adviser's (or admin's) answer, passed on to the enterprise."""
     assert enquiry.id is not None
     if enquiry.status == store.OPEN:
-        await accept(desk, session, enquiry, actor, now)
+        await accept(desk, session, enquiry, actor, now, tell=False)
     adviser = actor.adviser
     name = texts.one_line(adviser.name, 80) if adviser is not None else "SEEM"
     body = texts.clean(text, 20_000)

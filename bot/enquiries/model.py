@@ -29,6 +29,15 @@ from storage.models import AdviserRow
 ENQUIRY_ACTION = "e"
 """Callback prefix of enquiry buttons: ``e:<enquiry id>:<verb>``."""
 ACCEPT, PASS, RESOLVE, RATE_UP, RATE_DOWN = "acc", "pass", "res", "up", "dn"
+#: Second steps of adviser buttons: confirm resolving, go back to the enquiry's buttons,
+#: pass to a chosen adviser (``pto:<adviser row id>``, 0: whoever fits best; then a note),
+#: pass without a note (``pgo:<id>``).
+RESOLVE_YES, BACK, PASS_TO, PASS_NOW = "rsy", "back", "pto", "pgo"
+#: A plain message kept as a draft: send it to this enquiry (``e:<enquiry>:to:<draft>``),
+#: or don't send it (``e:0:drop:<draft>``).
+SEND_TO, DROP = "to", "drop"
+PASS_NOTE_STEP = "pnote"
+PASS_NOTE_WAIT = timedelta(minutes=30)
 ROUTE_RETRY = timedelta(minutes=30)
 ASK_WAIT = timedelta(minutes=30)
 ASK_STEP = "ask"
@@ -122,3 +131,8 @@ class Desk:
     @property
     def hours(self) -> WorkingHours:
         return self.settings.routing.working_hours
+
+    @property
+    def button_key(self) -> bytes:
+        """Signs the buttons of queued messages (:func:`bot.telegram.callbacks.sign`)."""
+        return self.links.signer.button_key()

@@ -9,7 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.enquiries import texts
 from bot.enquiries.model import ACCEPT, PASS, RESOLVE, Actor, Desk
-from bot.enquiries.outbox import button, to_adviser
+from bot.enquiries.outbox import button, to_adviser, unbutton
+from bot.render.phrases import region_names
 from matchers import triage
 from storage import enquiries as store
 from storage.models import AdviserRow, EnquiryRow
@@ -44,6 +45,33 @@ async def roster(session: AsyncSession, now: datetime) -> Roster:
     return out
 
 
+def reachable(row: AdviserRow, now: datetime) -> bool:
+    """Whether an adviser can be given an enquiry now: a way to reach them, not away."""
+    return (row.telegram_id is not None or bool(row.email)) and not store.is_away(row, now)
+
+
+async def candidates(session: AsyncSession, enquiry: EnquiryRow, now: datetime) -> list[AdviserRow]:
+    """Whom an adviser may pass an enquiry to, best first: reachable, active, not its
+    current adviser nor one who passed it; those who cover its topic first, then the least
+    loaded."""
+    people = await roster(session, now)
+    skip = {enquiry.adviser_id, *enquiry.excluded}
+    fit = [
+        (view, row)
+        for view, row in people
+        if row.id not in skip and not view.away and view.open < max(view.capacity, 1)
+    ]
+    fit.sort(
+        key=lambda p: (
+            enquiry.topic not in p[0].topics,
+            triage.GENERAL not in p[0].topics,
+            p[0].open / max(p[0].capacity, 1),
+            p[1].name,
+        )
+    )
+    return [row for _, row in fit]
+
+
 def pick(
     people: Sequence[tuple[triage.Adviser, AdviserRow]], code: str | None
 ) -> AdviserRow | None:
@@ -74,6 +102,9 @@ async def assign(
     note: str | None = None,
 ) -> None:
     assert enquiry.id is not None and adviser.id is not None
+    previous = enquiry.adviser_id
+    if previous is not None and previous != adviser.id:
+        await unbutton(desk, session, enquiry.id, previous)
     enquiry.adviser_id, enquiry.status = adviser.id, store.OPEN
     enquiry.assigned_at, enquiry.accepted_at = now, None
     enquiry.ack_due_at = desk.hours.add(now, desk.settings.routing.ack_within)
@@ -132,7 +163,7 @@ async def make_brief(
         if who.keywords:
             profile_lines.append("Keywords: " + ", ".join(who.keywords[:12]))
         if who.regions:
-            profile_lines.append("Regions: " + ", ".join(who.regions[:8]))
+            profile_lines.append("Regions: " + region_names(who.regions, 8))
         if who.vcse_only:
             profile_lines.append("VCSE opportunities only")
         profile_lines.append(f"Alerts: {who.frequency}" + (" (paused)" if who.paused else ""))
@@ -144,6 +175,9 @@ async def make_brief(
         else "via Telegram (reply here to answer)"
     )
     notice = await store.notice_brief(session, enquiry.notice_id)
+    said = [
+        m.text for m in await store.messages_of(session, enquiry.id) if m.author == "enterprise"
+    ]
     facts: list[str] = []
     if notice is not None:
         if notice.buyer:
@@ -166,4 +200,5 @@ async def make_brief(
         text=enquiry.text,
         reasons=enquiry.reasons,
         note=note,
+        follow_ups=said[1:],
     )

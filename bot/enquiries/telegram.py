@@ -20,24 +20,33 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.chat.core import turn_for
-from bot.enquiries import texts
+from bot.enquiries import conversation, menus, texts
 from bot.enquiries.model import (
     ACCEPT,
+    BACK,
+    DROP,
     ENQUIRY_ACTION,
     PASS,
+    PASS_NOTE_STEP,
+    PASS_NOTE_WAIT,
+    PASS_NOW,
+    PASS_TO,
     RATE_DOWN,
     RATE_UP,
     RESOLVE,
+    RESOLVE_YES,
+    SEND_TO,
     IncomingMessage,
 )
 from bot.enquiries.service import EnquiryService
 from bot.links import from_start_payload
 from bot.render.telegram import ACTION_ASK, feedback_lines
 from bot.telegram import replies
-from bot.telegram.callbacks import unpack
+from bot.telegram.callbacks import unpack, verify
 from bot.telegram.context import BotContext
 from bot.telegram.wording import GARBLED, NOT_ADMIN, NOT_YOURS
 from storage import enquiries as store
+from storage.chat import set_state, take_state
 from storage.feedback import delivery_for_chat, feedback_totals
 
 log = logging.getLogger(__name__)
@@ -179,29 +188,41 @@ async def on_text(update: Update, context: Context) -> None:
     if awaiting:
         await _ask(service, update, text.strip(), notice_id)
         raise ApplicationHandlerStop
+    if await conversation.take_pass_note(update, context, text):
+        raise ApplicationHandlerStop
+    if await conversation.on_plain_text(update, context, text):
+        raise ApplicationHandlerStop
+
+
+async def on_non_text(update: Update, context: Context) -> None:
+    """Runs before the other non-text handlers: a photo or file for an open enquiry gets a
+    clear answer (its caption is passed on); anything else passes on untouched."""
+    if await conversation.on_non_text(update, context):
+        raise ApplicationHandlerStop
 
 
 # --- adviser buttons ---------------------------------------------------------------------------
 
 
 async def on_enquiry_button(update: Update, context: Context) -> None:
+    """Every enquiry button. The data must be signed for this chat (a button copied from
+    elsewhere or typed by hand is refused and audited), and whoever presses must be the
+    enquiry's adviser, an admin, or — for ratings and drafts — its enterprise."""
     query = update.callback_query
     if query is None:
         return
     service = _service(context)
-    parsed = unpack(query.data)
+    chat = update.effective_chat
+    user_id = query.from_user.id
+    chat_id = chat.id if chat is not None else user_id
+    parsed = verify(context.services.signer.button_key(), chat_id, query.data)
     enquiry_id = parsed.id(0) if parsed is not None else None
-    if parsed is None or parsed.action != ENQUIRY_ACTION or enquiry_id is None:
-        log.warning("unreadable enquiry callback refused")
-        await replies.answer(query, GARBLED)
+    if parsed is None or enquiry_id is None:
+        await _refuse_unsigned(service, query, user_id)
         return
     verb = parsed.arg(1)
-    user_id = query.from_user.id
-    chat = update.effective_chat
     if verb in (RATE_UP, RATE_DOWN):
-        outcome = await service.rate(
-            enquiry_id, verb == RATE_UP, chat_id=chat.id if chat is not None else user_id
-        )
+        outcome = await service.rate(enquiry_id, verb == RATE_UP, chat_id=chat_id)
         await replies.answer(query, outcome.message)
         if outcome.ok:
             await _mark(
@@ -209,33 +230,202 @@ async def on_enquiry_button(update: Update, context: Context) -> None:
                 "Thanks for your feedback! 👍" if verb == RATE_UP else "Thanks for your feedback.",
             )
         return
-    if verb not in (ACCEPT, PASS, RESOLVE):
+    actor = await service.actor_for(user_id)
+    if verb in (SEND_TO, DROP):
+        await _on_draft(query, service, chat_id, enquiry_id, verb, parsed.id(2), actor)
+        return
+    if verb not in ADVISER_VERBS:
         await replies.answer(query, GARBLED)
         return
-    actor = await service.actor_for(user_id)
     if actor is None:
         log.warning("refused enquiry button %r on %s: not an adviser", verb, enquiry_id)
         await replies.answer(query, NOT_YOURS)
         return
-    outcome = await service.act(enquiry_id, verb, actor)
+    await ADVISER_VERBS[verb](query, context, enquiry_id, actor, parsed)
+
+
+async def _refuse_unsigned(service: EnquiryService, query: Any, user_id: int) -> None:
+    raw = unpack(query.data)
+    enquiry_id = raw.id(0) if raw is not None and raw.action == ENQUIRY_ACTION else None
+    if raw is None or enquiry_id is None:
+        log.warning("unreadable enquiry callback refused")
+        await replies.answer(query, GARBLED)
+        return
+    actor = await service.actor_for(user_id)
+    label = actor.label if actor is not None else f"telegram:{user_id}"
+    log.warning("refused an unsigned enquiry button on %s by %s", enquiry_id, label)
+    await service.refused_press(enquiry_id, label, raw.arg(1))
+    await replies.answer(query, NOT_YOURS)
+
+
+async def _on_draft(
+    query: Any,
+    service: EnquiryService,
+    chat_id: int,
+    enquiry_id: int,
+    verb: str,
+    draft_id: int | None,
+    actor: Any,
+) -> None:
+    """A pick for a kept plain message: send it to that enquiry, or don't send it."""
+    if draft_id is None:
+        await replies.answer(query, GARBLED)
+        return
+    if verb == DROP:
+        await service.drop_draft(draft_id, chat_id)
+        await replies.answer(query, "Not sent")
+        await _mark(query, "Not sent.")
+        return
+    outcome = await service.send_draft(draft_id, chat_id, enquiry_id, actor)
     await replies.answer(query, outcome.message)
     if outcome.ok:
-        status = {
-            ACCEPT: "Accepted — reply to this message to answer.",
-            PASS: "Passed on.",
-            RESOLVE: "Resolved.",
-        }[verb]
-        await _mark(query, status, keep_buttons=verb == ACCEPT)
+        await _mark(query, outcome.message)
 
 
-async def _mark(query: Any, status: str, keep_buttons: bool = False) -> None:
-    """Show the outcome under the message; drop the buttons once they can do nothing."""
+async def _accept(query: Any, context: Context, enquiry_id: int, actor: Any, _: Any) -> None:
+    outcome = await _service(context).act(enquiry_id, ACCEPT, actor)
+    await replies.answer(query, outcome.message)
+    if outcome.ok:
+        await _mark(
+            query,
+            "Accepted — send your answer here.",
+            await _brief_keys(query, context, enquiry_id),
+        )
+
+
+async def _resolve_ask(query: Any, context: Context, enquiry_id: int, actor: Any, _: Any) -> None:
+    """☑️ Resolve asks first: a slip of the thumb must not close someone's question."""
+    refused = await _service(context).check(enquiry_id, actor, RESOLVE)
+    if refused is not None:
+        await replies.answer(query, refused.message)
+        return
+    ref = store.reference(enquiry_id)
+    await replies.answer(query, f"Resolve {ref}? Confirm below.")
+    key = context.services.signer.button_key()
+    await replies.edit_in_place(query, None, menus.resolve_confirm(key, _chat(query), enquiry_id))
+
+
+async def _resolve(query: Any, context: Context, enquiry_id: int, actor: Any, _: Any) -> None:
+    outcome = await _service(context).act(enquiry_id, RESOLVE, actor)
+    await replies.answer(query, outcome.message)
+    if outcome.ok:
+        await _mark(query, "Resolved.")
+
+
+async def _back(query: Any, context: Context, enquiry_id: int, actor: Any, _: Any) -> None:
+    """↩️: the enquiry's own buttons again (and no note is awaited any more)."""
+    service = _service(context)
+    refused = await service.check(enquiry_id, actor, BACK)
+    if refused is not None:
+        await replies.answer(query, refused.message)
+        return
+    async with service.db.session() as session:
+        await take_state(session, _chat(query), PASS_NOTE_STEP, service.clock())
+    await replies.answer(query, f"{store.reference(enquiry_id)}: choose again")
+    message = query.message
+    status = replies.with_status(message, "Choose again below.") if _has_text(query) else None
+    await replies.edit_in_place(query, status, await _brief_keys(query, context, enquiry_id))
+
+
+async def _pass_menu(query: Any, context: Context, enquiry_id: int, actor: Any, _: Any) -> None:
+    """↪️ Pass on: whom to? The best few colleagues by name, or whoever fits best."""
+    service = _service(context)
+    refused = await service.check(enquiry_id, actor, PASS)
+    if refused is not None:
+        await replies.answer(query, refused.message)
+        return
+    choices = await service.pass_choices(enquiry_id)
+    await replies.answer(query, f"Pass {store.reference(enquiry_id)} to whom?")
+    key = context.services.signer.button_key()
+    await replies.edit_in_place(
+        query, None, menus.pass_picker(key, _chat(query), enquiry_id, choices)
+    )
+
+
+async def _pass_choose(
+    query: Any, context: Context, enquiry_id: int, actor: Any, parsed: Any
+) -> None:
+    """A colleague (or "whoever fits best") chosen: ask for an optional note."""
+    service = _service(context)
+    to = parsed.id(2)
+    refused = await service.check(enquiry_id, actor, PASS)
+    if refused is not None or to is None:
+        await replies.answer(query, refused.message if refused is not None else GARBLED)
+        return
+    name = "whoever fits best"
+    if to != menus.BEST:
+        async with service.db.session() as session:
+            chosen = await store.get_adviser(session, to)
+        if chosen is None:
+            await replies.answer(query, "That adviser isn't on the roster any more.")
+            return
+        name = texts.one_line(chosen.name, 60)
+    message_id = query.message.message_id if query.message is not None else None
+    async with service.db.session() as session:
+        await set_state(
+            session,
+            _chat(query),
+            PASS_NOTE_STEP,
+            {"enquiry": enquiry_id, "to": to, "message": message_id},
+            expires_at=service.clock() + PASS_NOTE_WAIT,
+        )
+    await replies.answer(query, f"Passing to {name}")
+    status = f"Passing {store.reference(enquiry_id)} to {name}. Send a note for them now, or:"
+    key = context.services.signer.button_key()
+    keyboard = menus.pass_note_keyboard(key, _chat(query), enquiry_id, to)
+    text = replies.with_status(query.message, status) if _has_text(query) else None
+    await replies.edit_in_place(query, text, keyboard)
+
+
+async def _pass_now(query: Any, context: Context, enquiry_id: int, actor: Any, parsed: Any) -> None:
+    service = _service(context)
+    to = parsed.id(2)
+    if to is None:
+        await replies.answer(query, GARBLED)
+        return
+    async with service.db.session() as session:
+        await take_state(session, _chat(query), PASS_NOTE_STEP, service.clock())
+    outcome = await service.pass_to(enquiry_id, actor, to or None)
+    await replies.answer(query, outcome.message)
+    if outcome.ok:
+        await _mark(query, outcome.message)
+
+
+def _chat(query: Any) -> int:
+    message = query.message
+    return int(message.chat.id) if message is not None else int(query.from_user.id)
+
+
+def _has_text(query: Any) -> bool:
+    return query.message is not None and bool(getattr(query.message, "text_html", None))
+
+
+async def _brief_keys(query: Any, context: Context, enquiry_id: int) -> Any:
+    service = _service(context)
+    async with service.db.session() as session:
+        enquiry = await store.get_enquiry(session, enquiry_id)
+    if enquiry is None:
+        return None
+    return menus.brief_keyboard(context.services.signer.button_key(), _chat(query), enquiry)
+
+
+ADVISER_VERBS = {
+    ACCEPT: _accept,
+    PASS: _pass_menu,
+    PASS_TO: _pass_choose,
+    PASS_NOW: _pass_now,
+    RESOLVE: _resolve_ask,
+    RESOLVE_YES: _resolve,
+    BACK: _back,
+}
+
+
+async def _mark(query: Any, status: str, markup: Any = None) -> None:
+    """Show the outcome under the message, with ``markup`` as its buttons (None: none left)."""
     message = query.message
     if message is None or not getattr(message, "text_html", None):
         return
-    await replies.edit_in_place(
-        query, replies.with_status(message, status), None, keep_markup=keep_buttons
-    )
+    await replies.edit_in_place(query, replies.with_status(message, status), markup)
 
 
 # --- adviser commands ----------------------------------------------------------------------------

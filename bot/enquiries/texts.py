@@ -47,6 +47,7 @@ TOPIC_NAMES = {
     "general": "General",
 }
 QUESTION_MAX = 3000
+NOTE_MAX = 1000
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -82,6 +83,18 @@ def when(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
     return f"{_DAYS[local.weekday()][:3]} {local.day} {_MONTHS[local.month - 1]} {clock}"
 
 
+def when_past(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """A moment that has passed: "today 15:00", "yesterday 15:00" or "Mon 1 Dec 15:00"."""
+    local, today = moment.astimezone(tz), now.astimezone(tz).date()
+    clock = local.strftime("%H:%M")
+    days = (today - local.date()).days
+    if days <= 0:
+        return f"today {clock}"
+    if days == 1:
+        return f"yesterday {clock}"
+    return f"{_DAYS[local.weekday()][:3]} {local.day} {_MONTHS[local.month - 1]} {clock}"
+
+
 def age(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
@@ -110,12 +123,14 @@ class Brief:
     text: str
     reasons: Sequence[str]
     note: str | None = None
+    #: What the enterprise added after its question (so nothing is lost when it moves on).
+    follow_ups: Sequence[str] = ()
 
 
 def adviser_telegram(brief: Brief) -> str:
     lines = []
     if brief.note:
-        lines.append(f"<i>{esc(brief.note, 300)}</i>")
+        lines.append(f"<i>{esc(brief.note, NOTE_MAX)}</i>")
     lines.append(f"📨 <b>New enquiry {brief.reference}</b>")
     lines.append(
         f"Topic: <b>{esc(topic_name(brief.topic))}</b> (confidence {brief.confidence:.0%})"
@@ -135,6 +150,9 @@ def adviser_telegram(brief: Brief) -> str:
     if brief.subject:
         lines.append(f"Subject: {esc(brief.subject, 200)}")
     lines.append(f"\n<blockquote>{esc(brief.text, QUESTION_MAX)}</blockquote>")
+    if brief.follow_ups:
+        lines.append("Since then they added:")
+        lines.extend(f"<blockquote>{esc(t, 600)}</blockquote>" for t in brief.follow_ups[-5:])
     if brief.reasons:
         lines.append(f"<i>Why you: {esc('; '.join(brief.reasons), 400)}</i>")
     lines.append("\nReply to this message to answer the enterprise.")
@@ -145,7 +163,7 @@ def adviser_email(brief: Brief) -> tuple[str, str]:
     """(subject, plain text) for an adviser who works by email."""
     parts = []
     if brief.note:
-        parts.append(clean(brief.note, 300) + "\n")
+        parts.append(clean(brief.note, NOTE_MAX) + "\n")
     parts.append(f"New enquiry {brief.reference}")
     parts.append(f"Topic: {topic_name(brief.topic)} (confidence {brief.confidence:.0%})")
     parts.append(f"From: {one_line(brief.enterprise)} - {one_line(brief.contact)}")
@@ -162,6 +180,9 @@ def adviser_email(brief: Brief) -> tuple[str, str]:
     parts.append("")
     parts.append(clean(brief.text, 20_000))
     parts.append("")
+    if brief.follow_ups:
+        parts.append("Since then they added:")
+        parts.extend(clean(t, 2000) + "\n" for t in brief.follow_ups[-5:])
     if brief.reasons:
         parts.append("Why you: " + one_line("; ".join(brief.reasons), 400))
     parts.append(
@@ -211,4 +232,54 @@ def relay_to_adviser(who: str, reference: str, text: str) -> str:
         f"💬 <b>{esc(who)}</b> wrote about {reference}:\n"
         f"<blockquote>{esc(text, QUESTION_MAX)}</blockquote>\n"
         "Reply to this message to answer."
+    )
+
+
+def holder(name: str | None) -> str:
+    """How an enterprise is told who has its question: the adviser's name and role."""
+    return f"{one_line(name, 80)}, a SEEM adviser" if name else "the SEEM advisers"
+
+
+def accepted_text(name: str, reference: str, by: str) -> str:
+    return (
+        f"Good news: {holder(name)}, is looking at your question {reference} and will "
+        f"reply here by {by}."
+    )
+
+
+def now_with_text(reference: str, name: str) -> str:
+    """The enterprise's note that its question changed hands."""
+    return (
+        f"Your question {reference} is now with {holder(name)}, who is best placed to "
+        "help. Anything you send here goes to them."
+    )
+
+
+def late_text(reference: str, promised: str, name: str | None, reminded: bool) -> str:
+    """The promised answer time has passed: say so, and who has the question now."""
+    if name is None:
+        where = (
+            "No adviser is free just this moment; it is first in line for the next one, "
+            "and the duty team has been told."
+        )
+    elif reminded:
+        where = f"It is with {holder(name)}, who has been reminded."
+    else:
+        where = f"It is now with {holder(name)}, who has been asked to pick it up."
+    return (
+        f"⏱ Sorry — we said you'd hear about {reference} by {promised}, and it is taking "
+        f"longer. {where} You don't need to do anything; to add something, just send it here."
+    )
+
+
+def rated_text(who: str, reference: str, up: bool) -> str:
+    """The adviser's view of the enterprise's rating."""
+    verdict = "👍 “Yes, thanks” — it helped" if up else "👎 “Not really” — it didn't help enough"
+    return f"{who} rated your help with {reference}: {verdict}."
+
+
+def withdrawn_text(reference: str) -> str:
+    return (
+        f"🗑 {reference} was withdrawn: the enterprise deleted its data with /forget, so the "
+        "enquiry is closed and can no longer be answered. No action needed."
     )

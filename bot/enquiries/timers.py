@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.enquiries import texts
 from bot.enquiries.model import ROUTE_RETRY, SYSTEM, Desk
-from bot.enquiries.outbox import notify_adviser
+from bot.enquiries.outbox import notify_adviser, to_enterprise
 from bot.enquiries.routing import assign, reroute, roster
 from matchers import triage
 from storage import enquiries as store
@@ -22,11 +22,14 @@ async def fire(desk: Desk, session: AsyncSession, timer: EnquiryTimerRow, now: d
         return
     if timer.kind == "route":
         if enquiry.adviser_id is None:
+            promised = enquiry.ack_due_at
             nxt = await reroute(session, enquiry, now)
             if nxt is not None:
                 await assign(desk, session, enquiry, nxt, now, "routed", SYSTEM)
             else:
                 await store.add_timer(session, enquiry.id or 0, "route", None, now + ROUTE_RETRY)
+            if promised is not None and promised <= now:
+                await tell_late(desk, session, enquiry, promised, now, nxt, reminded=False)
         return
     if enquiry.adviser_id != timer.adviser_id:
         return  # reassigned since: a newer timer watches the new adviser
@@ -40,6 +43,32 @@ async def fire(desk: Desk, session: AsyncSession, timer: EnquiryTimerRow, now: d
             await escalate(desk, session, enquiry, adviser, now, "rerouted")
         elif await store.last_author(session, enquiry.id or 0) == "enterprise":
             await remind(desk, session, enquiry, adviser, now)
+            if enquiry.first_response_at is None:
+                await tell_late(desk, session, enquiry, timer.due_at, now, adviser, reminded=True)
+
+
+async def tell_late(
+    desk: Desk,
+    session: AsyncSession,
+    enquiry: EnquiryRow,
+    promised: datetime,
+    now: datetime,
+    adviser: AdviserRow | None,
+    *,
+    reminded: bool,
+) -> None:
+    """Tell the enterprise, once per promise, that the time it was given has passed and
+    who has its question now."""
+    assert enquiry.id is not None
+    due = promised.isoformat()
+    seen = await store.events(session, enquiry.id)
+    if any(e.kind == "late" and e.detail.get("due") == due for e in seen):
+        return
+    await store.add_event(session, enquiry.id, "late", "system", now, due=due)
+    said = texts.when_past(promised, desk.settings.timezone, now)
+    name = adviser.name if adviser is not None else None
+    ref = store.reference(enquiry.id)
+    to_enterprise(desk, session, enquiry, "late", texts.late_text(ref, said, name, reminded))
 
 
 async def escalate(
@@ -55,6 +84,7 @@ async def escalate(
     the duty advisers are told, and so is the first adviser."""
     assert enquiry.id is not None and adviser.id is not None
     ref = store.reference(enquiry.id)
+    promised = enquiry.ack_due_at if enquiry.status == store.OPEN else enquiry.reply_due_at
     if adviser.id not in enquiry.excluded:
         enquiry.excluded = [*enquiry.excluded, adviser.id]
     nxt = await reroute(session, enquiry, now)
@@ -66,11 +96,23 @@ async def escalate(
         again = "ack" if enquiry.status == store.OPEN else "reply"
         await store.add_timer(session, enquiry.id, again, adviser.id, due)
         await store.add_event(session, enquiry.id, "overdue", "system", now, adviser=adviser.code)
+        notify_adviser(
+            desk,
+            session,
+            enquiry,
+            adviser,
+            f"⏰ {ref} is past its time and no other adviser is free to take it: please "
+            "answer it, or pass it on with its buttons.",
+        )
+        if promised is not None:
+            await tell_late(desk, session, enquiry, promised, now, adviser, reminded=True)
         return
     why = (
         "was not accepted in time" if kind == "escalated" else "is overdue and its adviser is away"
     )
     await assign(desk, session, enquiry, nxt, now, kind, SYSTEM, note=f"Escalated: {ref} {why}.")
+    if promised is not None:
+        await tell_late(desk, session, enquiry, promised, now, nxt, reminded=False)
     notify_adviser(
         desk,
         session,

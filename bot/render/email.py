@@ -146,6 +146,7 @@ def _notice(view: AlertView, now: datetime, tz: ZoneInfo, title_max: int) -> dic
             d
             for d in (
                 clean(view.buyer, 150),
+                region_names(view.regions, 2),
                 value_phrase(view.value_amount, view.value_min, view.currency),
                 deadline_phrase(view.deadline, now, tz),
             )

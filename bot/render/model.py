@@ -48,11 +48,16 @@ class TelegramMessage:
     ``shown`` names the deliveries the message shows in full, when it is made of several:
     what did not fit is *not* shown, so the delivery loop sends it in the next message
     rather than marking it sent (empty: every delivery given was shown).
+
+    ``edit_of``: not a new message but new buttons (``buttons``, often none) for the
+    earlier message with that id — how an adviser's old buttons are taken away when the
+    enquiry they act on has moved on, through the same outbox as every message.
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     shown: tuple[int, ...] = ()
+    edit_of: int | None = None
 
 
 @dataclass(frozen=True)

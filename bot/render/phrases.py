@@ -8,6 +8,7 @@ unknown one is shown as it is, cleaned, so nothing silently disappears).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -161,12 +162,67 @@ def suitability(view: AlertView) -> str:
     return " · ".join(parts)
 
 
+_CPV_REASON = re.compile(r"^CPV\s+(\d{2,8})(?:-\d)?(?:\s+(.*?))?(?:\s+\(from “(.+)”\))?$")
+_CODED_PLACE = re.compile(r"^(.*?)\s*\(((?:UK|TL)[A-Z0-9]{0,4})\)$")
+
+
+def _person_reason(reason: str) -> tuple[str, str]:
+    """(kind, wording) of one matcher reason as a person reads it: no CPV numbers, no NUTS
+    codes ("CPV 55524000 School catering services (from “school meals”)" → "category
+    “School catering services” (from “school meals”)"; "East Midlands (UKF14)" → "in
+    Nottingham")."""
+    cpv = _CPV_REASON.match(reason)
+    if cpv is not None:
+        label, source = cpv.group(2), cpv.group(3)
+        text = f"category “{label}”" if label else "a contract category you follow"
+        return "cpv", text + (f" (from “{source}”)" if source else "")
+    place = _CODED_PLACE.match(reason)
+    if place is not None:
+        return "place", f"in {region_name(place.group(2))}"
+    if reason in ("UK-wide", "England-wide"):
+        return "place", reason
+    return "other", reason
+
+
+def person_reasons(reasons: Sequence[str]) -> list[str]:
+    """The matcher's reasons in words: one CPV reason at most (the one saying which keyword
+    led to it, if any), codes replaced by names, nothing said twice."""
+    out: list[str] = []
+    cpv: str | None = None
+    for raw in reasons:
+        reason = clean(raw, _REASON_MAX)
+        if not reason:
+            continue
+        kind, text = _person_reason(reason)
+        if kind == "cpv":
+            if cpv is None or ("(from " in text and "(from " not in cpv):
+                if cpv in out:
+                    out[out.index(cpv)] = text
+                else:
+                    out.append(text)
+                cpv = text
+            continue
+        if text not in out:
+            out.append(text)
+    return out
+
+
 def reasons_line(reasons: Sequence[str]) -> str:
-    cleaned = [r for r in (clean(x, _REASON_MAX) for x in reasons) if r]
+    cleaned = person_reasons(reasons)
     if len(cleaned) > _REASONS_SHOWN:
         extra = len(cleaned) - _REASONS_SHOWN
         cleaned = [*cleaned[:_REASONS_SHOWN], f"and {extra} more"]
     return "; ".join(cleaned)
+
+
+def why_short(reasons: Sequence[str], limit: int = 120) -> str:
+    """The one-line "why" of an item in a group or digest: the first reasons that fit."""
+    parts: list[str] = []
+    for reason in person_reasons(reasons):
+        if parts and len("; ".join([*parts, reason])) > limit:
+            break
+        parts.append(reason)
+    return clean("; ".join(parts), limit)
 
 
 # --- updates -----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from bot.render.phrases import (
     reminder_lead,
     suitability,
     value_phrase,
+    why_short,
 )
 from bot.render.text import TELEGRAM_TEXT_LIMIT, clean, esc, fit, link, visible_length
 from bot.telegram.callbacks import pack
@@ -64,6 +65,9 @@ ACTION_ASK = "ask"  # ❓ Ask an adviser (handled by bot.enquiries)
 _TITLE_MAX = 300
 _TITLE_LINE_MAX = 110  # one line of a group or digest
 _BUYER_MAX = 150
+_ITEM_BUYER_MAX = 70
+_ITEM_PLACES = 2
+_DESCRIPTION_LINE_MAX = 160
 _KEYWORD_LABEL_MAX = 24
 _MUTE_BUTTONS = 2
 _GROUP_FEEDBACK_ROWS = 5
@@ -99,14 +103,26 @@ def _alert_buttons(view: AlertView, now: datetime) -> tuple[tuple[Button, ...], 
             break
     if mutes:
         rows.append(tuple(mutes))
-    if view.deadline is not None and aware(view.deadline) - aware(now) > timedelta(days=1):
+    if _remindable(view, now):
         rows.append((Button("⏰ Remind me", pack(ACTION_REMIND, view.delivery_id)),))
     rows.append((Button("❓ Ask an adviser", pack(ACTION_ASK, view.delivery_id)),))
     return tuple(rows)
 
 
+def description_line(view: AlertView) -> str:
+    """One line of the description, unless it only repeats the title."""
+    text = clean(view.description, _DESCRIPTION_LINE_MAX)
+    title = clean(view.title).casefold()
+    if not text or text.rstrip("…").casefold() in title:
+        return ""
+    return text
+
+
 def _alert_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
     lines = [f"🔔 <b>{_title_html(view, _TITLE_MAX)}</b>"]
+    about = description_line(view)
+    if about:
+        lines.append(f"<i>{esc(about)}</i>")
     buyer = clean(view.buyer, _BUYER_MAX)
     if buyer:
         lines.append(f"🏛 {esc(buyer)}")
@@ -150,7 +166,9 @@ def telegram_alert(view: AlertView, now: datetime, tz: ZoneInfo) -> TelegramMess
 
 
 def _line(view: AlertView, now: datetime, tz: ZoneInfo, number: int | None = None) -> str:
-    """One notice on one line, for groups and digests."""
+    """One notice as an item of a group or digest. An update or a reminder is one line; a
+    new opportunity keeps what makes an alert useful — the buyer, the place, the closing
+    date and value, and its one-line "why" — on three short lines under its title."""
     prefix = f"{number}. " if number is not None else "• "
     title = _title_html(view, _TITLE_LINE_MAX)
     if view.kind == "update":
@@ -158,9 +176,23 @@ def _line(view: AlertView, now: datetime, tz: ZoneInfo, number: int | None = Non
         return f"{prefix}{_kind_icon(view)} Update: {title} — {esc(what)}"
     if view.kind == "reminder":
         return f"{prefix}⏰ {reminder_lead(view, now, tz)}: {title}"
+    lines = [f"{prefix}<b>{title}</b>"]
+    who = [
+        f"🏛 {esc(buyer)}" if (buyer := clean(view.buyer, _ITEM_BUYER_MAX)) else "",
+        f"📍 {esc(place)}" if (place := region_names(view.regions, _ITEM_PLACES)) else "",
+    ]
+    if any(who):
+        lines.append(_INDENT + " · ".join(w for w in who if w))
     value = value_phrase(view.value_amount, view.value_min, view.currency)
     when = deadline_short(view.deadline, now, tz)
-    return f"{prefix}{title} — {esc(when)} · {esc(value)}"
+    lines.append(f"{_INDENT}📅 {esc(when)} · 💷 {esc(value)}")
+    why = why_short(view.reasons)
+    if why:
+        lines.append(f"{_INDENT}<i>Why: {esc(why)}</i>")
+    return "\n".join(lines)
+
+
+_INDENT = "    "
 
 
 @dataclass
@@ -183,11 +215,13 @@ def _assemble(header: str, sections: list[_Section], footer: str = "") -> str:
     for section in sections:
         if not section.lines:
             continue
-        block = [section.heading] if section.heading else []
-        block.extend(section.lines[: section.shown])
+        items = section.lines[: section.shown]
         if section.shown < len(section.lines):
-            block.append(_more(len(section.lines) - section.shown))
-        parts.append("\n".join(block))
+            items.append(_more(len(section.lines) - section.shown))
+        # items of several lines read apart with a blank line between them
+        gap = "\n\n" if any("\n" in item for item in items) else "\n"
+        body = gap.join(items)
+        parts.append(f"{section.heading}\n{body}" if section.heading else body)
     if footer:
         parts.append(footer)
     return "\n\n".join(parts)
@@ -195,7 +229,7 @@ def _assemble(header: str, sections: list[_Section], footer: str = "") -> str:
 
 def _fit_sections(header: str, sections: list[_Section], footer: str = "") -> str:
     """Show as many items as fit in one Telegram message, trimming the longest list first."""
-    lengths = [[visible_length(line) + 1 for line in s.lines] for s in sections]
+    lengths = [[visible_length(line) + 2 for line in s.lines] for s in sections]
     fixed = visible_length(header) + visible_length(footer) + 4
     fixed += sum(visible_length(s.heading) + 2 for s in sections if s.lines)
 
@@ -216,7 +250,8 @@ def _fit_sections(header: str, sections: list[_Section], footer: str = "") -> st
 def telegram_group(views: Sequence[AlertView], now: datetime, tz: ZoneInfo) -> TelegramMessage:
     """Several deliveries in one message, one line each, closing soon first.
 
-    The first few new opportunities get numbered 👍/👎/❓ buttons so feedback stays one tap.
+    Each new opportunity keeps its buyer, place, closing date, value and "why"; the first
+    few get numbered 👍/👎/⏰/❓ buttons so feedback stays one tap.
     """
     if len(views) == 1:
         return telegram_alert(views[0], now, tz)
@@ -228,27 +263,36 @@ def telegram_group(views: Sequence[AlertView], now: datetime, tz: ZoneInfo) -> T
     shown = ordered[: section.shown]
     return TelegramMessage(
         text,
-        _feedback_rows(enumerate(shown, start=1)),
+        _feedback_rows(enumerate(shown, start=1), now),
         shown=tuple(v.delivery_id for v in shown),
     )
 
 
-def _feedback_rows(numbered: Iterable[tuple[int, AlertView]]) -> tuple[tuple[Button, ...], ...]:
-    """Numbered 👍/👎/❓ for the first few opportunities shown (not updates nor reminders)."""
+def _feedback_rows(
+    numbered: Iterable[tuple[int, AlertView]], now: datetime
+) -> tuple[tuple[Button, ...], ...]:
+    """Numbered 👍/👎/⏰/❓ for the first few opportunities shown (not updates nor
+    reminders): the number is the item's, and each press's answer names the notice."""
     rows: list[tuple[Button, ...]] = []
     for number, view in numbered:
         if view.kind in ("update", "reminder"):
             continue
-        rows.append(
-            (
-                Button(f"👍 {number}", pack(ACTION_RELEVANT, view.delivery_id)),
-                Button(f"👎 {number}", pack(ACTION_NOT_RELEVANT, view.delivery_id)),
-                Button(f"❓ {number}", pack(ACTION_ASK, view.delivery_id)),
-            )
-        )
+        row = [
+            Button(f"👍 {number}", pack(ACTION_RELEVANT, view.delivery_id)),
+            Button(f"👎 {number}", pack(ACTION_NOT_RELEVANT, view.delivery_id)),
+        ]
+        if _remindable(view, now):
+            row.append(Button(f"⏰ {number}", pack(ACTION_REMIND, view.delivery_id)))
+        row.append(Button(f"❓ {number}", pack(ACTION_ASK, view.delivery_id)))
+        rows.append(tuple(row))
         if len(rows) == _GROUP_FEEDBACK_ROWS:
             break
     return tuple(rows)
+
+
+def _remindable(view: AlertView, now: datetime) -> bool:
+    """A reminder makes sense only for a deadline more than a day away."""
+    return view.deadline is not None and aware(view.deadline) - aware(now) > timedelta(days=1)
 
 
 def telegram_digest(
@@ -260,8 +304,9 @@ def telegram_digest(
 ) -> TelegramMessage:
     """A digest: Closing soon, New, Updated; fitted to one message.
 
-    Opportunities are numbered, and the first few get numbered 👍/👎 buttons, as in a group
-    message: feedback from digest readers counts as much as from instant ones."""
+    Opportunities are numbered, keep their buyer, place and "why", and the first few get
+    numbered buttons, as in a group message: feedback from digest readers counts as much as
+    from instant ones."""
     soon, new, updated = digest_parts(views, now, closing_soon)
     header = f"📬 <b>{esc(period_title(period))}</b> — {esc(counts(views))}"
     if not views:
@@ -276,7 +321,7 @@ def telegram_digest(
     text = _fit_sections(header, sections)
     shown = soon_numbered[: sections[0].shown] + new_numbered[: sections[1].shown]
     ids = [v.delivery_id for _, v in shown] + [v.delivery_id for v in updated[: sections[2].shown]]
-    return TelegramMessage(text, _feedback_rows(shown), shown=tuple(ids))
+    return TelegramMessage(text, _feedback_rows(shown, now), shown=tuple(ids))
 
 
 def feedback_lines(totals: FeedbackTotals) -> list[str]:

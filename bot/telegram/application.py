@@ -53,6 +53,7 @@ COMMANDS = (
     ("resume", "Resume alerts"),
     ("stop", "Stop alerts"),
     ("ask", "Ask a SEEM adviser"),
+    ("reminders", "Your reminders, to see or cancel"),
     ("mydata", "Get a copy of your data"),
     ("forget", "Delete everything about you"),
     ("privacy", "How we use your data"),

@@ -11,22 +11,30 @@ token of ``[A-Za-z0-9_.+-]``. Families in use (see :mod:`bot.telegram.routes`):
 * alert buttons ``fb+:<delivery>``, ``fb-``, ``mute:<delivery>:<keyword index>``, ``undo``,
   ``rem``, ``ask``;
 * settings ``s:<step>[:<arg>…]``;
-* enquiries ``e:<enquiry>:<verb>``.
+* enquiries ``e:<enquiry>:<verb>[:<arg>]:<tag>`` — **signed** (:func:`sign`): the tag is an
+  HMAC of the data and the chat the button was sent to, so a button copied into another
+  chat, or data typed by hand, is refused before anything is looked up.
 
 Keywords travel as their index, never as text, so data always fits.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 
-__all__ = ["CALLBACK_DATA_LIMIT", "Callback", "pack", "unpack"]
+__all__ = ["CALLBACK_DATA_LIMIT", "TAG_LENGTH", "Callback", "pack", "sign", "unpack", "verify"]
 
 CALLBACK_DATA_LIMIT = 64
 _ACTION = re.compile(r"[a-z][a-z0-9_+\-]{0,11}")
 _ARG = re.compile(r"[A-Za-z0-9_.+\-]{1,40}")
 _ID = re.compile(r"0|[1-9][0-9]{0,18}")
+TAG_LENGTH = 8
+"""Characters of the signature tag: 48 bits, enough that guessing one press in a chat is
+hopeless, short enough that an enquiry button's data stays far below 64 bytes."""
 
 
 @dataclass(frozen=True)
@@ -75,3 +83,30 @@ def unpack(data: object) -> Callback | None:
     if not _ACTION.fullmatch(action) or not all(_ARG.fullmatch(a) for a in args):
         return None
     return Callback(action, tuple(args))
+
+
+def _tag(key: bytes, chat_id: int, data: str) -> str:
+    digest = hmac.new(key, f"bestbot-button\x00{chat_id}\x00{data}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode()[:TAG_LENGTH]
+
+
+def sign(key: bytes, chat_id: int, data: str) -> str:
+    """``data`` with a tag binding it to the chat it is sent to (``ValueError`` when the
+    signed data would not fit, like :func:`pack`)."""
+    signed = f"{data}:{_tag(key, chat_id, data)}"
+    if unpack(signed) is None:
+        raise ValueError(f"callback data too long to sign: {data!r}")
+    return signed
+
+
+def verify(key: bytes, chat_id: int, data: object) -> Callback | None:
+    """The :class:`Callback` of signed ``data`` pressed in ``chat_id`` (tag removed), or None
+    when it is malformed, unsigned, or signed for another chat."""
+    parsed = unpack(data)
+    if parsed is None or not parsed.args:
+        return None
+    assert isinstance(data, str)
+    body, _, tag = data.rpartition(":")
+    if not hmac.compare_digest(tag, _tag(key, chat_id, body)):
+        return None
+    return Callback(parsed.action, parsed.args[:-1])

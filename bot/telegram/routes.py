@@ -5,7 +5,9 @@ Handler groups run in order and within a group the first matching handler wins:
 * group -10 — flood protection (:func:`bot.chat.throttle.check_flood`): one polite reply,
   then silence, for anyone sending faster than a person types;
 * group -2 — conversations that reach a person (:func:`bot.enquiries.telegram.on_text`): a
-  reply to an enquiry message, an awaited question; it stops the update when it used it;
+  reply to an enquiry message, an awaited question, a pass-on note, and a plain message
+  from someone with an open enquiry (:mod:`bot.enquiries.conversation`); photos and files
+  for an open enquiry get a clear answer; it stops the update when it used it;
 * group 0 — commands (subscribers', advisers', admins'), buttons by callback-data family,
   then the catch-alls (unknown command, free text, group text, non-text).
 
@@ -28,7 +30,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import alert_buttons, email_link, keywords, onboarding, privacy, settings, throttle
+from bot.chat import (
+    alert_buttons,
+    email_link,
+    keywords,
+    onboarding,
+    privacy,
+    reminders,
+    settings,
+    throttle,
+)
 from bot.chat.account import NotSubscribed
 from bot.chat.core import SETTINGS_ACTION, Turn, turn_for
 from bot.enquiries import telegram as enquiries
@@ -88,6 +99,7 @@ CHAT_COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand(("stop",), settings.on_stop),
     ChatCommand(("email",), email_link.on_email),
     ChatCommand(("verify",), email_link.on_verify),
+    ChatCommand(("reminders",), reminders.on_reminders, admin=False),
     ChatCommand(("privacy",), privacy.on_privacy, admin=False),
     ChatCommand(("mydata",), privacy.on_mydata),
     ChatCommand(("forget",), privacy.on_forget),
@@ -110,6 +122,7 @@ SETTINGS_BUTTONS: dict[str, ButtonFn] = {
     "cpa": keywords.on_cpv_add,
     "cpx": keywords.on_cpv_remove,
     "fg": privacy.on_forget_button,
+    reminders.CANCEL_STEP: reminders.on_cancel_reminder,
 }
 
 #: Advisers' and admins' commands (each checks the sender's role itself).
@@ -170,6 +183,13 @@ def install(app: BotApplication, services: Services) -> None:
     app.add_handler(TypeHandler(Update, throttle.check_flood), group=FLOOD_GROUP)
     app.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, enquiries.on_text),
+        group=CONVERSATION_GROUP,
+    )
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & ~filters.TEXT & filters.ChatType.PRIVATE,
+            enquiries.on_non_text,
+        ),
         group=CONVERSATION_GROUP,
     )
     for spec in CHAT_COMMANDS:

@@ -69,3 +69,20 @@ def test_unpack_never_crashes_and_what_it_reads_packs_back(data: str) -> None:
     result = unpack(data)
     if result is not None:
         assert pack(result.action, *result.args) == data
+
+
+def test_signed_data_is_bound_to_its_chat_and_key() -> None:
+    from bot.telegram.callbacks import sign, verify
+
+    key, other = b"k" * 32, b"x" * 32
+    data = sign(key, 7001, "e:42:to:9")
+    assert data.startswith("e:42:to:9:") and len(data.encode()) <= CALLBACK_DATA_LIMIT
+    assert verify(key, 7001, data) == Callback("e", ("42", "to", "9"))
+    assert verify(key, 7002, data) is None  # copied into another chat
+    assert verify(other, 7001, data) is None  # signed with another key
+    assert verify(key, 7001, "e:42:to:9") is None  # unsigned
+    assert verify(key, 7001, data[:-1] + ("A" if data[-1] != "A" else "B")) is None
+    for garbage in (None, "", "e", 5, "e:42:to:9:" + "A" * 60):
+        assert verify(key, 7001, garbage) is None
+    with pytest.raises(ValueError):
+        sign(key, 1, "e:" + "1" * 50)  # would not fit once signed

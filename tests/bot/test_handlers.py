@@ -216,28 +216,35 @@ async def test_relevant_then_not_relevant_latest_wins_and_message_shows_it(bot: 
     assert alert.callback_data[:2] == [f"fb+:{delivery}", f"fb-:{delivery}"]
     original = alert.text
 
-    assert await bot.press(ANN, alert, f"fb+:{delivery}") == "Thanks — marked relevant"
+    named = "“Catering & cleaning services <ocds-a>”"
+    assert await bot.press(ANN, alert, f"fb+:{delivery}") == f"Thanks — marked relevant: {named}"
     (row,) = await _rows(bot.db, FeedbackRow)
     assert (row.subscriber_id, row.notice_id, row.relevant) == (sub, notice, True)
     edited = bot.fake.message(ANN, alert.message_id)
     assert edited.text.startswith(original)  # the alert itself is kept, links and all
-    assert edited.text.endswith("▸ Marked relevant — thanks, this helps us improve your matches.")
+    assert edited.text.endswith(
+        f"▸ Marked {named} relevant — thanks, this helps us improve your matches."
+    )
     assert edited.links == alert.links
     assert edited.button("Relevant")["text"] == "✓ 👍 Relevant"
     assert edited.button("Not relevant")["text"] == "👎 Not relevant"
 
-    assert await bot.press(ANN, edited, f"fb-:{delivery}") == "Thanks — marked not relevant"
+    assert await bot.press(ANN, edited, f"fb-:{delivery}") == (
+        f"Thanks — marked not relevant: {named}"
+    )
     (row,) = await _rows(bot.db, FeedbackRow)
     assert row.relevant is False
     edited = bot.fake.message(ANN, alert.message_id)
     assert edited.text.count("▸") == 1  # the status line is replaced, not stacked
-    assert "Marked not relevant" in edited.text
+    assert f"Marked {named} not relevant" in edited.text
     assert edited.button("👍")["text"] == "👍 Relevant"
     assert edited.button("👎")["text"] == "✓ 👎 Not relevant"
 
     # The same press again changes nothing and makes no "message is not modified" call.
     edits = len(bot.fake.edits)
-    assert await bot.press(ANN, edited, f"fb-:{delivery}") == "Thanks — marked not relevant"
+    assert await bot.press(ANN, edited, f"fb-:{delivery}") == (
+        f"Thanks — marked not relevant: {named}"
+    )
     assert len(bot.fake.edits) == edits
     assert len(await _rows(bot.db, FeedbackRow)) == 1
 
@@ -258,11 +265,17 @@ async def test_feedback_on_a_grouped_message_marks_the_right_notice(bot: Bot) ->
     group = bot.last(ANN)
     (later,) = await _rows(bot.db, DeliveryRow, DeliveryRow.notice_id == second)
     assert group.button("👍 2")["callback_data"] == f"fb+:{later.id}"  # closing soonest first
-    assert await bot.press(ANN, group, f"fb+:{later.id}") == "Thanks — marked relevant"
+    # the toast names the notice the numbered button is about
+    assert await bot.press(ANN, group, f"fb+:{later.id}") == (
+        "Thanks — marked relevant: “Catering & cleaning services <ocds-k>”"
+    )
     (row,) = await _rows(bot.db, FeedbackRow)
     assert (row.notice_id, row.relevant) == (second, True)
     edited = bot.fake.message(ANN, group.message_id)
-    assert [b["text"] for b in edited.buttons] == ["👍 1", "👎 1", "❓ 1", "✓ 👍 2", "👎 2", "❓ 2"]
+    assert [b["text"] for b in edited.buttons] == [
+        "👍 1", "👎 1", "⏰ 1", "❓ 1", "✓ 👍 2", "👎 2", "⏰ 2", "❓ 2",
+    ]  # fmt: skip
+    assert "Marked “Catering & cleaning services <ocds-k>” relevant" in edited.text
 
 
 async def test_feedback_from_a_daily_digest_marks_the_numbered_notice(bot: Bot) -> None:
@@ -284,11 +297,15 @@ async def test_feedback_from_a_daily_digest_marks_the_numbered_notice(bot: Bot) 
     assert "2. Catering & cleaning services <ocds-d1>" in digest.text
     (row_later,) = await _rows(bot.db, DeliveryRow, DeliveryRow.notice_id == later)
     assert digest.button("👎 2")["callback_data"] == f"fb-:{row_later.id}"
-    assert await bot.press(ANN, digest, f"fb-:{row_later.id}") == "Thanks — marked not relevant"
+    assert await bot.press(ANN, digest, f"fb-:{row_later.id}") == (
+        "Thanks — marked not relevant: “Catering & cleaning services <ocds-d1>”"
+    )
     (row,) = await _rows(bot.db, FeedbackRow)
     assert (row.notice_id, row.relevant) == (later, False)
     edited = bot.fake.message(ANN, digest.message_id)
-    assert [b["text"] for b in edited.buttons] == ["👍 1", "👎 1", "❓ 1", "👍 2", "✓ 👎 2", "❓ 2"]
+    assert [b["text"] for b in edited.buttons] == [
+        "👍 1", "👎 1", "⏰ 1", "❓ 1", "👍 2", "✓ 👎 2", "⏰ 2", "❓ 2",
+    ]  # fmt: skip
 
 
 async def test_forged_and_garbled_callbacks_are_refused_and_change_nothing(
@@ -371,7 +388,8 @@ async def test_remind_me_queues_two_reminders_once(bot: Bot) -> None:
 
     answer = await bot.press(ANN, alert, f"rem:{delivery}")
     three, one = deadline - timedelta(days=3), deadline - timedelta(days=1)
-    assert answer == f"I'll remind you on {_day(three)} and {_day(one)}"
+    named = "“Catering & cleaning services <ocds-d>”"
+    assert answer == f"I'll remind you on {_day(three)} and {_day(one)} about {named}"
     rows = await _rows(bot.db, DeliveryRow, DeliveryRow.kind == "reminder")
     assert sorted((r.variant, r.due_at, r.channel, r.status) for r in rows) == [
         ("1d", one, "telegram", "pending"),
@@ -383,7 +401,7 @@ async def test_remind_me_queues_two_reminders_once(bot: Bot) -> None:
 
     edits = len(bot.fake.edits)
     again = await bot.press(ANN, edited, f"rem:{delivery}")
-    assert again == f"Already set: i'll remind you on {_day(three)} and {_day(one)}"
+    assert again == f"Already set: i'll remind you on {_day(three)} and {_day(one)} about {named}"
     assert len(await _rows(bot.db, DeliveryRow, DeliveryRow.kind == "reminder")) == 2
     assert len(bot.fake.edits) == edits
 
@@ -395,7 +413,8 @@ async def test_remind_me_only_future_times_every_channel_even_when_paused(bot: B
     delivery = await bot.alert(ANN, sub, notice, ["catering"])
     await bot.send(ANN, "/pause")
     answer = await bot.press(ANN, bot.fake.messages(ANN)[0], f"rem:{delivery}")
-    assert answer.startswith(f"I'll remind you on {_day(deadline - timedelta(days=1))} (if ")
+    assert answer.startswith(f"I'll remind you on {_day(deadline - timedelta(days=1))} about “")
+    assert answer.endswith("(if your alerts are on again by then: send /resume)")
     rows = await _rows(bot.db, DeliveryRow, DeliveryRow.kind == "reminder")
     assert sorted((r.variant, r.channel) for r in rows) == [("1d", "email"), ("1d", "telegram")]
 
@@ -554,3 +573,58 @@ async def test_handler_failure_is_logged_without_token_and_answered(
 def test_reminder_day_format() -> None:
     assert _day(datetime(2026, 2, 10, 12, tzinfo=UTC)) == "Tue 10 Feb"
     assert re.fullmatch(r"\w{3} \d{1,2} \w{3}", _day(utcnow()))
+
+
+async def test_remind_on_a_grouped_item_then_list_and_cancel_with_reminders(bot: Bot) -> None:
+    sub = await bot.subscriber(ANN, ["catering"])
+    await bot.subscriber(BEN, ["cleaning"])
+    soon = await bot.notice("ocds-r1", utcnow() + timedelta(days=6), title="Meals on wheels")
+    later = await bot.notice("ocds-r2", utcnow() + timedelta(days=12), title="Community cafe")
+    async with bot.db.session() as session:
+        await enqueue(
+            session,
+            [
+                NewDelivery(sub, notice, 1, "telegram", utcnow(), keywords=("catering",))
+                for notice in (soon, later)
+            ],
+        )
+    await bot.dispatch()
+    group = bot.last(ANN)
+    remind_two = group.button("⏰ 2")["callback_data"]
+    answer = await bot.press(ANN, group, remind_two)
+    assert answer.startswith("I'll remind you on ") and answer.endswith("about “Community cafe”")
+    assert bot.fake.message(ANN, group.message_id).button("⏰ 2")["text"] == "⏰ 2 ✓"
+    await bot.press(ANN, group, group.button("⏰ 1")["callback_data"])
+
+    listing = await bot.send(ANN, "/reminders")
+    lines = listing.text.splitlines()
+    assert lines[0] == "⏰ Your reminders (2)"
+    assert "1. Meals on wheels" in lines and "2. Community cafe" in lines
+    assert any(line.strip().startswith("📅 closes ") for line in lines)
+    assert any(line.strip().startswith("⏰ reminding you on ") for line in lines)
+    assert [b["text"] for b in listing.buttons] == ["✖️ Cancel 1", "✖️ Cancel 2"]
+
+    # Ben forges Ann's cancel button: nothing of Ann's changes
+    cancel_two = listing.button("Cancel 2")["callback_data"]
+    forged = await bot.raw_buttons(BEN, cancel_two)
+    await bot.press(BEN, forged, cancel_two)
+    assert len(await _reminders(bot, later, "pending")) == 2
+
+    assert await bot.press(ANN, listing, cancel_two) == "Reminder cancelled: “Community cafe”"
+    assert await _reminders(bot, later, "pending") == []
+    again = bot.fake.message(ANN, listing.message_id)
+    assert again.text.startswith("⏰ Your reminders (1)") and "Community cafe" not in again.text
+    await bot.press(ANN, again, again.button("Cancel 1")["callback_data"])
+    assert bot.fake.message(ANN, listing.message_id).text.startswith("You have no reminders set.")
+    assert (await bot.send(ANN, "/reminders")).text.startswith("You have no reminders set.")
+    assert "not subscribed" in (await bot.send(EVE, "/reminders")).text
+
+
+async def _reminders(bot: Bot, notice_id: int, status: str) -> list[Any]:
+    return await _rows(
+        bot.db,
+        DeliveryRow,
+        DeliveryRow.notice_id == notice_id,
+        DeliveryRow.kind == "reminder",
+        DeliveryRow.status == status,
+    )

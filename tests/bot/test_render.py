@@ -146,7 +146,11 @@ def test_only_plain_http_links(url: str | None) -> None:
 def test_ten_thousand_character_title_fits_and_is_cut_as_text() -> None:
     title = ("Catering & <cleaning> " * 500)[:10_000]
     message = telegram_alert(
-        view(title=title, buyer="B" * 10_000, reasons=("r" * 5000,) * 50), NOW, LONDON
+        view(
+            title=title, buyer="B" * 10_000, reasons=tuple(f"{i} " + "r" * 5000 for i in range(50))
+        ),
+        NOW,
+        LONDON,
     )
     text = shown(message)
     first = text.splitlines()[0]
@@ -367,19 +371,30 @@ def test_group_is_closing_soon_first() -> None:
         ),
     ]
     message = telegram_group(views, NOW, LONDON)
-    lines = shown(message).splitlines()
-    assert lines[0] == "🔔 4 new opportunities, 1 update, 1 reminder"
+    head, *items = shown(message).split("\n\n")
+    assert head == "🔔 4 new opportunities, 1 update, 1 reminder"
     titles = [
-        re.sub(r"^\d+\. (⏰ Closes in 1 day: |🔄 Update: )?", "", line).split(" — ")[0]
-        for line in lines[2:]
+        re.sub(r"^\d+\. (⏰ Closes in 1 day: |🔄 Update: )?", "", item).split(" — ")[0]
+        for item in (i.splitlines()[0] for i in items)
     ]
     assert titles == ["Reminder", "Soon", "Moved", "Late", "No deadline", "Closed"]
-    assert lines[3] == "2. Soon — closes Fri 6 Feb (2 days) · £250,000"
-    # numbered feedback and ask buttons only for new opportunities, in the shown order
-    assert callbacks(message) == [
-        f"{action}:{delivery}" for delivery in (4, 2, 1, 3) for action in ("fb+", "fb-", "ask")
+    # each new opportunity keeps its buyer, place, closing date, value and "why"
+    assert items[1].splitlines() == [
+        "2. Soon",
+        "    🏛 Nottingham City Council · 📍 Nottingham",
+        "    📅 closes Fri 6 Feb (2 days) · 💷 £250,000",
+        "    Why: matched “school meals” in the title",
     ]
-    assert [b.text for b in message.buttons[0]] == ["👍 2", "👎 2", "❓ 2"]
+    assert items[0] == "1. ⏰ Closes in 1 day: Reminder"  # follow-ups stay one line
+    # numbered buttons only for new opportunities, in the shown order; ⏰ only when the
+    # deadline is more than a day away
+    assert callbacks(message) == [
+        "fb+:4", "fb-:4", "rem:4", "ask:4",
+        "fb+:2", "fb-:2", "rem:2", "ask:2",
+        "fb+:1", "fb-:1", "ask:1",
+        "fb+:3", "fb-:3", "ask:3",
+    ]  # fmt: skip
+    assert [b.text for b in message.buttons[0]] == ["👍 2", "👎 2", "⏰ 2", "❓ 2"]
 
 
 def test_group_of_one_is_a_normal_alert() -> None:
@@ -422,20 +437,23 @@ def test_digest_sections() -> None:
         view(delivery_id=6, title="Open-ended", deadline=None),
     ]
     text = shown(telegram_digest(views, NOW, LONDON, "daily"))
-    head, soon, new, updated = text.split("\n\n")
+    head, rest = text.split("\n\n", 1)
     assert head == "📬 Your daily digest — 5 new opportunities, 1 update"
+    soon, new, updated = (
+        rest.split("\n\n🆕 New\n")[0],
+        *rest.split("\n\n🆕 New\n")[1].split("\n\n🔄 Updated\n"),
+    )
     assert soon.splitlines()[0] == "⏳ Closing soon"
-    assert [line.split(" — ")[0] for line in soon.splitlines()[1:]] == [
+    assert [i.splitlines()[0] for i in soon.split("\n", 1)[1].split("\n\n")] == [
         "1. Soonest",
         "2. New soon",
         "3. Edge",
     ]
-    assert new.splitlines() == [
-        "🆕 New",
-        "4. New far — closes Tue 24 Feb (20 days) · £250,000",
-        "5. Open-ended — no closing date · £250,000",
-    ]
-    assert updated.splitlines() == ["🔄 Updated", "• 🔄 Update: Changed — value now £1"]
+    assert new.split("\n\n")[0].splitlines()[0] == "4. New far"
+    assert "📅 closes Tue 24 Feb (20 days) · 💷 £250,000" in new.split("\n\n")[0]
+    assert "📅 no closing date · 💷 £250,000" in new.split("\n\n")[1]
+    assert "Why: matched “school meals” in the title" in new.split("\n\n")[1]
+    assert updated == "• 🔄 Update: Changed — value now £1"
 
 
 def test_digest_numbers_get_feedback_buttons_for_the_same_notices() -> None:
@@ -448,8 +466,8 @@ def test_digest_numbers_get_feedback_buttons_for_the_same_notices() -> None:
     text = shown(message)
     assert "1. Soon" in text and "2. Later" in text
     assert [[b.text for b in row] for row in message.buttons] == [
-        ["👍 1", "👎 1", "❓ 1"],
-        ["👍 2", "👎 2", "❓ 2"],
+        ["👍 1", "👎 1", "⏰ 1", "❓ 1"],
+        ["👍 2", "👎 2", "⏰ 2", "❓ 2"],
     ]
     # number n's buttons carry number n's delivery (the soonest is listed first)
     assert message.buttons[0][0].callback_data == pack(ACTION_RELEVANT, 12)
@@ -659,3 +677,113 @@ def test_alerts_that_arrive_together_are_not_called_a_digest() -> None:
             period="daily",
         ).text.lower()
     )
+
+
+# --- substance kept, read as a person reads it ---------------------------------------------
+
+MATCHER_REASONS = (
+    "matched “school meals” in the title",
+    "CPV 55524000 School catering services (from “school meals”)",
+    "CPV 55524000 School catering services",
+    "East Midlands (UKF14)",
+)
+
+
+def _no_codes(text: str) -> None:
+    """Nothing a person reads carries a NUTS code or a CPV number."""
+    assert not re.search(r"\b(?:UK|TL)[C-N][0-9A-Z]{0,3}\b", text), text
+    assert not re.search(r"\bCPV\b|\b\d{8}\b", text), text
+
+
+def test_single_alert_says_why_once_with_names_and_a_line_of_description() -> None:
+    v = view(
+        reasons=MATCHER_REASONS,
+        description=(
+            "Nottingham City Council seeks a provider of hot school meals to 34 primary "
+            "schools across the north of the city from September 2027, including holiday "
+            "clubs, with menus meeting the School Food Standards."
+        ),
+    )
+    lines = shown(telegram_alert(v, NOW, LONDON)).splitlines()
+    assert lines[0] == "🔔 School meals service"
+    assert lines[1].startswith("Nottingham City Council seeks a provider of hot school meals")
+    assert lines[1].endswith("…") and len(lines[1]) <= 160
+    why = next(line for line in lines if line.startswith("Why: "))
+    assert why == (
+        "Why: matched “school meals” in the title; category “School catering services” "
+        "(from “school meals”); in Nottingham"
+    )
+    assert why.count("School catering services") == 1
+    _no_codes("\n".join(lines))
+    # a description that only repeats the title adds no line
+    same = shown(telegram_alert(view(description="School meals service"), NOW, LONDON))
+    assert same.splitlines()[1] == "🏛 Nottingham City Council"
+
+
+@pytest.mark.parametrize(
+    ("reasons", "why"),
+    [
+        (("CPV 90910000 Cleaning services",), "category “Cleaning services”"),
+        (
+            ("CPV 90910000 Cleaning services", "CPV 90910000 Cleaning services (from “cleaning”)"),
+            "category “Cleaning services” (from “cleaning”)",
+        ),
+        (("matched “catering” in the description", "UK-wide"), "matched “catering” in the "),
+        (("Derbyshire and Nottinghamshire (UKF1)",), "in Derbyshire and Nottinghamshire"),
+        (("East Midlands (UKF)", "suitable for VCSEs"), "in East Midlands; suitable for VCSEs"),
+        (("CPV 98000000",), "a contract category you follow"),
+    ],
+)
+def test_reasons_in_words(reasons: tuple[str, ...], why: str) -> None:
+    text = shown(telegram_alert(view(reasons=reasons), NOW, LONDON))
+    assert why in text
+    _no_codes(text)
+
+
+def test_each_grouped_item_keeps_buyer_place_and_why() -> None:
+    views = [
+        view(delivery_id=1, reasons=MATCHER_REASONS, deadline=NOW + timedelta(days=9)),
+        view(
+            delivery_id=2,
+            title="Cleaning services for Derbyshire schools and offices",
+            buyer="Derbyshire County Council",
+            regions=("UKF12", "UKF13", "UKF11"),
+            reasons=("matched “cleaning” in the title", "CPV 90910000 Cleaning services"),
+            deadline=NOW + timedelta(days=20),
+            value_amount=None,
+        ),
+    ]
+    for message in (
+        telegram_group(views, NOW, LONDON),
+        telegram_digest(views, NOW, LONDON, "daily"),
+    ):
+        text = shown(message)
+        _no_codes(text)
+        first = text[text.index("1. ") : text.index("2. ")]
+        second = text[text.index("2. ") :]
+        assert "🏛 Nottingham City Council · 📍 Nottingham" in first
+        assert "Why: matched “school meals” in the title; category “School catering" in first
+        assert "🏛 Derbyshire County Council · 📍 East Derbyshire, South and West" in second
+        assert "💷 value not stated" in second
+        assert "Why: matched “cleaning” in the title; category “Cleaning services”" in second
+        # the buttons say which item they act on, and carry that item's delivery
+        rows = [[b.text for b in row] for row in message.buttons]
+        assert rows == [["👍 1", "👎 1", "⏰ 1", "❓ 1"], ["👍 2", "👎 2", "⏰ 2", "❓ 2"]]
+        assert message.buttons[1][2].callback_data == "rem:2"
+
+
+def test_email_digest_items_keep_place_and_why_in_words() -> None:
+    v = view(reasons=MATCHER_REASONS, regions=("UKF14",))
+    mail = email_digest(
+        [v, view(delivery_id=9, deadline=NOW + timedelta(days=30))],
+        NOW,
+        LONDON,
+        unsubscribe_url="https://b.example/u",
+        manage_url=None,
+        period="daily",
+    )
+    assert "Nottingham City Council · Nottingham · £250,000" in mail.text
+    assert "Why: matched “school meals” in the title; category “School catering services”" in (
+        mail.text
+    )
+    _no_codes(mail.text.split("-- ")[0])

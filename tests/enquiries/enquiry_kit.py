@@ -18,6 +18,7 @@ from bot.config import Config, config_from_dict
 from bot.delivery.channels import email_factory
 from bot.delivery.telegram import TelegramSender
 from bot.enquiries.service import EnquiryService
+from bot.telegram.callbacks import sign
 from storage import enquiries as store
 from storage.db import Database
 from storage.models import EnquiryEventRow, EnquiryRow
@@ -202,9 +203,17 @@ class Bot:
     async def after(self, chat_id: int, mark: int, n: int = 1) -> list[SentMessage]:
         return (await self.fake.wait_for_messages(chat_id, mark + n))[mark:]
 
+    def sign(self, chat_id: int, data: str) -> str:
+        """``data`` signed as the bot signs buttons for ``chat_id`` (to forge a press that
+        only the role check can refuse)."""
+        return sign(self.running.app.services.signer.button_key(), chat_id, data)
+
     async def press(
         self, chat_id: int, message: SentMessage, data: str, settle: bool = True
     ) -> str:
+        """Press the button whose data is ``data``, or whose data is ``data`` signed (so
+        tests name enquiry buttons without their tag)."""
+        data = signed_button(self.fake.message(chat_id, message.message_id), data)
         before = len(self.fake.callback_answers)
         self.fake.user_presses(chat_id, message.message_id, data)
         answers = await self.fake.wait_for_callback_answers(before + 1)
@@ -232,6 +241,23 @@ class Bot:
                 .order_by(col(EnquiryEventRow.id))
             )
             return [(e.kind, e.actor) for e in rows]
+
+
+def unsigned(data: str) -> str:
+    """Callback data without its signature tag (for ``e:`` buttons)."""
+    return data.rpartition(":")[0] if data.startswith("e:") else data
+
+
+def verbs(message: SentMessage) -> list[str]:
+    """The message's button data, tags removed."""
+    return [unsigned(d) for d in message.callback_data]
+
+
+def signed_button(message: SentMessage, data: str) -> str:
+    for found in message.callback_data:
+        if found == data or (found.startswith("e:") and unsigned(found) == data):
+            return found
+    return data
 
 
 @asynccontextmanager

@@ -23,6 +23,7 @@ from tests.enquiries.enquiry_kit import (
     fake,
     running,
     seed,
+    verbs,
 )
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -30,8 +31,8 @@ __all__ = ["fake"]
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
-def e(enquiry_id: int, verb: str) -> str:
-    return pack("e", enquiry_id, verb)
+def e(enquiry_id: int, verb: str, *args: int) -> str:
+    return pack("e", enquiry_id, verb, *args)
 
 
 async def test_ask_accept_relay_resolve_rate(fake: FakeTelegram, database: Database) -> None:
@@ -46,7 +47,7 @@ async def test_ask_accept_relay_resolve_rate(fake: FakeTelegram, database: Datab
         assert "Ann's Kitchen CIC" in brief.text or "Ann" in brief.text
         assert "school meals" in brief.text  # the enterprise's profile
         assert TENDER_Q in brief.text
-        assert brief.callback_data == [e(1, ACCEPT), e(1, PASS), e(1, RESOLVE)]
+        assert verbs(brief) == [e(1, ACCEPT), e(1, PASS), e(1, RESOLVE)]
         # exactly one adviser got it
         assert bot.fake.messages(TOM) == [] and bot.fake.messages(DUTY) == []
 
@@ -73,9 +74,12 @@ async def test_ask_accept_relay_resolve_rate(fake: FakeTelegram, database: Datab
         (back,) = await bot.after(TESS, tess_mark)
         assert "Where do I find the scoring?" in back.text and "ENQ-000001" in back.text
 
-        # Resolve: the enterprise is asked for a rating and gives one.
+        # Resolve asks to confirm; then the enterprise is asked for a rating and gives one.
         ann_mark = bot.mark(ANN)
-        answer = await bot.press(TESS, brief, e(1, RESOLVE))
+        assert await bot.press(TESS, brief, e(1, RESOLVE)) == "Resolve ENQ-000001? Confirm below."
+        assert verbs(bot.fake.message(TESS, brief.message_id)) == [e(1, "rsy"), e(1, "back")]
+        assert bot.mark(ANN) == ann_mark and (await bot.enquiry(1)).status == "accepted"
+        answer = await bot.press(TESS, brief, e(1, "rsy"))
         assert answer.startswith("Resolved ENQ-000001")
         (rate,) = await bot.after(ANN, ann_mark)
         assert "resolved" in rate.text
@@ -126,15 +130,27 @@ async def test_forged_and_replayed_presses_are_refused(
         assert row.status == "open" and row.rating is None
         assert ("refused", "adviser:duty") in await bot.events(1)
 
-        # Tess passes it on; her old Accept button is now a replay and is refused.
+        # Ben's and Dee's buttons signed for their own chats still aren't theirs.
+        for who in (BEN, DUTY):
+            signed = bot.sign(who, e(1, ACCEPT))
+            forged = await bot.app.bot.send_message(who, "x", reply_markup=_markup(signed))
+            msg = bot.fake.message(who, forged.message_id)
+            assert "isn't yours" in await bot.press(who, msg, signed)
+        assert (await bot.enquiry(1)).status == "open"
+
+        # Tess passes it on (to whoever fits best, no note); her old Accept button is now a
+        # replay and is refused.
         tom_mark = bot.mark(TOM)
-        assert "Passed on" in await bot.press(TESS, brief, e(1, PASS))
+        assert await bot.press(TESS, brief, e(1, PASS)) == "Pass ENQ-000001 to whom?"
+        assert await bot.press(TESS, brief, e(1, "pto", 0)) == "Passing to whoever fits best"
+        assert "Passed on" in await bot.press(TESS, brief, e(1, "pgo", 0))
         (tom_brief,) = await bot.after(TOM, tom_mark)
         assert "Passed on to you" in tom_brief.text
         assert bot.fake.message(TESS, brief.message_id).callback_data == []  # buttons gone
-        replay = await bot.app.bot.send_message(TESS, "x", reply_markup=_markup(e(1, ACCEPT)))
-        replayed = bot.fake.message(TESS, replay.message_id)
-        assert "isn't yours" in await bot.press(TESS, replayed, e(1, ACCEPT))
+        for data in (e(1, ACCEPT), bot.sign(TESS, e(1, ACCEPT))):
+            replay = await bot.app.bot.send_message(TESS, "x", reply_markup=_markup(data))
+            replayed = bot.fake.message(TESS, replay.message_id)
+            assert "isn't yours" in await bot.press(TESS, replayed, data)
         # ...and her reply to the old message is not relayed.
         ann_count = bot.mark(ANN)
         refused = await bot.send(TESS, "Late answer", brief.message_id)
@@ -148,6 +164,8 @@ async def test_forged_and_replayed_presses_are_refused(
         # Never back to the one who passed: Tom passes too, it goes to the duty adviser.
         duty_mark = bot.mark(DUTY)
         await bot.press(TOM, tom_brief, e(1, PASS))
+        await bot.press(TOM, tom_brief, e(1, "pto", 0))
+        await bot.press(TOM, tom_brief, e(1, "pgo", 0))
         (duty_brief,) = await bot.after(DUTY, duty_mark)
         assert "ENQ-000001" in duty_brief.text
 
@@ -201,12 +219,19 @@ async def test_ask_then_next_message_and_hostile_text(
         (brief,) = await bot.after(DUTY, duty_mark)  # nothing fits: the duty adviser
         assert "<b>hi</b> & <script>alert(1)</script>" in brief.text
         assert "<Eve & Co>" in brief.text and "Not an alerts subscriber" in brief.text
-        # The waiting state was used up: plain text now goes to the usual handlers.
-        assert "ENQ" not in (await bot.send(EVE, "hello again")).text
-        # /ask then another command cancels the question.
+        # The waiting state was used up: plain text is no new question but goes to the
+        # adviser of the open one.
+        duty_mark = bot.mark(DUTY)
+        sent = await bot.send(EVE, "hello again")
+        assert sent.text == "Sent to your adviser about ENQ-000001."
+        (relayed,) = await bot.after(DUTY, duty_mark)
+        assert "hello again" in relayed.text and "ENQ-000001" in relayed.text
+        # /ask then another command cancels the question: the next message is no new one.
         await bot.send(EVE, "/ask")
         await bot.send(EVE, "/help")
-        assert "ENQ" not in (await bot.send(EVE, "just chatting")).text
+        assert "ENQ-000001" in (await bot.send(EVE, "just chatting")).text
+        async with bot.db.session() as session:
+            assert await store.get_enquiry(session, 2) is None
 
 
 def _markup(*data: str) -> object:
