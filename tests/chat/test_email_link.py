@@ -33,7 +33,7 @@ async def test_email_code_verify_and_choose_channels(chat: Chat) -> None:
     assert mail.rcpt_tos == ["Jane@example.org"]
     # the verification mail goes by the one brand ([brand] name), in subject and signature
     assert mail.subject.startswith("Your SEEM contract alerts code: ")
-    assert "-- \nSEEM contract alerts — BEST Procurement" in (mail.text or "")
+    assert "SEEM contract alerts — BEST Procurement" in (mail.text or "")
     code = _code(chat)
     async with chat.db.session() as session:
         row = (await session.exec(select(EmailCodeRow))).one()
