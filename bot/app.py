@@ -26,6 +26,7 @@ import httpx
 from bot import logs
 from bot.config import Config
 from bot.delivery.alerts import AlertOutbox, AlertSettings
+from bot.delivery.bounces import BounceDesk, BounceSettings
 from bot.delivery.channels import email_factory
 from bot.delivery.courier import (
     Courier,
@@ -324,7 +325,17 @@ def build_services(
         send=send_messages,
         worker_id=worker_id,
     )
+    bounces = BounceDesk(
+        db,
+        signer,
+        clock=clock,
+        settings=BounceSettings(
+            admin_ids=frozenset(config.telegram.admin_ids), brand=config.brand.name
+        ),
+        send=send_messages,
+    )
     return Services(
+        bounces=bounces,
         config=config,
         db=db,
         clock=clock,
