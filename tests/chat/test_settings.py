@@ -204,7 +204,9 @@ async def test_settings_open_in_browser_with_a_public_web_address(
         sub = await chat.subscriber(ANN)
         assert signed is not None and sub is not None and signed.subject == sub[0].public_id
         await chat.press(ANN, screen, data("fq", "weekly", "s"))
-        assert chat.current(screen).button("🌐 Open in browser")["url"].startswith(
-            "https://alerts.seem.example/manage/"
+        assert (
+            chat.current(screen)
+            .button("🌐 Open in browser")["url"]
+            .startswith("https://alerts.seem.example/manage/")
         )
     no_bad_requests(fake)
