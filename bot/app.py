@@ -17,6 +17,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ import httpx
 from bot import logs
 from bot.config import Config
 from bot.delivery.alerts import AlertOutbox, AlertSettings
+from bot.delivery.bounces import BounceDesk, BounceSettings
 from bot.delivery.channels import email_factory
 from bot.delivery.courier import (
     Courier,
@@ -43,6 +45,7 @@ from bot.links import Links, Signer
 from bot.pipeline.cycle import CycleReport, Pipeline
 from bot.pipeline.matching import MatcherCache
 from bot.pipeline.nudges import NudgeReport, queue_nudges
+from bot.render.model import Brand
 from bot.services import Services
 from bot.telegram.context import BotApplication
 from feeds.http import FetchLimits, Sleep, make_client
@@ -244,6 +247,23 @@ def protect_config_secrets(config: Config, secret: str) -> None:
     )
 
 
+def mail_settings(config: Config, timezone: ZoneInfo) -> MailSettings:
+    """The mailer's settings: one brand everywhere (the From display name too, when the
+    configured address has none), List-Id, bounces and Feedback-ID from ``[email]``."""
+    brand = Brand(config.brand.name, config.brand.short_name)
+    name, address = parseaddr(config.email.from_address or "")
+    return MailSettings(
+        from_address=formataddr((name or brand.name, address or "alerts@bestbot.invalid")),
+        reply_to=config.email.reply_to,
+        timezone=timezone,
+        closing_soon=config.alerts.closing_soon,
+        list_id=config.email.list_id,
+        brand=brand,
+        bounce_address=config.email.bounce_address,
+        feedback_id_prefix=config.email.feedback_id_prefix,
+    )
+
+
 def build_services(
     config: Config,
     secret: str,
@@ -259,16 +279,7 @@ def build_services(
     timezone = ZoneInfo(config.alerts.timezone)
     signer = Signer(secret)
     links = Links(signer, config.web.base_url, config.telegram.bot_username)
-    mailer = Mailer(
-        MailSettings(
-            from_address=config.email.from_address
-            or "SEEM contract alerts <alerts@bestbot.invalid>",
-            reply_to=config.email.reply_to,
-            timezone=timezone,
-            closing_soon=config.alerts.closing_soon,
-        ),
-        links,
-    )
+    mailer = Mailer(mail_settings(config, timezone), links)
     policy = RetryPolicy(max_attempts=config.alerts.max_attempts)
     smtp_timeout = config.email.timeout.total_seconds()
     courier = Courier(
@@ -314,7 +325,17 @@ def build_services(
         send=send_messages,
         worker_id=worker_id,
     )
+    bounces = BounceDesk(
+        db,
+        signer,
+        clock=clock,
+        settings=BounceSettings(
+            admin_ids=frozenset(config.telegram.admin_ids), brand=config.brand.name
+        ),
+        send=send_messages,
+    )
     return Services(
+        bounces=bounces,
         config=config,
         db=db,
         clock=clock,

@@ -16,7 +16,14 @@ None, never an error.
 Purposes in use: ``unsub`` (never expires: an unsubscribe link in a two-year-old email must
 still work), ``manage`` (email → settings; expires), ``link`` (email → a Telegram chat;
 expires, single-use through the version), ``rate`` (an enquiry's rating; expires), ``adv``
-(an adviser invite; expires).
+(an adviser invite; expires), ``act`` (an action under a notice in an email: relevant,
+not relevant, remind me, ask; expires), ``signup`` (confirming an email sign-up; expires),
+``csrf`` (the token in every form of the web pages; expires).
+
+Bounce tags (:func:`bounce_tag`) are not tokens: they ride in the return path of every
+mail (``bounces+<tag>@domain``), so they must fit a 64-character local part. A tag is the
+subscriber's public id (if any) and a short MAC of the recipient's address, so a bounce
+report can only suppress the address the mail really went to.
 """
 
 from __future__ import annotations
@@ -29,7 +36,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Signer", "Verified", "from_start_payload", "start_payload"]
+__all__ = [
+    "ACTIONS",
+    "Signer",
+    "Verified",
+    "bounce_tag",
+    "from_start_payload",
+    "read_bounce_tag",
+    "start_payload",
+]
 
 _PURPOSE = re.compile(r"[a-z]{1,12}")
 _SUBJECT = re.compile(r"[A-Za-z0-9]{1,40}")
@@ -144,6 +159,70 @@ def from_start_payload(payload: str) -> str:
 MANAGE_TTL = timedelta(days=30)
 RATE_TTL = timedelta(days=60)
 INVITE_TTL = timedelta(days=14)
+ACTION_TTL = timedelta(days=60)
+SIGNUP_TTL = timedelta(days=2)
+CSRF_TTL = timedelta(hours=12)
+
+#: The actions under a notice in an email, by the letter their token carries.
+ACTIONS = {"r": "relevant", "n": "not_relevant", "m": "remind", "a": "ask"}
+_ACTION_LETTER = {name: letter for letter, name in ACTIONS.items()}
+#: How many characters of the subscriber's public id an action token carries: enough
+#: (about 59 bits) that a delivery id reused after a deletion never acts for someone else.
+ACTION_REF = 10
+_ACTION_SUBJECT = re.compile(rf"([rnma])([A-Za-z0-9]{{{ACTION_REF}}})([1-9][0-9]{{0,18}})")
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """What an action link names: the action, the delivery and whose it must be."""
+
+    action: str  # "relevant" | "not_relevant" | "remind" | "ask"
+    delivery_id: int
+    public_ref: str  # the first ACTION_REF characters of the subscriber's public_id
+
+
+def read_action(verified: Verified | None) -> ActionRef | None:
+    found = _ACTION_SUBJECT.fullmatch(verified.subject) if verified is not None else None
+    if found is None:
+        return None
+    return ActionRef(ACTIONS[found[1]], int(found[3]), found[2])
+
+
+_TAG = re.compile(r"(?:([A-Za-z0-9]{1,32})\.)?([a-z2-7]{16})")
+
+
+def _address_mac(signer: Signer, address: str) -> str:
+    key = signer.key_for("bounce").encode()
+    digest = hmac.new(key, address.strip().lower().encode("utf-8"), hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode("ascii").lower()
+
+
+def bounce_tag(signer: Signer, address: str, public_id: str | None = None) -> str:
+    """``<public_id>.<mac>`` (or just ``<mac>`` for mail to someone not subscribed)."""
+    mac = _address_mac(signer, address)
+    return f"{public_id}.{mac}" if public_id and _SUBJECT.fullmatch(public_id) else mac
+
+
+@dataclass(frozen=True)
+class BounceTag:
+    public_id: str | None
+    mac: str
+
+    def names(self, signer: Signer, address: str) -> bool:
+        """Whether this tag was made for mail to ``address``."""
+        return hmac.compare_digest(self.mac, _address_mac(signer, address))
+
+
+def read_bounce_tag(text: str | None) -> BounceTag | None:
+    """The tag in ``bounces+<tag>@…``, a bare tag, or None."""
+    if not text:
+        return None
+    value = text.strip().strip("<>")
+    local = value.rpartition("@")[0] if "@" in value else value
+    if "+" in local:
+        local = local.rpartition("+")[2]
+    found = _TAG.fullmatch(local)
+    return BounceTag(found[1], found[2]) if found else None
 
 
 class SubjectRef(Protocol):
@@ -163,6 +242,26 @@ class Links:
         self.signer = signer
         self.public_url = public_url.rstrip("/")
         self.bot_username = (bot_username or "").lstrip("@") or None
+
+    def manage_url(self, sub: SubjectRef, now: datetime | None = None) -> str:
+        """The subscriber's settings page ("Manage your alerts"): expires, and stops working
+        when control of the subscription moves (the link version)."""
+        token = self.signer.sign(
+            "manage", sub.public_id, version=sub.link_version, ttl=MANAGE_TTL, now=now
+        )
+        return f"{self.public_url}/manage/{token}"
+
+    def action_url(
+        self, sub: SubjectRef, delivery_id: int, action: str, now: datetime | None = None
+    ) -> str:
+        """A link under one notice in an email; it opens a confirm page (never acts on GET)."""
+        subject = f"{_ACTION_LETTER[action]}{sub.public_id[:ACTION_REF]}{delivery_id}"
+        token = self.signer.sign("act", subject, ttl=ACTION_TTL, now=now)
+        return f"{self.public_url}/act/{token}"
+
+    def signup_url(self, signup_id: str, now: datetime | None = None) -> str:
+        token = self.signer.sign("signup", signup_id, ttl=SIGNUP_TTL, now=now)
+        return f"{self.public_url}/signup/confirm/{token}"
 
     def unsubscribe_url(self, sub: SubjectRef) -> str:
         return f"{self.public_url}/unsubscribe/{self.signer.sign('unsub', sub.public_id)}"

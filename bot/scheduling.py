@@ -86,7 +86,9 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     inbound = app.config.email.inbound
     if inbound is not None:
         own = [a for a in (app.config.email.from_email, inbound.address) if a]
-        schedule_mailbox(scheduler, app.services.enquiries, inbound, own)
+        schedule_mailbox(
+            scheduler, app.services.enquiries, inbound, own, reports=app.services.bounces
+        )
     return scheduler
 
 

@@ -23,6 +23,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.delivery.alerts import AlertOutbox
+    from bot.delivery.bounces import BounceDesk
     from bot.delivery.messages import MessageOutbox
     from bot.enquiries.service import EnquiryService
     from bot.pipeline.matching import MatcherCache
@@ -56,6 +57,8 @@ class Services:
     secrets: tuple[str, ...] = ()
     #: Each feed's fetch state (the pipeline's), shown by /healthz.
     feed_activity: dict[str, FeedActivity] = field(default_factory=dict)
+    #: Reads bounces and complaint reports from the inbound mailbox.
+    bounces: BounceDesk | None = None
 
     async def send_messages(self) -> DeliveryReport:
         """Send every due non-alert message (enquiry replies, codes, nudges) now."""

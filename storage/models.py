@@ -575,3 +575,49 @@ class EnquiryDraftRow(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class EmailBounceRow(SQLModel, table=True):
+    """One delivery report about one address: a bounce (hard, soft, delayed) or a complaint,
+    read from the inbound mailbox. Soft bounces are counted over a window before the address
+    is suppressed; ``report_id`` (the report's Message-ID) keeps a report read twice (a
+    crash before the mailbox flag) from counting twice."""
+
+    __tablename__ = "email_bounce"
+    __table_args__ = (
+        UniqueConstraint("report_id", "address", name="uq_email_bounce_report"),
+        Index("ix_email_bounce_address", "address", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=320)  # lower-cased
+    kind: str = Field(max_length=20)  # "hard", "soft", "delayed", "complaint"
+    status: str | None = Field(default=None, max_length=20)  # RFC 3463 code, e.g. "5.1.1"
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    report_id: str = Field(max_length=300)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class EmailSignupRow(SQLModel, table=True):
+    """A sign-up from the public web page, waiting for its owner to confirm by the emailed
+    link (double opt-in): nothing is mailed to the address but that one confirmation, and
+    no subscriber exists until the link is used."""
+
+    __tablename__ = "email_signup"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: What the confirmation link names (random, never reused).
+    public_id: str = Field(
+        default_factory=new_public_id, max_length=32, unique=True, index=True, nullable=False
+    )
+    email: str = Field(max_length=320, index=True)
+    name: str | None = Field(default=None, max_length=200)
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    frequency: str = Field(default="instant", max_length=10)
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

@@ -56,11 +56,12 @@ def code_hash(secret: str, subscriber_id: int, address: str, code: str) -> str:
 
 
 def _code_mail(turn: Turn, to: str, code: str, minutes: int, why: str) -> NewMessage:
+    brand = turn.services.mailer.settings.brand.name
     rendered = email_message(
-        f"Your SEEM contract alerts code: {code}",
+        f"Your {brand} code: {code}",
         f"Your code is {code}\n\n{why} within {minutes} minutes.\n\n"
         "If you didn't ask for this, ignore this email: nothing changes without the code.\n\n"
-        "-- \nSEEM contract alerts — BEST Procurement, Social Enterprise East Midlands",
+        f"-- \n{brand} — BEST Procurement, Social Enterprise East Midlands",
     )
     return NewMessage(
         channel="email",

@@ -8,7 +8,7 @@ press is answered. Button contexts travel in the callback data: ``o`` onboarding
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.chat import regions_menu
 from bot.chat.account import NOT_SUBSCRIBED, Account, account, describe, subscribed
@@ -32,7 +32,17 @@ DIGEST_HOURS = (7, 8, 9, 12, 17)
 # --------------------------------------------------------------------------- the screen
 
 
-def settings_markup(acc: Account) -> InlineKeyboardMarkup:
+def _manage_url(turn: Turn, acc: Account) -> str | None:
+    """The signed settings page, for "Open in browser": only in a private chat (in a group
+    every member would see a link that controls the subscription) and only when the web
+    server has a public address (Telegram refuses a URL button to a local one)."""
+    services = turn.services
+    if turn.is_group or not services.config.web.public_url:
+        return None
+    return services.links.manage_url(acc.sub, services.clock())
+
+
+def settings_markup(acc: Account, manage_url: str | None = None) -> InlineKeyboardMarkup:
     sub, profile = acc.sub, acc.profile
 
     def tick(on: bool, text: str) -> str:
@@ -63,7 +73,11 @@ def settings_markup(acc: Account) -> InlineKeyboardMarkup:
             else ("⏸ Pause alerts", data("tg", "pause"))
         ]
     )
-    return kb(rows)
+    markup = kb(rows)
+    if manage_url:
+        browser = InlineKeyboardButton("🌐 Open in browser", url=manage_url)
+        markup = InlineKeyboardMarkup([*markup.inline_keyboard, [browser]])
+    return markup
 
 
 def settings_text(acc: Account, note: str = "") -> str:
@@ -80,13 +94,13 @@ def settings_text(acc: Account, note: str = "") -> str:
 
 async def on_settings(turn: Turn) -> None:
     async with subscribed(turn) as acc:
-        await turn.reply(settings_text(acc), settings_markup(acc))
+        await turn.reply(settings_text(acc), settings_markup(acc, _manage_url(turn, acc)))
 
 
 async def on_settings_button(turn: Turn, args: list[str]) -> None:
     async with subscribed(turn) as acc:
         await turn.answer()
-        await turn.show(settings_text(acc), settings_markup(acc))
+        await turn.show(settings_text(acc), settings_markup(acc, _manage_url(turn, acc)))
 
 
 async def on_toggle(turn: Turn, args: list[str]) -> None:
@@ -108,7 +122,7 @@ async def on_toggle(turn: Turn, args: list[str]) -> None:
         acc.session.add(acc.profile)
         acc.session.add(acc.sub)
         await turn.answer(note)
-        await turn.show(settings_text(acc, note), settings_markup(acc))
+        await turn.show(settings_text(acc, note), settings_markup(acc, _manage_url(turn, acc)))
 
 
 async def on_quiet_button(turn: Turn, args: list[str]) -> None:
@@ -119,7 +133,7 @@ async def on_quiet_button(turn: Turn, args: list[str]) -> None:
         acc.session.add(acc.sub)
         note = f"Quiet hours: {acc.sub.quiet_hours}"
         await turn.answer(note)
-        await turn.show(settings_text(acc, note), settings_markup(acc))
+        await turn.show(settings_text(acc, note), settings_markup(acc, _manage_url(turn, acc)))
 
 
 async def on_digest_hour_button(turn: Turn, args: list[str]) -> None:
@@ -130,7 +144,7 @@ async def on_digest_hour_button(turn: Turn, args: list[str]) -> None:
         acc.session.add(acc.sub)
         note = f"Digests at {acc.sub.digest_hour:02d}:00"
         await turn.answer(note)
-        await turn.show(settings_text(acc, note), settings_markup(acc))
+        await turn.show(settings_text(acc, note), settings_markup(acc, _manage_url(turn, acc)))
 
 
 # --------------------------------------------------------------------------- regions
@@ -208,7 +222,7 @@ async def on_regions_done(turn: Turn, args: list[str]) -> None:
         if ctx == "o":
             await turn.show(frequency_text_onboarding(acc), frequency_markup("o"))
         elif ctx == "s":
-            await turn.show(settings_text(acc), settings_markup(acc))
+            await turn.show(settings_text(acc), settings_markup(acc, _manage_url(turn, acc)))
         else:
             names = esc(regions_menu.names(list(acc.profile.regions)))
             await turn.show(f"📍 Saved. Your regions: {names}.", None)
@@ -276,7 +290,7 @@ async def on_frequency_button(turn: Turn, args: list[str]) -> None:
         if ctx == "o":
             await turn.show(onboarding_done(acc), None)
         else:
-            await turn.show(settings_text(acc, text), settings_markup(acc))
+            await turn.show(settings_text(acc, text), settings_markup(acc, _manage_url(turn, acc)))
 
 
 async def on_frequency(turn: Turn) -> None:
@@ -455,7 +469,7 @@ async def on_channel(turn: Turn, args: list[str]) -> None:
         message = turn.query.message if turn.query is not None else None
         text = getattr(message, "text", "") or ""
         if text.startswith("⚙️"):
-            await turn.show(settings_text(acc, note), settings_markup(acc))
+            await turn.show(settings_text(acc, note), settings_markup(acc, _manage_url(turn, acc)))
         else:
             question, markup = channel_question(acc)
             await turn.show(f"{question}\n\n{esc(note)}", markup)

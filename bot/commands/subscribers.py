@@ -11,6 +11,7 @@ from bot.config import load_config
 from bot.errors import UserError
 from bot.subscriber_files import SubscriberFileError, read_subscriber_file
 from storage.subscribers import list_subscribers, upsert_subscriber
+from storage.suppression import REASONS, suppression_of
 
 
 def register(subparsers: Any) -> None:
@@ -53,6 +54,7 @@ def run_list(args: argparse.Namespace) -> int:
             db = app.db
             async with db.session() as session:
                 rows = await list_subscribers(session)
+                blocked = await suppression_of(session, [s.email or "" for s, _ in rows])
         lines = []
         for sub, profile in rows:
             channels = [
@@ -62,14 +64,16 @@ def run_list(args: argparse.Namespace) -> int:
             ]
             keywords = ", ".join(profile.keywords) if profile else ""
             state = "paused" if sub.paused else sub.frequency
+            reason = blocked.get((sub.email or "").lower())
+            email_state = f"suppressed: {REASONS.get(reason, reason)}" if reason else "-"
             lines.append(
                 f"{sub.id}\t{sub.name or '-'}\t{sub.email or '-'}\t"
-                f"{'+'.join(channels) or 'no channel'}\t{state}\t{keywords}"
+                f"{'+'.join(channels) or 'no channel'}\t{state}\t{email_state}\t{keywords}"
             )
         return lines
 
     lines = asyncio.run(go())
-    print("id\tname\temail\tchannels\tfrequency\tkeywords")
+    print("id\tname\temail\tchannels\tfrequency\tsuppressed\tkeywords")
     for line in lines:
         print(line)
     if not lines:

@@ -480,10 +480,27 @@ def _brand_name(value: Any) -> str:
     return value.strip()
 
 
+_BRAND_SUFFIX = re.compile(r"\s+(?:contract\s+|opportunity\s+|tender\s+)?alerts?$", re.I)
+
+
+def short_brand(name: str) -> str:
+    """``"SEEM contract alerts"`` -> ``"SEEM"``: the name without a trailing "alerts"."""
+    short = _BRAND_SUFFIX.sub("", name.strip()).strip()
+    return short or name.strip()
+
+
 class BrandConfig(Section):
     """``[brand]``: the one name bestbot goes by in messages, emails and reports."""
 
     name: Annotated[str, BeforeValidator(_brand_name)] = "SEEM contract alerts"
+    #: In email subjects ("SEEM alert: ..."); default: ``name`` without a trailing "alerts".
+    short_name: Annotated[str, BeforeValidator(_brand_name)] = "SEEM"
+
+    @model_validator(mode="after")
+    def _derive(self) -> Self:
+        if not written(self, "short_name"):
+            fill(self, short_name=short_brand(self.name))
+        return self
 
 
 # --------------------------------------------------------------------------- [matching]

@@ -6,9 +6,22 @@ from contextlib import AbstractAsyncContextManager
 
 from bot.config import Config
 from bot.delivery.courier import EmailFactory, EmailPort
+from bot.delivery.dkim import DkimKey, DkimKeyError
 from bot.delivery.email import EmailSender, SmtpSettings
+from bot.errors import UserError
 
-__all__ = ["email_factory", "smtp_settings"]
+__all__ = ["dkim_key", "email_factory", "smtp_settings"]
+
+
+def dkim_key(config: Config) -> DkimKey | None:
+    """The DKIM signing key, when ``[email] dkim_selector``, a domain and a key are set."""
+    email = config.email
+    if not (email.dkim_enabled and email.dkim_selector and email.dkim_domain and email.dkim_key):
+        return None
+    try:
+        return DkimKey(email.dkim_selector, email.dkim_domain, str(email.dkim_key).encode())
+    except DkimKeyError as exc:
+        raise UserError(f"email.dkim_key: {exc} (an RSA private key in PEM form)") from None
 
 
 def smtp_settings(config: Config) -> SmtpSettings | None:
@@ -24,6 +37,7 @@ def smtp_settings(config: Config) -> SmtpSettings | None:
         tls=email.tls,
         timeout=email.timeout.total_seconds(),
         from_address=email.from_address,
+        dkim=dkim_key(config),
     )
 
 

@@ -15,6 +15,13 @@ Why it looks like this:
 * Sending a batch reuses one connection. A server may close an idle or busy connection
   between messages; :meth:`EmailSender.send` then reconnects once and retries, so one dropped
   connection does not fail the rest of the batch.
+* Every mail carries its bounce tag (``X-Bestbot-Tag``, :func:`bot.links.bounce_tag`), and
+  its envelope sender (the VERP return path ``bounces+<tag>@domain`` when
+  ``[email] bounce_address`` is set) rides in a private header that :class:`EmailSender`
+  takes off before sending. DSNs and complaint reports quote one or the other, so
+  :mod:`bot.delivery.feedback` knows which address a report is about.
+* When a DKIM key is configured, :class:`EmailSender` signs the exact bytes it sends
+  (:mod:`bot.delivery.dkim`), after the private header is gone.
 * Headers never contain CR/LF (no header injection), and ``List-Unsubscribe`` is kept on one
   line: Python's default folding would turn a long URL into an RFC 2047 encoded word, which
   mail clients do not decode in that header, breaking one-click unsubscribe.
@@ -34,11 +41,14 @@ from typing import Self
 
 import aiosmtplib
 
+from bot.delivery.dkim import DkimKey
 from bot.delivery.errors import RecipientGone, RetryLater, SendError, Undeliverable
 from bot.render.model import RenderedEmail
 
 __all__ = [
+    "ENVELOPE_HEADER",
     "POLICY",
+    "TAG_HEADER",
     "EmailSender",
     "ListHeaders",
     "SmtpSettings",
@@ -50,6 +60,11 @@ log = logging.getLogger(__name__)
 # SMTP line endings; headers may run to RFC 5322's hard limit of 998 characters instead of
 # being folded (and possibly encoded) at 78.
 POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
+
+#: The bounce tag of a mail, quoted back by DSNs (returned headers) and complaint reports.
+TAG_HEADER = "X-Bestbot-Tag"
+#: The envelope sender chosen for this mail; never sent (the sender takes it off).
+ENVELOPE_HEADER = "X-Bestbot-Envelope-From"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +79,7 @@ class SmtpSettings:
     from_address: str
     validate_certs: bool = True
     cert_bundle: str | None = None  # a CA file, for a server with a private CA
+    dkim: DkimKey | None = None
 
 
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -116,16 +132,20 @@ def build_message(
     message_id: str | None = None,
     date: datetime | None = None,
     list_headers: ListHeaders | None = None,
+    return_path: str | None = None,
+    tag: str | None = None,
+    default_subject: str = "SEEM contract alerts",
 ) -> EmailMessage:
     """The one way bestbot builds an outgoing mail: plain + HTML, auto-reply suppression,
-    threading and list headers. ``message_id`` is kept when the caller chose it earlier
-    (an enquiry message stores its id before sending, so replies can be matched)."""
+    threading, list headers and the bounce tag. ``message_id`` is kept when the caller
+    chose it earlier (an enquiry message stores its id before sending, so replies can be
+    matched); ``return_path`` is the envelope sender (VERP)."""
     msg = EmailMessage(policy=POLICY)
     msg["From"] = _header_value("From", from_address)
     msg["To"] = _header_value("To", to)
     if reply_to:
         msg["Reply-To"] = _header_value("Reply-To", reply_to)
-    msg["Subject"] = _one_line(rendered.subject)[:200] or "SEEM contract alerts"
+    msg["Subject"] = _one_line(rendered.subject)[:200] or _one_line(default_subject)
     msg["Date"] = (
         email.utils.format_datetime(date, usegmt=True)
         if date
@@ -145,6 +165,10 @@ def build_message(
     msg["X-Auto-Response-Suppress"] = "All"
     if list_headers is not None:
         _add_list_headers(msg, list_headers)
+    if tag:
+        msg[TAG_HEADER] = _header_value(TAG_HEADER, tag.strip())
+    if return_path:
+        msg[ENVELOPE_HEADER] = _header_value("return_path", return_path.strip())
     msg.set_content(rendered.text)
     if rendered.html:
         msg.add_alternative(rendered.html, subtype="html")
@@ -163,7 +187,12 @@ def _add_list_headers(msg: EmailMessage, headers: ListHeaders) -> None:
 
 
 def _envelope(message: EmailMessage, default_sender: str) -> tuple[str, list[str]]:
-    sender = email.utils.parseaddr(default_sender)[1] or default_sender
+    """MAIL FROM (the chosen return path, else the From address) and RCPT TO; the private
+    return-path header is taken off the message."""
+    chosen = message.get(ENVELOPE_HEADER)
+    if chosen is not None:
+        del message[ENVELOPE_HEADER]
+    sender = email.utils.parseaddr(str(chosen or default_sender))[1] or default_sender
     fields = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
     recipients = [addr for _name, addr in email.utils.getaddresses(fields) if addr]
     if not recipients:
@@ -273,6 +302,8 @@ class EmailSender:
         message_id = str(message["Message-ID"])
         sender, recipients = _envelope(message, self._settings.from_address)
         data = message.as_bytes(policy=POLICY)
+        if self._settings.dkim is not None:
+            data = self._settings.dkim.sign(data)
         for attempt in (1, 2):
             smtp = self._smtp
             if smtp is None or not smtp.is_connected:

@@ -92,7 +92,9 @@ class MessageOutbox:
             return parcel
         assert self.mailer is not None
         parcel.address = row.email_to
-        rendered = RenderedEmail(row.subject or "SEEM", row.body, row.body_html or "")
+        rendered = RenderedEmail(
+            row.subject or self.mailer.settings.brand.name, row.body, row.body_html or ""
+        )
         parcel.email = self.mailer.personal(
             rendered,
             to=row.email_to or "",

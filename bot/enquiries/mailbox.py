@@ -21,6 +21,11 @@ workflow can't digest doesn't block intake forever (it stays unflagged and
 is retried every poll), while a general outage (the next mail fails too)
 still stops the poll with nothing reordered.
 
+Delivery status notifications and complaint reports about our own mail go to the
+:class:`ReportReader` first (:mod:`bot.delivery.bounces`: suppress the address, tell
+admins), before enquiry intake ever sees them; they are flagged done like any other mail
+(also ``$BestbotReport``).
+
 Mail that must not open an enquiry (auto-replies, bounces, list mail, our own; see
 :mod:`bot.enquiries.mail_parse`) is flagged too (also ``$BestbotIgnored``),
 so it isn't read again and again.
@@ -56,6 +61,7 @@ __all__ = [
     "MailboxReport",
     "Received",
     "Receiver",
+    "ReportReader",
     "mailbox_job",
     "poll_mailbox",
     "schedule_mailbox",
@@ -67,6 +73,7 @@ log = logging.getLogger(__name__)
 DONE_KEYWORD = "$BestbotDone"
 IGNORED_KEYWORD = "$BestbotIgnored"
 FAILED_KEYWORD = "$BestbotFailed"
+REPORT_KEYWORD = "$BestbotReport"
 #: Most messages handled in one poll (the rest wait for the next one).
 DEFAULT_BATCH = 50
 #: Mail older than this is never picked up (so connecting an old mailbox doesn't
@@ -86,6 +93,13 @@ class Receiver(Protocol):
     async def receive(self, msg: IncomingMessage) -> Received: ...
 
 
+class ReportReader(Protocol):
+    """Whoever reads bounces and complaint reports; ``BounceDesk`` in production. Returns
+    None for a mail that is not a report (it goes on to enquiry intake)."""
+
+    async def handle(self, raw: bytes) -> object | None: ...
+
+
 class MailboxError(Exception):
     """The IMAP server refused something (login, select, search, store)."""
 
@@ -99,6 +113,7 @@ class MailboxReport:
     new: int = 0
     joined: int = 0
     ignored: int = 0
+    reports: int = 0
     errors: int = 0
     left: int = 0
     problem: str | None = None
@@ -108,7 +123,8 @@ class MailboxReport:
         """One log line: ``mailbox imap.example.org: 3 fetched, 1 new, ...``."""
         text = (
             f"mailbox {self.host}: {self.fetched} fetched, {self.new} new, "
-            f"{self.joined} joined, {self.ignored} ignored, {self.errors} errors"
+            f"{self.joined} joined, {self.ignored} ignored, {self.reports} reports, "
+            f"{self.errors} errors"
         )
         if self.left:
             text += f", {self.left} left for next poll"
@@ -258,13 +274,15 @@ class Mailbox:
         if status != "OK":
             raise MailboxError(f"cannot flag {uid}: {_first(data)}")
 
-    def mark_done(self, uid: int, *, ignored: bool = False) -> None:
+    def mark_done(self, uid: int, *, ignored: bool = False, report: bool = False) -> None:
         """Flag the message handled, so no later poll reads it again."""
         flags = ["\\Seen"]
         if self.keywords:
             flags.append(DONE_KEYWORD)
             if ignored:
                 flags.append(IGNORED_KEYWORD)
+            if report:
+                flags.append(REPORT_KEYWORD)
         status, data = self._session().uid(
             "STORE", str(uid), "+FLAGS.SILENT", f"({' '.join(flags)})"
         )
@@ -293,6 +311,7 @@ async def poll_mailbox(
     lookback: timedelta | None = DEFAULT_LOOKBACK,
     io_timeout: float = DEFAULT_TIMEOUT,
     ssl_context: ssl.SSLContext | None = None,
+    reports: ReportReader | None = None,
 ) -> MailboxReport:
     """Read new mail once and pass each to ``receiver``; never raises (except cancellation).
 
@@ -300,7 +319,8 @@ async def poll_mailbox(
     from ``config.address``) is ignored. ``io_timeout`` bounds each socket
     operation (seconds), so a hung server can't stall the job forever.
     Connection and server problems are logged and returned in the report's
-    ``errors`` / ``problem``.
+    ``errors`` / ``problem``. ``reports`` reads each mail first: a delivery or complaint
+    report is handled there and never reaches ``receiver``.
     """
     report = MailboxReport(host=config.host)
     own = {a for a in (*own_addresses, config.address) if a}
@@ -309,7 +329,7 @@ async def poll_mailbox(
         await asyncio.to_thread(box.connect)
         uids = await asyncio.to_thread(box.pending)
         report.left = max(0, len(uids) - batch)
-        await _handle(box, uids[:batch], receiver, own, report)
+        await _handle(box, uids[:batch], receiver, own, report, reports)
     except _CONNECTION_ERRORS as exc:
         report.errors += 1
         report.problem = report.problem or _describe(exc)
@@ -324,7 +344,12 @@ async def poll_mailbox(
 
 
 async def _handle(
-    box: Mailbox, uids: list[int], receiver: Receiver, own: set[str], report: MailboxReport
+    box: Mailbox,
+    uids: list[int],
+    receiver: Receiver,
+    own: set[str],
+    report: MailboxReport,
+    reports: ReportReader | None = None,
 ) -> None:
     for index, uid in enumerate(uids):
         fetched = await asyncio.to_thread(box.fetch, uid)
@@ -332,6 +357,21 @@ async def _handle(
             continue
         raw, flags = fetched
         report.fetched += 1
+        if reports is not None:
+            try:
+                handled = await reports.handle(raw)
+            except Exception as exc:
+                # Like a failed receive: this mail and every later one wait for the next
+                # poll (a report must not be lost to a database outage).
+                report.errors += 1
+                report.problem = report.problem or f"report failed for uid {uid}: {_describe(exc)}"
+                report.left += len(uids) - index
+                log.exception("mail uid %s: reading it as a delivery report failed", uid)
+                return
+            if handled is not None:
+                await asyncio.to_thread(box.mark_done, uid, report=True)
+                report.reports += 1
+                continue
         parsed = parse_mail(raw, own)
         if isinstance(parsed, Ignored):
             log.info("mail uid %s ignored: %s (message %s)", uid, parsed.reason, parsed.message_id)
@@ -370,10 +410,15 @@ async def _handle(
 
 
 async def mailbox_job(
-    config: InboundEmailConfig, receiver: Receiver, own_addresses: Iterable[str | None] = ()
+    config: InboundEmailConfig,
+    receiver: Receiver,
+    own_addresses: Iterable[str | None] = (),
+    reports: ReportReader | None = None,
 ) -> MailboxReport:
     """The scheduler's job: one poll, logged; never raises."""
-    report = await poll_mailbox(config, receiver, own_addresses=tuple(own_addresses))
+    report = await poll_mailbox(
+        config, receiver, own_addresses=tuple(own_addresses), reports=reports
+    )
     level = logging.WARNING if report.errors else logging.INFO
     log.log(level, "%s", report.line())
     return report
@@ -384,6 +429,7 @@ def schedule_mailbox(
     receiver: Receiver,
     config: InboundEmailConfig,
     own_addresses: Iterable[str | None] = (),
+    reports: ReportReader | None = None,
 ) -> Any:
     """Add the "poll mailbox" interval job (every ``config.every``, first run now).
 
@@ -395,7 +441,7 @@ def schedule_mailbox(
     return scheduler.add_job(
         job,
         "interval",
-        args=[config, receiver, tuple(own_addresses)],
+        args=[config, receiver, tuple(own_addresses), reports],
         seconds=max(30.0, config.every.total_seconds()),
         id="poll mailbox",
         name="poll mailbox",

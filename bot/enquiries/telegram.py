@@ -48,6 +48,7 @@ from bot.telegram.wording import GARBLED, NOT_ADMIN, NOT_YOURS
 from storage import enquiries as store
 from storage.chat import set_state, take_state
 from storage.feedback import delivery_for_chat, feedback_totals
+from storage.suppression import REASONS, suppression_counts
 
 log = logging.getLogger(__name__)
 
@@ -590,6 +591,7 @@ async def on_stats(update: Update, context: Context) -> None:
     async with service.db.session() as session:
         stats = await store.enquiry_stats(session, now)
         totals = await feedback_totals(session)
+        suppressions = await suppression_counts(session)
     median = texts.age(stats.median_first_response) if stats.median_first_response else "—"
     lines = feedback_lines(totals)
     lines += [
@@ -611,4 +613,15 @@ async def on_stats(update: Update, context: Context) -> None:
             lines.append(
                 f"• {texts.esc(texts.one_line(name, 60))}: {stats.open_by_adviser[name]}/{n}"
             )
+    lines.append("\n<b>Email</b>")
+    lines.append(suppression_line(suppressions))
     await _reply(update, "\n".join(lines))
+
+
+def suppression_line(counts: dict[str, int]) -> str:
+    """ "Suppressed addresses: 3 (2 hard bounce, 1 spam complaint)" — never mailed again."""
+    total = sum(counts.values())
+    if not total:
+        return "Suppressed addresses: none"
+    parts = [f"{n} {REASONS.get(reason, reason)}" for reason, n in sorted(counts.items())]
+    return f"Suppressed addresses: {total} ({texts.esc(', '.join(parts))})"

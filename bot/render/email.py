@@ -9,8 +9,8 @@ truncated as raw text, links checked (:mod:`bot.render.text`), phrases in plain 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.render.model import AlertView, RenderedEmail
+from bot.render.model import AlertView, Brand, RenderedEmail
 from bot.render.phrases import (
     CLOSING_SOON,
+    aware,
     change_phrases,
     counts,
+    day_month,
     deadline_phrase,
     digest_parts,
     is_cancelled,
@@ -36,32 +38,54 @@ from bot.render.phrases import (
 )
 from bot.render.text import clean, safe_url
 
-__all__ = ["Footer", "email_alert", "email_digest", "email_message", "nudge_email"]
+__all__ = [
+    "Actions",
+    "Footer",
+    "alert_subject",
+    "email_alert",
+    "email_digest",
+    "email_message",
+    "nudge_email",
+]
+
+DEFAULT_BRAND = Brand()
+
+#: Per delivery id, the action links shown under that notice: ``(label, url)`` pairs
+#: ("Relevant", "Not relevant", "Remind me", "Ask an adviser about this").
+Actions = Mapping[int, Sequence[tuple[str, str]]]
 
 _SUBJECT_MAX = 120
 _EMAIL_TITLE_MAX = 1000
 _DESCRIPTION_MAX = 300
 
-FOOTER_WHY = (
-    "You are getting this because you signed up for opportunity alerts from "
-    "BEST Procurement (Social Enterprise East Midlands)."
-)
+
+def footer_why(brand: Brand) -> str:
+    return (
+        f"You are getting this because you signed up for {brand.name}: opportunity alerts "
+        "from BEST Procurement (Social Enterprise East Midlands)."
+    )
 
 
 @dataclass(frozen=True)
 class Footer:
-    """The links under every list mail: why you get it, manage, unsubscribe."""
+    """The links under every list mail: why you get it, manage, Telegram, unsubscribe.
+
+    ``manage_url`` is the signed settings page on bestbot's web server ("Manage your
+    alerts"); ``telegram_url`` the deep link that moves the subscription into a chat."""
 
     unsubscribe_url: str
     manage_url: str | None = None
-    why: str = FOOTER_WHY
+    telegram_url: str | None = None
+    brand: Brand = field(default_factory=Brand)
 
     def context(self) -> dict[str, Any]:
         links = []
         if self.manage_url:
-            links.append(_link_item("Change your alerts", self.manage_url))
+            links.append(_link_item("Manage your alerts", self.manage_url))
+        if self.telegram_url:
+            links.append(_link_item("Get alerts on Telegram", self.telegram_url))
         links.append(_link_item("Unsubscribe", self.unsubscribe_url))
-        return {"why": self.why, "links": links}
+        return {"why": footer_why(self.brand), "links": links, "brand": self.brand.name}
 
 
 def _link_item(label: str, url: str) -> dict[str, Any]:
@@ -102,15 +126,51 @@ def _subject(text: str) -> str:
     return clean(text, _SUBJECT_MAX)
 
 
-def _alert_subject(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
-    title = clean(view.title, _SUBJECT_MAX) or "Untitled notice"
+def _closes(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
+    """ "closes 12 Mar", "closes today", "closes tomorrow"; "" without an open deadline."""
+    if view.deadline is None:
+        return ""
+    due = aware(view.deadline).astimezone(tz)
+    local_now = aware(now).astimezone(tz)
+    if due <= local_now:
+        return ""
+    days = (due.date() - local_now.date()).days
+    if days == 0:
+        return "closes today"
+    if days == 1:
+        return "closes tomorrow"
+    return f"closes {day_month(due, local_now, weekday=False)}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def alert_subject(
+    view: AlertView, now: datetime, tz: ZoneInfo, brand: Brand = DEFAULT_BRAND
+) -> str:
+    """ "SEEM alert: School meals for 14 Nottingham primaries — closes 12 Mar".
+
+    The brand says who it is from, the title what it is about and the tail why it is
+    urgent; the title is shortened to fit, never the tail."""
     if view.kind == "update":
-        lead = "Cancelled" if is_cancelled(view) else "Update"
+        lead = "update"
+        if is_cancelled(view):
+            tail = "cancelled"
+        else:
+            changes = change_phrases(view, now, tz)
+            tail = changes[0] if changes else ""
     elif view.kind == "reminder":
-        lead = reminder_lead(view, now, tz)
+        lead = "reminder"
+        tail = _lower_first(reminder_lead(view, now, tz))
     else:
-        lead = "New opportunity"
-    return _subject(f"{lead}: {title}")
+        lead = "alert"
+        tail = _closes(view, now, tz)
+    head = f"{clean(brand.short, 40)} {lead}: "
+    tail = f" — {clean(tail, 50)}" if tail else ""
+    room = max(20, _SUBJECT_MAX - len(head) - len(tail))
+    title = clean(view.title, room) or "Untitled notice"
+    return _subject(f"{head}{title}{tail}")
 
 
 def _facts(view: AlertView, now: datetime, tz: ZoneInfo) -> list[tuple[str, str]]:
@@ -130,9 +190,17 @@ def _facts(view: AlertView, now: datetime, tz: ZoneInfo) -> list[tuple[str, str]
     return facts
 
 
-def _notice(view: AlertView, now: datetime, tz: ZoneInfo, title_max: int) -> dict[str, Any]:
-    """One notice's values for a template."""
+def _notice(
+    view: AlertView,
+    now: datetime,
+    tz: ZoneInfo,
+    title_max: int,
+    actions: Actions | None = None,
+) -> dict[str, Any]:
+    """One notice's values for a template, with its action links."""
+    links = [_link_item(label, url) for label, url in (actions or {}).get(view.delivery_id, ())]
     return {
+        "actions": [link for link in links if link["href"]],
         "kind": view.kind if view.kind in ("update", "reminder") else "alert",
         "title": clean(view.title, title_max) or "Untitled notice",
         "url": safe_url(view.url),
@@ -162,18 +230,28 @@ def email_alert(
     *,
     unsubscribe_url: str,
     manage_url: str | None,
+    telegram_url: str | None = None,
+    brand: Brand = DEFAULT_BRAND,
+    actions: Actions | None = None,
 ) -> RenderedEmail:
-    """One notice by email: plain text and HTML with the same content and footer."""
+    """One notice by email: plain text and HTML with the same content, actions and footer."""
     return _render(
         "alert",
-        _alert_subject(view, now, tz),
-        notice=_notice(view, now, tz, _EMAIL_TITLE_MAX),
+        alert_subject(view, now, tz, brand),
+        notice=_notice(view, now, tz, _EMAIL_TITLE_MAX, actions),
         facts=_facts(view, now, tz),
-        footer=Footer(unsubscribe_url, manage_url).context(),
+        footer=Footer(unsubscribe_url, manage_url, telegram_url, brand).context(),
     )
 
 
-def _digest_subject(views: Sequence[AlertView]) -> str:
+def _digest_subject(views: Sequence[AlertView], period: str, brand: Brand) -> str:
+    """ "SEEM daily digest: 4 new opportunities"; alerts sent together: "SEEM alerts: …"."""
+    label = clean(period, 30)
+    what = f"{label} digest" if label in ("daily", "weekly") else "alerts"
+    return f"{clean(brand.short, 40)} {what}: {_digest_counts(views)}"
+
+
+def _digest_counts(views: Sequence[AlertView]) -> str:
     new = sum(1 for v in views if v.kind not in ("update", "reminder"))
     updates = sum(1 for v in views if v.kind == "update")
     reminders = sum(1 for v in views if v.kind == "reminder")
@@ -198,30 +276,41 @@ def email_digest(
     manage_url: str | None,
     period: str,
     closing_soon: timedelta = CLOSING_SOON,
+    telegram_url: str | None = None,
+    brand: Brand = DEFAULT_BRAND,
+    actions: Actions | None = None,
 ) -> RenderedEmail:
-    """A digest email with the same sections as Telegram's; each item keeps its "why"."""
+    """A digest email with the same sections as Telegram's; each item keeps its "why" and
+    its action links."""
     soon, new, updated = digest_parts(views, now, closing_soon)
     sections = [
-        {"heading": heading, "entries": [_notice(v, now, tz, 300) for v in items]}
+        {"heading": heading, "entries": [_notice(v, now, tz, 300, actions) for v in items]}
         for heading, items in (("Closing soon", soon), ("New", new), ("Updated", updated))
         if items
     ]
     return _render(
         "digest",
-        _subject(_digest_subject(views)),
+        _subject(_digest_subject(views, period, brand)),
         title=period_title(period),
         summary=counts(views),
         sections=sections,
-        footer=Footer(unsubscribe_url, manage_url).context(),
+        footer=Footer(unsubscribe_url, manage_url, telegram_url, brand).context(),
     )
 
 
-def nudge_email(checked: int, *, unsubscribe_url: str, manage_url: str | None) -> RenderedEmail:
+def nudge_email(
+    checked: int,
+    *,
+    unsubscribe_url: str,
+    manage_url: str | None,
+    telegram_url: str | None = None,
+    brand: Brand = DEFAULT_BRAND,
+) -> RenderedEmail:
     """The weekly nudge as an email."""
     return email_message(
-        "No matches this week — widen your keywords?",
+        f"{clean(brand.short, 40)}: no matches this week — widen your keywords?",
         nudge_text(checked),
-        footer=Footer(unsubscribe_url, manage_url),
+        footer=Footer(unsubscribe_url, manage_url, telegram_url, brand),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AlertView", "Button", "RenderedEmail", "TelegramMessage"]
+__all__ = ["AlertView", "Brand", "Button", "RenderedEmail", "TelegramMessage"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,15 @@ class AlertView:
     changes: Mapping[str, tuple[Any, Any]]  # kind == "update": field -> (old, new)
     days_before: int | None = None  # kind == "reminder"
     description: str = ""
+
+
+@dataclass(frozen=True)
+class Brand:
+    """The one name bestbot goes by (``[brand] name``) and its short form for subjects
+    ("SEEM alert: …")."""
+
+    name: str = "SEEM contract alerts"
+    short: str = "SEEM"
 
 
 @dataclass(frozen=True)

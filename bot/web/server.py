@@ -20,7 +20,7 @@ from aiohttp.typedefs import Handler
 from bot.errors import UserError
 from bot.services import Services
 from bot.telegram.webhook import add_webhook_route
-from bot.web import rating, unsubscribe
+from bot.web import actions, manage, rating, signup, unsubscribe
 from bot.web.health import health
 from bot.web.pages import message_page
 
@@ -85,12 +85,15 @@ def build_web_app(services: Services, role: str = "all") -> web.Application:
     unsubscribe.add_routes(app)
     rating.add_routes(app)
     add_webhook_route(app, services)
+    manage.add_routes(app)
+    actions.add_routes(app)
+    signup.add_routes(app)
     app.router.add_get("/healthz", _healthz)
     app.on_response_prepare.append(_on_prepare)
     return app
 
 
-_TOKEN_PATH = re.compile(r"(/unsubscribe/|/enquiry/rate/)[^/?#\s]*")
+_TOKEN_PATH = re.compile(r"(/unsubscribe/|/enquiry/rate/|/manage/|/act/|/signup/confirm/)[^/?#\s]*")
 
 
 def redact_path(path: str) -> str:

@@ -67,7 +67,7 @@ async def _form(request: web.Request) -> web.Response:
     return page(
         "confirm.html",
         title="Unsubscribe from alerts?",
-        question="Stop SEEM contract alerts by email",
+        question=f"Stop {services.mailer.settings.brand.name} by email",
         target=mask_email(address) or "",
         fields=[("confirm", "yes")],
         button="Unsubscribe",
@@ -94,8 +94,9 @@ async def _unsubscribe(request: web.Request) -> web.Response:
             status=503,
         )
     log.info("unsubscribed by link (known subscriber: %s)", known is not None)
+    brand = services.mailer.settings.brand.name
     return message_page(
         "You're unsubscribed",
-        "You will not get any more opportunity alerts by email from SEEM.",
+        f"You will not get any more opportunity alerts by email from {brand}.",
         {"text": "Changed your mind? Sign up again at any time.", "muted": True},
     )

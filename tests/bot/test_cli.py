@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 
 from bot.cli import main
 from feeds.local import parse_file
+from storage.db import Database
+from storage.suppression import suppress
 from tests.conftest import SAMPLES
 
 CF_PAGE = SAMPLES / "cf_ocds_search_2025-01-20_to_2025-01-23_page1.json"
@@ -82,6 +85,21 @@ def test_subscribers_import_list_and_poll(
     assert main(["--config", str(config), "subscribers", "list"]) == 0
     listing = capsys.readouterr().out
     assert "hello@greenplate.example.org" in listing and "catering, school meals" in listing
+    assert listing.splitlines()[0].split("\t")[5] == "suppressed"
+
+    async def bounce() -> None:  # a hard bounce came back for Wheels
+        db = Database(database_url)
+        try:
+            async with db.session() as session:
+                await suppress(session, "Wheels@example.org", "hard_bounce", "5.1.1")
+        finally:
+            await db.dispose()
+
+    asyncio.run(bounce())
+    assert main(["--config", str(config), "subscribers", "list"]) == 0
+    rows = {line.split("\t")[2]: line.split("\t") for line in capsys.readouterr().out.splitlines()}
+    assert rows["wheels@example.org"][5] == "suppressed: hard bounce"
+    assert rows["hello@greenplate.example.org"][5] == "-"
 
     assert main(["--config", str(config), "poll"]) == 0
     out = capsys.readouterr().out

@@ -26,6 +26,7 @@ from storage.feedback import (
 from storage.models import DeliveryRow, FeedbackRow, NoticeRow, ProfileRow, SubscriberRow
 from storage.outbox import NewDelivery, enqueue
 from storage.subscribers import SubscriberInput, upsert_subscriber
+from storage.suppression import suppress
 from storage.types import utcnow
 from tests.fakes.flood import FloodLimits
 from tests.fakes.harness import Running, register_fake, running_bot, settle
@@ -513,6 +514,13 @@ async def test_admin_stats_and_feedback_totals(bot: Bot) -> None:
     stats = (await bot.send(ADMIN, "/stats")).text
     assert stats.startswith("Feedback: 2 👍, 1 👎 on 2 notices")
     assert "Meals <on> wheels — 1 👍, 1 👎" in stats
+    assert "Suppressed addresses: none" in stats
+    async with bot.db.session() as session:
+        await suppress(session, "gone@example.org", "hard_bounce")
+        await suppress(session, "angry@example.org", "complaint")
+        await suppress(session, "full@example.org", "hard_bounce")
+    stats = (await bot.send(ADMIN, "/stats")).text
+    assert "Suppressed addresses: 3 (1 spam complaint, 2 hard bounce)" in stats
 
 
 async def test_stats_name_the_keywords_behind_rejected_alerts(bot: Bot) -> None:

@@ -332,7 +332,7 @@ def test_cancellation_is_said_first_and_once() -> None:
     )
     assert len(first) == 1  # no "closes …" line for a cancelled notice
     mail = email_alert(v, NOW, LONDON, unsubscribe_url="https://b.example/u/1", manage_url=None)
-    assert mail.subject == "Cancelled: School meals service"
+    assert mail.subject == "SEEM update: School meals service — cancelled"
 
 
 def test_reminder_wording() -> None:
@@ -608,8 +608,9 @@ def test_email_alert() -> None:
         unsubscribe_url="https://bestbot.example/unsubscribe/1.abc",
         manage_url="https://t.me/bestbot?start=link",
     )
-    assert mail.subject.startswith('New opportunity: <script>alert("x")</script> & Sons')
-    assert len(mail.subject) <= 120 and mail.subject.endswith("…")
+    assert mail.subject.startswith('SEEM alert: <script>alert("x")</script> & Sons')
+    # the title is shortened, never the closing date
+    assert len(mail.subject) <= 120 and mail.subject.endswith("… — closes 13 Feb")
     assert "\x00" not in mail.subject and "\u202e" not in mail.subject
     assert "<script>" not in mail.html
     assert str(markupsafe.escape('<script>alert("x")</script>')) in mail.html
@@ -618,8 +619,8 @@ def test_email_alert() -> None:
     assert "Why: matched “school meals” in the title" in mail.text
     assert "Unsubscribe: https://bestbot.example/unsubscribe/1.abc" in mail.text
     assert '<a href="https://bestbot.example/unsubscribe/1.abc">Unsubscribe</a>' in mail.html
-    assert '<a href="https://t.me/bestbot?start=link">Change your alerts</a>' in mail.html
-    assert "signed up for opportunity alerts" in mail.text
+    assert '<a href="https://t.me/bestbot?start=link">Manage your alerts</a>' in mail.html
+    assert "signed up for SEEM contract alerts: opportunity alerts" in mail.text
 
 
 def test_email_update_and_reminder_subjects() -> None:
@@ -627,10 +628,10 @@ def test_email_update_and_reminder_subjects() -> None:
     upd = email_alert(
         update(deadline=("2026-03-12T12:00Z", "2026-03-19T12:00Z")), NOW, LONDON, **kw
     )
-    assert upd.subject == "Update: School meals service"
+    assert upd.subject == "SEEM update: School meals service — deadline moved from 12 Mar to 19 Mar"
     assert "What changed: deadline moved from 12 Mar to 19 Mar" in upd.text
     rem = email_alert(view(kind="reminder", days_before=1), NOW, LONDON, **kw)
-    assert rem.subject == "Closes in 1 day: School meals service"
+    assert rem.subject == "SEEM reminder: School meals service — closes in 1 day"
 
 
 def test_email_digest() -> None:
@@ -638,7 +639,7 @@ def test_email_digest() -> None:
     mail = email_digest(
         views, NOW, LONDON, unsubscribe_url="https://b.example/u", manage_url=None, period="weekly"
     )
-    assert mail.subject == "5 new opportunities"
+    assert mail.subject == "SEEM weekly digest: 5 new opportunities"
     assert mail.text.startswith("Your weekly digest: 5 new opportunities")
     assert "Closing soon\n- School meals service" in mail.text
     assert "\nNew\n- School meals service" in mail.text
@@ -651,7 +652,7 @@ def test_email_digest() -> None:
         manage_url=None,
         period="daily",
     )
-    assert one.subject == "1 new opportunity, 1 update"
+    assert one.subject == "SEEM daily digest: 1 new opportunity, 1 update"
     assert "Unsubscribe: u" in one.text and 'href="u"' not in one.html
 
 

@@ -31,6 +31,9 @@ async def test_email_code_verify_and_choose_channels(chat: Chat) -> None:
     await chat.smtp.wait_for_messages(1)
     mail = chat.smtp.messages[0]
     assert mail.rcpt_tos == ["Jane@example.org"]
+    # the verification mail goes by the one brand ([brand] name), in subject and signature
+    assert mail.subject.startswith("Your SEEM contract alerts code: ")
+    assert "SEEM contract alerts — BEST Procurement" in (mail.text or "")
     code = _code(chat)
     async with chat.db.session() as session:
         row = (await session.exec(select(EmailCodeRow))).one()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.chat.core import data
 from bot.chat.keywords import short_hash
-from tests.chat.conftest import ANN, BEN, Chat
+from storage.db import Database
+from tests.chat.conftest import ANN, BEN, Chat, make_config, no_bad_requests
+from tests.fakes.harness import running_bot
+from tests.fakes.smtp import SmtpSink
+from tests.fakes.telegram_api import FakeTelegram
 
 
 async def test_settings_screen_buttons_edit_in_place(chat: Chat) -> None:
@@ -175,3 +181,32 @@ async def test_value_flags_frequency_quiet_pause(chat: Chat) -> None:
     sub, _ = await chat.subscriber(ANN) or (None, None)
     assert sub is not None and sub.paused
     assert "There's nothing to cancel" in (await chat.send(ANN, "/cancel")).text
+
+
+async def test_settings_open_in_browser_with_a_public_web_address(
+    fake: FakeTelegram, database: Database, smtp: SmtpSink
+) -> None:
+    """With ``[web] public_url`` set, /settings offers the signed settings page, and the
+    button survives every edit of the screen; the link opens that subscriber's page."""
+    config = make_config(fake, database.url, smtp)
+    config = dataclasses.replace(
+        config, web=config.web.model_copy(update={"public_url": "https://alerts.seem.example"})
+    )
+    async with running_bot(config) as running:
+        chat = Chat(fake, database, running, config, smtp)
+        chat.options.flood_limit = 10_000
+        await chat.onboard(ANN)
+        screen = await chat.send(ANN, "/settings")
+        button = screen.button("🌐 Open in browser")
+        assert button["url"].startswith("https://alerts.seem.example/manage/")
+        token = button["url"].rsplit("/", 1)[1]
+        signed = running.services.signer.verify("manage", token)
+        sub = await chat.subscriber(ANN)
+        assert signed is not None and sub is not None and signed.subject == sub[0].public_id
+        await chat.press(ANN, screen, data("fq", "weekly", "s"))
+        assert (
+            chat.current(screen)
+            .button("🌐 Open in browser")["url"]
+            .startswith("https://alerts.seem.example/manage/")
+        )
+    no_bad_requests(fake)

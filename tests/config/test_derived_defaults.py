@@ -23,6 +23,7 @@ INBOUND = {"host": "imap.example.org"}
 ALONE: dict[str, list[Any]] = {
     "database.url": ["sqlite:///x.sqlite3", "postgres://u:p@db.example.org:5432/bestbot"],
     "brand.name": ["B", "S" * 64],
+    "brand.short_name": ["B", "S" * 64],
     "web.host": ["0.0.0.0", "::1"],
     "web.port": [0, 65535],
     "web.public_url": ["http://bestbot.example.org/", "https://example.org/bestbot"],

@@ -28,6 +28,12 @@ from tests.config.kit import ENV, PEM, error, load
 def test_brand() -> None:
     assert load("").brand.name == "SEEM contract alerts"
     assert load('[brand]\nname = "  BEST Procurement  "\n').brand.name == "BEST Procurement"
+    # the short name (email subjects) follows the name unless written
+    assert load("").brand.short_name == "SEEM"
+    assert load('[brand]\nname = "BEST Procurement"\n').brand.short_name == "BEST Procurement"
+    assert load('[brand]\nname = "Notts tender alerts"\n').brand.short_name == "Notts"
+    written = load('[brand]\nname = "SEEM contract alerts"\nshort_name = "BEST"\n')
+    assert written.brand.short_name == "BEST"
 
 
 def test_reports_defaults_are_typed() -> None:

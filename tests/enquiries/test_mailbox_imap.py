@@ -95,7 +95,7 @@ async def test_new_mail_is_received_in_order_and_flagged(dovecot: Dovecot) -> No
     again = await poll(dovecot, receiver)
     assert again.fetched == 0 and receiver.calls == 3
     assert again.line() == (
-        f"mailbox {dovecot.host}: 0 fetched, 0 new, 0 joined, 0 ignored, 0 errors"
+        f"mailbox {dovecot.host}: 0 fetched, 0 new, 0 joined, 0 ignored, 0 reports, 0 errors"
     )
 
 
