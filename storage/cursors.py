@@ -39,6 +39,8 @@ async def save_cursor(
         row.watermark = watermark
     row.last_poll_at = utcnow()
     row.last_error = error
+    if error is None:
+        row.last_success_at = row.last_poll_at
     session.add(row)
     await session.flush()
 

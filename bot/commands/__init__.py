@@ -16,4 +16,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.match",
     "bot.commands.advisers",
     "bot.commands.enquiries",
+    "bot.commands.report",
 )

@@ -651,6 +651,8 @@ class ReportsConfig(Section):
     hour: Hour = 8
     #: How far ahead the pipeline section looks.
     horizon: Duration = timedelta(days=548)
+    #: "Closing soon": deadlines this close to the report's end.
+    closing_within: Duration = timedelta(days=14)
     #: A NUTS code (names are read as their code: "East Midlands" -> "UKF").
     region: Annotated[str, BeforeValidator(_region)] = "UKF"
     recipients: ReportRecipients = "both"
