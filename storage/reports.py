@@ -8,7 +8,7 @@ these functions return, so the same figures can be made from files as well.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,8 @@ from storage.models import (
     MessageRow,
     NoticeRow,
     NoticeVersionRow,
+    ReportFileRow,
+    ReportRow,
     SubscriberRow,
 )
 
@@ -258,3 +260,119 @@ async def subscriber_counts(session: AsyncSession, since: datetime) -> Subscribe
         new=await _count(session, SubscriberRow, col(SubscriberRow.created_at) >= since),
         total=await _count(session, SubscriberRow),
     )
+
+
+# --------------------------------------------------------------------------- stored reports
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFile:
+    """A file of a stored report (a PNG chart): its name, title (alt text) and bytes."""
+
+    name: str
+    title: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    id: int
+    key: str
+    region: str
+    window_from: datetime
+    window_to: datetime
+    data: dict[str, Any]
+    csv: str
+    created_at: datetime
+
+
+def _stored(row: ReportRow) -> StoredReport:
+    assert row.id is not None
+    return StoredReport(
+        row.id,
+        row.key,
+        row.region,
+        row.window_from,
+        row.window_to,
+        dict(row.data),
+        row.csv,
+        row.created_at,
+    )
+
+
+async def report_exists(session: AsyncSession, key: str) -> bool:
+    query = select(ReportRow.id).where(col(ReportRow.key) == key)
+    return (await session.exec(query)).first() is not None
+
+
+async def save_report(
+    session: AsyncSession,
+    *,
+    key: str,
+    region: str,
+    window_from: datetime,
+    window_to: datetime,
+    data: dict[str, Any],
+    csv: str,
+    files: Sequence[ReportFile],
+    at: datetime,
+) -> int:
+    """Store a report and its files in the caller's transaction; return its id. A second
+    report with the same ``key`` fails the transaction (the unique key): the caller's
+    messages for it roll back with it, so a report run is made and sent once."""
+    row = ReportRow(
+        key=key,
+        region=region,
+        window_from=window_from,
+        window_to=window_to,
+        data=data,
+        csv=csv,
+        created_at=at,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    for file in files:
+        session.add(
+            ReportFileRow(
+                report_id=row.id,
+                name=file.name,
+                title=file.title[:200],
+                content_type=file.content_type,
+                data=file.data,
+            )
+        )
+    await session.flush()
+    return row.id
+
+
+async def latest_report(session: AsyncSession) -> StoredReport | None:
+    """The newest stored report (``/report`` sends it)."""
+    query = select(ReportRow).order_by(col(ReportRow.created_at).desc(), col(ReportRow.id).desc())
+    row = (await session.exec(query.limit(1))).first()
+    return _stored(row) if row is not None else None
+
+
+async def reports_with_files(
+    session: AsyncSession, ids: Sequence[int]
+) -> dict[int, tuple[StoredReport, list[ReportFile]]]:
+    """Stored reports by id, each with its files in the order they were stored."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = (await session.exec(select(ReportRow).where(col(ReportRow.id).in_(wanted)))).all()
+    found: dict[int, tuple[StoredReport, list[ReportFile]]] = {
+        row.id: (_stored(row), []) for row in rows if row.id is not None
+    }
+    files = await session.exec(
+        select(ReportFileRow)
+        .where(col(ReportFileRow.report_id).in_(wanted))
+        .order_by(col(ReportFileRow.id))
+    )
+    for file in files:
+        if file.report_id in found:
+            found[file.report_id][1].append(
+                ReportFile(file.name, file.title, file.content_type, bytes(file.data))
+            )
+    return found

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.delivery.email import ListHeaders, build_message
 from bot.links import Links
 from bot.render.email import email_alert, email_digest, email_message, nudge_email
-from bot.render.model import AlertView, RenderedEmail
+from bot.render.model import AlertView, Attachment, RenderedEmail
 from bot.render.phrases import CLOSING_SOON
 from storage.subscribers import Recipient
 
@@ -114,6 +114,7 @@ class Mailer:
         reply_to: str | None = None,
         list_headers: dict[str, str] | None = None,
         now: datetime | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> EmailMessage:
         """A queued message as an email (enquiry message, code, nudge, report)."""
         headers = None
@@ -134,6 +135,7 @@ class Mailer:
             in_reply_to=in_reply_to,
             date=now,
             list_headers=headers,
+            attachments=attachments,
         )
 
     def new_message_id(self, tag: str = "bestbot") -> str:

@@ -33,6 +33,7 @@ from bot.enquiries.model import (
 from bot.enquiries.service import EnquiryService
 from bot.links import from_start_payload
 from bot.render.telegram import ACTION_ASK, feedback_lines
+from bot.reports.stats import headline_lines
 from bot.telegram import replies
 from bot.telegram.callbacks import unpack
 from bot.telegram.context import BotContext
@@ -398,10 +399,11 @@ async def on_stats(update: Update, context: Context) -> None:
         return
     now = service.clock()
     async with service.db.session() as session:
+        headline = await headline_lines(session, now)
         stats = await store.enquiry_stats(session, now)
         totals = await feedback_totals(session)
     median = texts.age(stats.median_first_response) if stats.median_first_response else "—"
-    lines = feedback_lines(totals)
+    lines = [*headline, "", *feedback_lines(totals)]
     lines += [
         "\n<b>Enquiries</b>",
         f"Open: {stats.open} (overdue: {stats.overdue}) · resolved: {stats.resolved} · "

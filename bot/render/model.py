@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AlertView", "Button", "RenderedEmail", "TelegramMessage"]
+__all__ = ["AlertView", "Attachment", "Button", "Photo", "RenderedEmail", "TelegramMessage"]
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,43 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A picture sent after a message's text (a report's chart): PNG bytes and a caption."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file carried by an email: inline (shown in the HTML as ``cid:<content_id>``) or
+    attached (a CSV to open in a spreadsheet)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+
+    @property
+    def inline(self) -> bool:
+        return self.content_id is not None
+
+
+@dataclass(frozen=True)
 class TelegramMessage:
     """An HTML message for ``parse_mode=HTML`` with its inline buttons.
 
     ``shown`` names the deliveries the message shows in full, when it is made of several:
     what did not fit is *not* shown, so the delivery loop sends it in the next message
-    rather than marking it sent (empty: every delivery given was shown).
+    rather than marking it sent (empty: every delivery given was shown). ``photos`` follow
+    the text (one photo, or an album of 2-10).
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     shown: tuple[int, ...] = ()
+    photos: tuple[Photo, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -287,7 +287,6 @@ def telegram_summary(report: Mapping[str, Any]) -> str:
     if unserved:
         names = ", ".join(f"{esc(u['name'])} {u['unmatched']}" for u in unserved[:3])
         lines += ["", f"🔎 Nobody heard about: {names}"]
-    lines += ["", "The full report (CSV) goes to advisers by email."]
     text = "\n".join(lines)
     return text if len(text) <= TELEGRAM_MAX else text[: TELEGRAM_MAX - 1] + "…"
 

@@ -41,6 +41,7 @@ from bot.render.telegram import (
     ACTION_REMIND,
     ACTION_UNDO,
 )
+from bot.reports import telegram as market
 from bot.services import Services
 from bot.telegram import replies
 from bot.telegram.context import BotApplication, BotContext
@@ -119,6 +120,7 @@ ROLE_COMMANDS: tuple[tuple[str, Handler], ...] = (
     ("away", enquiries.on_away),
     ("back", enquiries.on_back),
     ("stats", enquiries.on_stats),
+    ("report", market.on_report),
 )
 
 ALERT_ACTIONS = (ACTION_RELEVANT, ACTION_NOT_RELEVANT, ACTION_MUTE, ACTION_UNDO, ACTION_REMIND)

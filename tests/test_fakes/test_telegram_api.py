@@ -253,9 +253,9 @@ async def test_send_photo_checks_the_image(bot: Bot, fake_telegram: FakeTelegram
     [sent] = fake_telegram.messages(USER)
     assert sent.method == "sendPhoto" and sent.photo is not None
     assert sent.photo.data.startswith(b"\x89PNG")
-    with pytest.raises(BadRequest, match="(?i)IMAGE_PROCESS_FAILED"):
+    with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
         await bot.send_photo(USER, b"a,b\n1,2\n", filename="not-a-picture.png")
-    with pytest.raises(BadRequest, match="(?i)PHOTO_INVALID_DIMENSIONS"):
+    with pytest.raises(BadRequest, match=r"(?i)PHOTO_INVALID_DIMENSIONS"):
         await bot.send_photo(USER, _png(2100, 100))
     with pytest.raises(BadRequest, match="caption is too long"):
         await bot.send_photo(USER, _png(10, 10), caption="x" * 1025)
@@ -277,7 +277,7 @@ async def test_send_media_group_is_all_or_nothing(bot: Bot, fake_telegram: FakeT
     with pytest.raises(BadRequest, match="2-10 items"):
         await bot.send_media_group(USER, [InputMediaPhoto(_png(10, 10))])
     broken = [InputMediaPhoto(_png(10, 10)), InputMediaPhoto(b"GIF? no", filename="x.gif")]
-    with pytest.raises(BadRequest, match="(?i)IMAGE_PROCESS_FAILED"):
+    with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
         await bot.send_media_group(USER, broken)
     assert len(fake_telegram.messages(USER)) == 2  # nothing of the broken album was sent
 
