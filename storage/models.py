@@ -605,3 +605,30 @@ class PartnerInterestRow(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class ForecastShownRow(SQLModel, table=True):
+    """A "coming up for re-tender" forecast shown to a subscriber in a weekly digest on one
+    channel: each contract is a heads-up once, not every week for six months."""
+
+    __tablename__ = "forecast_shown"
+    __table_args__ = (
+        UniqueConstraint(
+            "subscriber_id", "notice_id", "award_id", "channel", name="uq_forecast_shown"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    notice_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("notice.id", ondelete="CASCADE"), nullable=False)
+    )
+    award_id: str = Field(max_length=200)
+    channel: str = Field(max_length=10)
+    shown_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

@@ -22,6 +22,7 @@ from storage.models import (
     EnquiryRow,
     FeedbackRow,
     FeedCursorRow,
+    ForecastShownRow,
     MessageRow,
     NoticeRow,
     NoticeVersionRow,
@@ -376,3 +377,76 @@ async def reports_with_files(
                 ReportFile(file.name, file.title, file.content_type, bytes(file.data))
             )
     return found
+
+
+# --------------------------------------------------------------------------- re-tender forecasts
+
+
+async def award_notices(
+    session: AsyncSession, *, batch: int = 500
+) -> AsyncIterator[list[StoredProcurement]]:
+    """Every canonical award and contract notice with its versions, in batches: where the
+    contracts coming up for re-tender are."""
+    last_id = 0
+    while True:
+        rows = (
+            await session.exec(
+                select(NoticeRow)
+                .where(
+                    col(NoticeRow.duplicate_of).is_(None),
+                    col(NoticeRow.id) > last_id,
+                    col(NoticeRow.stage).in_(("award", "contract")),
+                )
+                .order_by(col(NoticeRow.id))
+                .limit(batch)
+            )
+        ).all()
+        if not rows:
+            return
+        last_id = rows[-1].id or last_id
+        history = await _older_versions(session, [r.id for r in rows if r.id and r.version > 1])
+        yield [
+            StoredProcurement(
+                notice_id=row.id,
+                source=row.source,
+                ocid=row.ocid,
+                versions=[*history.get(row.id, []), dict(row.data)],
+                matched=False,
+            )
+            for row in rows
+            if row.id is not None
+        ]
+
+
+async def shown_forecasts(
+    session: AsyncSession, subscriber_id: int, channel: str
+) -> set[tuple[int, str]]:
+    """(notice id, award id) of every forecast this subscriber was shown on ``channel``."""
+    query = select(ForecastShownRow.notice_id, ForecastShownRow.award_id).where(
+        col(ForecastShownRow.subscriber_id) == subscriber_id,
+        col(ForecastShownRow.channel) == channel,
+    )
+    return {(n, a) for n, a in (await session.exec(query)).all()}
+
+
+async def mark_forecasts_shown(
+    session: AsyncSession,
+    subscriber_id: int,
+    channel: str,
+    keys: Sequence[tuple[int, str]],
+    at: datetime,
+) -> None:
+    """Record forecasts as shown on ``channel`` (those shown before are left as they are)."""
+    seen = await shown_forecasts(session, subscriber_id, channel)
+    for notice_id, award_id in dict.fromkeys(keys):
+        if (notice_id, award_id) not in seen:
+            session.add(
+                ForecastShownRow(
+                    subscriber_id=subscriber_id,
+                    notice_id=notice_id,
+                    award_id=award_id[:200],
+                    channel=channel,
+                    shown_at=at,
+                )
+            )
+    await session.flush()

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.delivery.email import ListHeaders, build_message
 from bot.links import Links
 from bot.render.email import email_alert, email_digest, email_message, nudge_email
-from bot.render.model import AlertView, Attachment, RenderedEmail
+from bot.render.model import AlertView, Attachment, ForecastView, RenderedEmail
 from bot.render.phrases import CLOSING_SOON
 from storage.subscribers import Recipient
 
@@ -70,13 +70,18 @@ class Mailer:
         )
 
     def alerts(
-        self, recipient: Recipient, views: Sequence[AlertView], now: datetime
+        self,
+        recipient: Recipient,
+        views: Sequence[AlertView],
+        now: datetime,
+        forecasts: Sequence[ForecastView] = (),
     ) -> tuple[EmailMessage, RenderedEmail]:
-        """One alert, or a digest/group of several, to an email subscriber."""
+        """One alert, or a digest/group of several, to an email subscriber (a weekly digest
+        may carry re-tender ``forecasts``)."""
         tz = self.settings.timezone
         unsubscribe = self.links.unsubscribe_url(recipient)
         manage = self.links.telegram_link(recipient, now)
-        if len(views) == 1 and recipient.frequency == "instant":
+        if len(views) == 1 and recipient.frequency == "instant" and not forecasts:
             rendered = email_alert(
                 views[0], now, tz, unsubscribe_url=unsubscribe, manage_url=manage
             )
@@ -89,6 +94,7 @@ class Mailer:
                 manage_url=manage,
                 period=recipient.frequency,
                 closing_soon=self.settings.closing_soon,
+                forecasts=forecasts,
             )
         return self._list_mail(rendered, recipient, now), rendered
 

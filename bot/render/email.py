@@ -18,13 +18,16 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.render.model import AlertView, RenderedEmail
+from bot.render.model import AlertView, ForecastView, RenderedEmail
 from bot.render.phrases import (
     CLOSING_SOON,
+    FORECAST_HEADING,
+    FORECAST_NOTE,
     change_phrases,
     counts,
     deadline_phrase,
     digest_parts,
+    forecast_phrase,
     is_cancelled,
     nudge_text,
     period_title,
@@ -197,8 +200,10 @@ def email_digest(
     manage_url: str | None,
     period: str,
     closing_soon: timedelta = CLOSING_SOON,
+    forecasts: Sequence[ForecastView] = (),
 ) -> RenderedEmail:
-    """A digest email with the same sections as Telegram's; each item keeps its "why"."""
+    """A digest email with the same sections as Telegram's; each item keeps its "why". A
+    weekly digest may end with contracts coming up for re-tender, labelled a forecast."""
     soon, new, updated = digest_parts(views, now, closing_soon)
     sections = [
         {"heading": heading, "entries": [_notice(v, now, tz, 300) for v in items]}
@@ -211,8 +216,21 @@ def email_digest(
         title=period_title(period),
         summary=counts(views),
         sections=sections,
+        forecasts=[_forecast(f, tz) for f in forecasts],
+        forecast_heading=FORECAST_HEADING,
+        forecast_note=FORECAST_NOTE,
         footer=Footer(unsubscribe_url, manage_url).context(),
     )
+
+
+def _forecast(item: ForecastView, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "title": clean(item.title, _EMAIL_TITLE_MAX),
+        "href": safe_url(item.url),
+        "url": safe_url(item.url) or "",
+        "buyer": clean(item.buyer, 200),
+        "held": forecast_phrase(clean(item.supplier, 200) or None, item.end_date, tz, item.value),
+    }
 
 
 def nudge_email(checked: int, *, unsubscribe_url: str, manage_url: str | None) -> RenderedEmail:

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AlertView", "Attachment", "Button", "Photo", "RenderedEmail", "TelegramMessage"]
+__all__ = [
+    "AlertView",
+    "Attachment",
+    "Button",
+    "ForecastView",
+    "Photo",
+    "RenderedEmail",
+    "TelegramMessage",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,25 @@ class AlertView:
     changes: Mapping[str, tuple[Any, Any]]  # kind == "update": field -> (old, new)
     days_before: int | None = None  # kind == "reminder"
     description: str = ""
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    """A contract in the subscriber's trade and region whose end is 6-12 months away: it
+    is likely to be tendered again (a forecast, not a notice), with who holds it now."""
+
+    notice_id: int
+    award_id: str
+    title: str
+    buyer: str | None
+    supplier: str | None
+    end_date: datetime  # aware
+    value: float | None
+    url: str | None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.notice_id, self.award_id)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ each feed's last successful poll
 * ``message_outbox.report_id``: a queued message carrying a report (charts as photos or
   inline images, CSV attached).
 * ``partner_interest``: enterprises open to bidding together for a notice, with consent.
+* ``forecast_shown``: the re-tender forecasts each subscriber's weekly digest has shown.
 * ``feed_cursor.last_success_at``: ``last_poll_at`` is also set by failed polls.
 
 Revision ID: 0008_reports
@@ -76,6 +77,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_partner_interest_subscriber_id", "partner_interest", ["subscriber_id"])
     op.create_index("ix_partner_interest_notice_id", "partner_interest", ["notice_id"])
+    op.create_table(
+        "forecast_shown",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subscriber_id", sa.Integer(), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("award_id", _string(200), nullable=False),
+        sa.Column("channel", _string(10), nullable=False),
+        sa.Column("shown_at", storage.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["subscriber_id"], ["subscriber.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["notice_id"], ["notice.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "subscriber_id", "notice_id", "award_id", "channel", name="uq_forecast_shown"
+        ),
+    )
+    op.create_index("ix_forecast_shown_subscriber_id", "forecast_shown", ["subscriber_id"])
     with op.batch_alter_table("feed_cursor") as batch:
         batch.add_column(sa.Column("last_success_at", storage.types.UTCDateTime(), nullable=True))
     # Feeds whose last poll went well: that poll was their last success.
@@ -88,6 +105,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("feed_cursor") as batch:
         batch.drop_column("last_success_at")
+    op.drop_index("ix_forecast_shown_subscriber_id", table_name="forecast_shown")
+    op.drop_table("forecast_shown")
     op.drop_index("ix_partner_interest_notice_id", table_name="partner_interest")
     op.drop_index("ix_partner_interest_subscriber_id", table_name="partner_interest")
     op.drop_table("partner_interest")
