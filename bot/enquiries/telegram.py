@@ -383,7 +383,8 @@ async def on_invite(update: Update, context: Context, payload: str) -> None:
         "adviser: enquiries for you will arrive here with Accept / Pass on / Resolve buttons, "
         "and replying to an enquiry message answers the enterprise.\n"
         "/queue — your open enquiries\n/away [until DATE] — pause new enquiries\n"
-        "/back — receive them again",
+        "/back — receive them again\n/partners — enterprises open to bidding together\n"
+        "/report — the latest market report",
     )
 
 

@@ -62,6 +62,7 @@ ACTION_MUTE = "mute"
 ACTION_UNDO = "undo"
 ACTION_REMIND = "rem"
 ACTION_ASK = "ask"  # ❓ Ask an adviser (handled by bot.enquiries)
+ACTION_PARTNER = "ptn"  # 🤝 Open to partners (handled by bot.chat.partners)
 
 # Caps in characters of *raw* text, before escaping.
 _TITLE_MAX = 300
@@ -104,7 +105,11 @@ def _alert_buttons(view: AlertView, now: datetime) -> tuple[tuple[Button, ...], 
         rows.append(tuple(mutes))
     if view.deadline is not None and aware(view.deadline) - aware(now) > timedelta(days=1):
         rows.append((Button("⏰ Remind me", pack(ACTION_REMIND, view.delivery_id)),))
-    rows.append((Button("❓ Ask an adviser", pack(ACTION_ASK, view.delivery_id)),))
+    ask = Button("❓ Ask an adviser", pack(ACTION_ASK, view.delivery_id))
+    if view.kind == "alert":
+        rows.append((ask, Button("🤝 Open to partners", pack(ACTION_PARTNER, view.delivery_id))))
+    else:
+        rows.append((ask,))
     return tuple(rows)
 
 

@@ -28,7 +28,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import alert_buttons, email_link, keywords, onboarding, privacy, settings, throttle
+from bot.chat import (
+    alert_buttons,
+    email_link,
+    keywords,
+    onboarding,
+    partners,
+    privacy,
+    settings,
+    throttle,
+)
 from bot.chat.account import NotSubscribed
 from bot.chat.core import SETTINGS_ACTION, Turn, turn_for
 from bot.enquiries import telegram as enquiries
@@ -37,6 +46,7 @@ from bot.render.telegram import (
     ACTION_ASK,
     ACTION_MUTE,
     ACTION_NOT_RELEVANT,
+    ACTION_PARTNER,
     ACTION_RELEVANT,
     ACTION_REMIND,
     ACTION_UNDO,
@@ -121,6 +131,7 @@ ROLE_COMMANDS: tuple[tuple[str, Handler], ...] = (
     ("back", enquiries.on_back),
     ("stats", enquiries.on_stats),
     ("report", market.on_report),
+    ("partners", market.on_partners),
 )
 
 ALERT_ACTIONS = (ACTION_RELEVANT, ACTION_NOT_RELEVANT, ACTION_MUTE, ACTION_UNDO, ACTION_REMIND)
@@ -183,6 +194,7 @@ def install(app: BotApplication, services: Services) -> None:
         CallbackQueryHandler(enquiries.on_enquiry_button, pattern=f"^{ENQUIRY_ACTION}:")
     )
     app.add_handler(CallbackQueryHandler(enquiries.on_ask_button, pattern=f"^{ACTION_ASK}:"))
+    app.add_handler(CallbackQueryHandler(partners.on_callback, pattern=f"^{ACTION_PARTNER}:"))
     alert_pattern = "^(" + "|".join(a.replace("+", r"\+") for a in ALERT_ACTIONS) + "):"
     app.add_handler(CallbackQueryHandler(alert_buttons.on_callback, pattern=alert_pattern))
     app.add_handler(CallbackQueryHandler(on_unknown_button))
