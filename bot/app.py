@@ -46,6 +46,7 @@ from bot.pipeline.cycle import CycleReport, Pipeline
 from bot.pipeline.matching import MatcherCache
 from bot.pipeline.nudges import NudgeReport, queue_nudges
 from bot.render.model import Brand
+from bot.reports.retender import RetenderForecasts
 from bot.services import Services
 from bot.telegram.context import BotApplication
 from feeds.http import FetchLimits, Sleep, make_client
@@ -306,6 +307,7 @@ def build_services(
         worker_id=worker_id,
         clock=clock,
         mailer=mailer,
+        forecasts=RetenderForecasts(db, clock) if config.reports.retender else None,
     )
     messages = MessageOutbox(
         db, worker_id=worker_id, clock=clock, mailer=mailer, max_attempts=config.alerts.max_attempts

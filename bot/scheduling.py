@@ -1,5 +1,5 @@
 """The scheduled jobs of ``bestbot run``: one poll-and-match job per feed, the enquiry
-timers, the hourly nudges and the mailbox.
+timers, the hourly nudges, the weekly market report (checked hourly) and the mailbox.
 
 Each feed gets an interval job with jitter (so a fleet of bots doesn't hit the feed in
 lock-step), ``max_instances=1`` (never two runs of one feed in this process) and
@@ -83,6 +83,17 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
             max_instances=1,
             coalesce=True,
         )
+    # After the jobs that run at start, which keep their order.
+    scheduler.add_job(
+        report_job,
+        "cron",
+        args=[app],
+        minute=10,
+        id="weekly report",
+        name="weekly report",
+        max_instances=1,
+        coalesce=True,
+    )
     inbound = app.config.email.inbound
     if inbound is not None:
         own = [a for a in (app.config.email.from_email, inbound.address) if a]
@@ -122,6 +133,13 @@ async def inbox_prune_job(app: App) -> None:
             log.info("inbox: forgot %d handled updates", gone)
 
     await _quietly("inbox prune", prune)
+
+
+async def report_job(app: App) -> None:
+    """Hourly: make and send the weekly market report when its slot has come (once)."""
+    from bot.reports.weekly import run_weekly
+
+    await _quietly("weekly report", lambda: run_weekly(app.services))
 
 
 async def nudge_job(app: App) -> None:

@@ -32,10 +32,13 @@ from storage.models import (
     DeliveryRow,
     EmailCodeRow,
     FeedbackRow,
+    ForecastShownRow,
     NoticeRow,
+    PartnerInterestRow,
     ProfileRow,
     SubscriberRow,
 )
+from storage.partners import export_interest
 from storage.types import UTCDateTime, utcnow
 
 
@@ -317,6 +320,13 @@ async def export_subscriber(session: AsyncSession, subscriber_id: int) -> dict[s
         "conversation": _row(state) if state is not None else None,
     }
     data["enquiries"] = await export_for_subscriber(session, subscriber_id)
+    data["open_to_partners"] = await export_interest(session, subscriber_id)
+    forecasts = await session.exec(
+        select(ForecastShownRow)
+        .where(col(ForecastShownRow.subscriber_id) == subscriber_id)
+        .order_by(col(ForecastShownRow.id))
+    )
+    data["retender_forecasts_shown"] = [_row(f) for f in forecasts]
     return data
 
 
@@ -334,6 +344,12 @@ async def forget_subscriber(
     # Explicit deletes first (the database cascades too, but SQLite only with its pragma on).
     await session.exec(delete(DeliveryRow).where(col(DeliveryRow.subscriber_id) == subscriber_id))
     await session.exec(delete(FeedbackRow).where(col(FeedbackRow.subscriber_id) == subscriber_id))
+    await session.exec(
+        delete(PartnerInterestRow).where(col(PartnerInterestRow.subscriber_id) == subscriber_id)
+    )
+    await session.exec(
+        delete(ForecastShownRow).where(col(ForecastShownRow.subscriber_id) == subscriber_id)
+    )
     await session.exec(delete(ProfileRow).where(col(ProfileRow.subscriber_id) == subscriber_id))
     await session.exec(delete(EmailCodeRow).where(col(EmailCodeRow.subscriber_id) == subscriber_id))
     await session.exec(delete(SubscriberRow).where(col(SubscriberRow.id) == subscriber_id))

@@ -46,6 +46,8 @@ class NewMessage:
     enquiry_id: int | None = None
     subscriber_id: int | None = None
     adviser_id: int | None = None
+    #: A stored market report the message carries (charts, CSV): :mod:`storage.reports`.
+    report_id: int | None = None
 
 
 def queue_message(session: AsyncSession, message: NewMessage) -> MessageRow:
@@ -67,6 +69,7 @@ def queue_message(session: AsyncSession, message: NewMessage) -> MessageRow:
         email_message_id=message.email_message_id,
         in_reply_to=message.in_reply_to,
         due_at=message.due_at,
+        report_id=message.report_id,
     )
     session.add(row)
     return row

@@ -11,7 +11,17 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -89,7 +99,7 @@ class FeedCursorRow(SQLModel, table=True):
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    #: The last poll that ended without an error (health: is this feed still coming in?).
+    #: The last poll that read the feed without an error (``last_poll_at`` counts failures).
     last_success_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
@@ -506,6 +516,14 @@ class MessageRow(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    #: A market report this message carries (its charts as photos or inline images, its
+    #: CSV attached): the files are stored once with the report, not once per recipient.
+    report_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("market_report.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
 
 
 class SuppressionRow(SQLModel, table=True):
@@ -619,5 +637,98 @@ class EmailSignupRow(SQLModel, table=True):
     frequency: str = Field(default="instant", max_length=10)
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+# --------------------------------------------------------------------------- market reports
+
+
+class ReportRow(SQLModel, table=True):
+    """A market report as it was made and sent: its figures (the JSON report) and CSV.
+
+    ``key`` names the report's run (``weekly:2025-01-20:UKF``) and is unique, so a weekly
+    report is made once however many workers or restarts reach its hour: the report and
+    every message that carries it are written in one transaction before any is sent.
+    """
+
+    __tablename__ = "market_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, unique=True)
+    region: str = Field(max_length=10)
+    window_from: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    window_to: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    csv: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
+
+
+class ReportFileRow(SQLModel, table=True):
+    """A file of a report (a PNG chart), stored once and attached to each message."""
+
+    __tablename__ = "market_report_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("market_report.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str = Field(max_length=100)
+    title: str = Field(default="", max_length=200)
+    content_type: str = Field(max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PartnerInterestRow(SQLModel, table=True):
+    """An enterprise open to bidding with partners for one notice, with its consent to be
+    named to SEEM advisers (given on the button's confirmation; withdrawn by deleting)."""
+
+    __tablename__ = "partner_interest"
+    __table_args__ = (UniqueConstraint("subscriber_id", "notice_id", name="uq_partner_interest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    notice_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("notice.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    consent: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ForecastShownRow(SQLModel, table=True):
+    """A "coming up for re-tender" forecast shown to a subscriber in a weekly digest on one
+    channel: each contract is a heads-up once, not every week for six months."""
+
+    __tablename__ = "forecast_shown"
+    __table_args__ = (
+        UniqueConstraint(
+            "subscriber_id", "notice_id", "award_id", "channel", name="uq_forecast_shown"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    notice_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("notice.id", ondelete="CASCADE"), nullable=False)
+    )
+    award_id: str = Field(max_length=200)
+    channel: str = Field(max_length=10)
+    shown_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

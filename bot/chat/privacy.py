@@ -26,7 +26,8 @@ PRIVACY = (
     "partnership.\n\n"
     "<b>What we keep</b>: this chat's id and name; your keywords and settings; your email "
     "address if you link one (while a code is pending, only a scrambled form of it); which "
-    "alerts we sent you and your 👍/👎 on them; questions you ask our advisers.\n\n"
+    "alerts we sent you and your 👍/👎 on them; questions you ask our advisers; the notices you "
+    "said you are open to partners for (shown to SEEM advisers, as you agreed).\n\n"
     "<b>Why</b>: to find contracts that suit you and send them (the service you asked for), "
     "and to improve the matching.\n\n"
     "<b>How long</b>: while you are subscribed. Pausing keeps your settings; /forget deletes "
@@ -79,8 +80,8 @@ FORGET_QUESTIONS = (
 )
 FORGET_ASK = (
     "⚠️ <b>Delete everything?</b>\n\nThis deletes your subscription, keywords, settings, "
-    "linked email, alert history and feedback, for good. You can start again any time "
-    "with /start."
+    "linked email, alert history, feedback and partner listings, for good. You can start "
+    "again any time with /start."
 )
 
 

@@ -17,4 +17,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.advisers",
     "bot.commands.enquiries",
     "bot.commands.email",
+    "bot.commands.report",
 )

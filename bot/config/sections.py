@@ -668,6 +668,11 @@ class ReportsConfig(Section):
     hour: Hour = 8
     #: How far ahead the pipeline section looks.
     horizon: Duration = timedelta(days=548)
+    #: "Closing soon": deadlines this close to the report's end.
+    closing_within: Duration = timedelta(days=14)
+    #: Weekly digests end with contracts in the subscriber's trade and region that end
+    #: in 6-12 months ("coming up for re-tender", labelled as a forecast).
+    retender: Flag = True
     #: A NUTS code (names are read as their code: "East Midlands" -> "UKF").
     region: Annotated[str, BeforeValidator(_region)] = "UKF"
     recipients: ReportRecipients = "both"

@@ -15,12 +15,13 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.delivery.courier import Parcel
 from bot.delivery.errors import RetryLater
 from bot.delivery.mail import Mailer
-from bot.render.model import AlertView, TelegramMessage
+from bot.render.model import AlertView, ForecastView, TelegramMessage
 from bot.render.phrases import CLOSING_SOON
 from bot.render.telegram import telegram_alert, telegram_digest, telegram_group
 from feeds.notice import Notice
@@ -38,11 +39,12 @@ from storage.outbox import (
     mark_retry,
     mark_sent,
 )
+from storage.reports import mark_forecasts_shown
 from storage.subscribers import Recipient, deactivate_channel, recipients
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AlertOutbox", "AlertParcel", "AlertSettings", "alert_view"]
+__all__ = ["AlertOutbox", "AlertParcel", "AlertSettings", "ForecastSource", "alert_view"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,15 @@ class AlertSettings:
 @dataclass
 class AlertParcel(Parcel):
     recipient: Recipient | None = None
+    #: Re-tender forecasts the message shows: recorded as shown once it is sent.
+    forecast_keys: tuple[tuple[int, str], ...] = ()
+
+
+class ForecastSource(Protocol):
+    """Where a weekly digest's "coming up for re-tender" section comes from
+    (:class:`bot.reports.retender.RetenderForecasts`)."""
+
+    async def for_subscriber(self, subscriber_id: int, channel: str) -> list[ForecastView]: ...
 
 
 class AlertOutbox:
@@ -72,12 +83,14 @@ class AlertOutbox:
         worker_id: str,
         clock: Callable[[], datetime],
         mailer: Mailer | None,
+        forecasts: ForecastSource | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.worker_id = worker_id
         self.clock = clock
         self.mailer = mailer
+        self.forecasts = forecasts
 
     async def claim(self, channel: str, limit: int, lease: timedelta) -> list[AlertParcel]:
         async with self.db.claim_session() as session:
@@ -122,8 +135,10 @@ class AlertOutbox:
             return None
         now = self.clock()
         attempts = max(r.attempts for r in rows)
+        forecasts = await self._forecasts(recipient, channel, rows)
+        keys = tuple(f.key for f in forecasts)
         if channel == "telegram":
-            message = self._telegram(recipient, views, now)
+            message = self._telegram(recipient, views, now, forecasts)
             shown = set(message.shown) or {v.delivery_id for v in views}
             return AlertParcel(
                 row_ids=tuple(v.delivery_id for v in views if v.delivery_id in shown),
@@ -133,9 +148,10 @@ class AlertOutbox:
                 chat_id=recipient.telegram_chat_id,
                 telegram=message,
                 recipient=recipient,
+                forecast_keys=keys,
             )
         assert self.mailer is not None
-        mail, _rendered = self.mailer.alerts(recipient, views, now)
+        mail, _rendered = self.mailer.alerts(recipient, views, now, forecasts)
         return AlertParcel(
             row_ids=tuple(v.delivery_id for v in views),
             channel=channel,
@@ -143,14 +159,38 @@ class AlertOutbox:
             address=recipient.email,
             email=mail,
             recipient=recipient,
+            forecast_keys=keys,
         )
 
+    async def _forecasts(
+        self, recipient: Recipient, channel: str, rows: Sequence[DeliveryRow]
+    ) -> list[ForecastView]:
+        """A weekly digest (a message with new alerts) gets its re-tender forecasts; a
+        failure to work them out never holds the digest back."""
+        if (
+            self.forecasts is None
+            or recipient.frequency != "weekly"
+            or not any(r.kind == "alert" for r in rows)
+        ):
+            return []
+        try:
+            return await self.forecasts.for_subscriber(recipient.id, channel)
+        except Exception as exc:
+            log.warning("re-tender forecasts skipped: %s: %s", type(exc).__name__, exc)
+            return []
+
     def _telegram(
-        self, recipient: Recipient, views: Sequence[AlertView], now: datetime
+        self,
+        recipient: Recipient,
+        views: Sequence[AlertView],
+        now: datetime,
+        forecasts: Sequence[ForecastView] = (),
     ) -> TelegramMessage:
         tz = self.settings.timezone
-        if recipient.frequency in {"daily", "weekly"} and len(views) > 1:
-            return telegram_digest(views, now, tz, recipient.frequency, self.settings.closing_soon)
+        if recipient.frequency in {"daily", "weekly"} and (len(views) > 1 or forecasts):
+            return telegram_digest(
+                views, now, tz, recipient.frequency, self.settings.closing_soon, forecasts
+            )
         if len(views) == 1:
             return telegram_alert(views[0], now, tz)
         return telegram_group(views, now, tz)
@@ -188,6 +228,10 @@ class AlertOutbox:
             await mark_sent(
                 session, parcel.row_ids, self.worker_id, message_ref=ref, sent_at=self.clock()
             )
+            if parcel.forecast_keys and parcel.recipient is not None:
+                await mark_forecasts_shown(
+                    session, parcel.recipient.id, parcel.channel, parcel.forecast_keys, self.clock()
+                )
             if parcel.leftover:
                 # What did not fit goes in the next message, at once (not held for grouping:
                 # its claim is released with the due time now).

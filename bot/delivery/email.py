@@ -33,6 +33,7 @@ import email.policy
 import email.utils
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -43,7 +44,7 @@ import aiosmtplib
 
 from bot.delivery.dkim import DkimKey
 from bot.delivery.errors import RecipientGone, RetryLater, SendError, Undeliverable
-from bot.render.model import RenderedEmail
+from bot.render.model import Attachment, RenderedEmail
 
 __all__ = [
     "ENVELOPE_HEADER",
@@ -135,11 +136,15 @@ def build_message(
     return_path: str | None = None,
     tag: str | None = None,
     default_subject: str = "SEEM contract alerts",
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     """The one way bestbot builds an outgoing mail: plain + HTML, auto-reply suppression,
     threading, list headers and the bounce tag. ``message_id`` is kept when the caller
     chose it earlier (an enquiry message stores its id before sending, so replies can be
-    matched); ``return_path`` is the envelope sender (VERP)."""
+    matched); ``return_path`` is the envelope sender (VERP).
+
+    ``attachments`` with a content id are shown inside the HTML (``multipart/related``,
+    ``<img src="cid:…">``: a report's charts); the others are attached files (its CSV)."""
     msg = EmailMessage(policy=POLICY)
     msg["From"] = _header_value("From", from_address)
     msg["To"] = _header_value("To", to)
@@ -172,7 +177,35 @@ def build_message(
     msg.set_content(rendered.text)
     if rendered.html:
         msg.add_alternative(rendered.html, subtype="html")
+        _add_related(msg, [a for a in attachments if a.inline])
+    for attachment in attachments:
+        if not attachment.inline:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            msg.add_attachment(
+                attachment.data,
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                filename=_one_line(attachment.filename),
+            )
     return msg
+
+
+def _add_related(msg: EmailMessage, inline: Sequence[Attachment]) -> None:
+    """Images the HTML part shows by ``cid:`` go beside it in a ``multipart/related``."""
+    if not inline:
+        return
+    html_part = msg.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)
+    for image in inline:
+        maintype, _, subtype = image.content_type.partition("/")
+        html_part.add_related(
+            image.data,
+            maintype=maintype,
+            subtype=subtype,
+            cid=f"<{_header_value('content_id', image.content_id or '')}>",
+            filename=_one_line(image.filename),
+            disposition="inline",
+        )
 
 
 def _add_list_headers(msg: EmailMessage, headers: ListHeaders) -> None:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.delivery.email import ListHeaders, build_message
 from bot.links import Links, bounce_tag
 from bot.render.email import Actions, email_alert, email_digest, email_message, nudge_email
-from bot.render.model import AlertView, Brand, RenderedEmail
+from bot.render.model import AlertView, Attachment, Brand, ForecastView, RenderedEmail
 from bot.render.phrases import CLOSING_SOON
 from storage.subscribers import Recipient
 
@@ -138,16 +138,21 @@ class Mailer:
     # ------------------------------------------------------------------ list mail
 
     def alerts(
-        self, recipient: Recipient, views: Sequence[AlertView], now: datetime
+        self,
+        recipient: Recipient,
+        views: Sequence[AlertView],
+        now: datetime,
+        forecasts: Sequence[ForecastView] = (),
     ) -> tuple[EmailMessage, RenderedEmail]:
-        """One alert, or a digest/group of several, to an email subscriber."""
+        """One alert, or a digest/group of several, to an email subscriber (a weekly digest
+        may carry re-tender ``forecasts``)."""
         tz = self.settings.timezone
         unsubscribe = self.links.unsubscribe_url(recipient)
         manage = self.manage_url(recipient, now)
         telegram = self.links.telegram_link(recipient, now)
         brand = self.settings.brand
         actions = self.actions(recipient, views, now)
-        if len(views) == 1 and recipient.frequency == "instant":
+        if len(views) == 1 and recipient.frequency == "instant" and not forecasts:
             rendered = email_alert(
                 views[0],
                 now,
@@ -171,6 +176,7 @@ class Mailer:
                 actions=actions,
                 period=recipient.frequency,
                 closing_soon=self.settings.closing_soon,
+                forecasts=forecasts,
             )
             kind = "digest"
         return self._list_mail(rendered, recipient, now, kind), rendered
@@ -206,6 +212,7 @@ class Mailer:
         reply_to: str | None = None,
         list_headers: dict[str, str] | None = None,
         now: datetime | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> EmailMessage:
         """A queued message as an email (enquiry message, code, nudge, report)."""
         headers = None
@@ -234,6 +241,7 @@ class Mailer:
             return_path=self.return_path(tag) if tag else None,
             tag=tag,
             default_subject=self.settings.brand.name,
+            attachments=attachments,
         )
 
     def new_message_id(self, tag: str = "bestbot") -> str:

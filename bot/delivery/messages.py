@@ -16,7 +16,7 @@ from typing import Any
 from bot.delivery.courier import Parcel
 from bot.delivery.errors import RetryLater
 from bot.delivery.mail import Mailer
-from bot.render.model import Button, RenderedEmail, TelegramMessage
+from bot.render.model import Attachment, Button, Photo, RenderedEmail, TelegramMessage
 from storage.db import Database
 from storage.messages import (
     CANCELLED,
@@ -28,11 +28,20 @@ from storage.messages import (
     mark_message_sent,
 )
 from storage.models import MessageRow
+from storage.reports import ReportFile, StoredReport, reports_with_files
 from storage.subscribers import deactivate_channel
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EDIT_OF", "MessageOutbox", "MessageParcel", "buttons_from_json"]
+__all__ = [
+    "EDIT_OF",
+    "MessageOutbox",
+    "MessageParcel",
+    "buttons_from_json",
+    "chart_content_id",
+    "report_attachments",
+    "report_photos",
+]
 
 EDIT_OF = "edit_of"
 """Header of a Telegram row that changes an earlier message's buttons (its message id)
@@ -70,9 +79,19 @@ class MessageOutbox:
             rows = await claim_messages(
                 session, self.worker_id, now=self.clock(), lease=lease, channel=channel, limit=limit
             )
-        return [self._parcel(row) for row in rows]
+        reports = await self._reports(rows)
+        return [self._parcel(row, reports.get(row.report_id or 0)) for row in rows]
 
-    def _parcel(self, row: MessageRow) -> MessageParcel:
+    async def _reports(self, rows: Sequence[MessageRow]) -> dict[int, ReportParts]:
+        """The stored reports the claimed messages carry, read once per report (outside
+        the claim's short transaction)."""
+        ids = [row.report_id for row in rows if row.report_id is not None]
+        if not ids:
+            return {}
+        async with self.db.session() as session:
+            return await reports_with_files(session, ids)
+
+    def _parcel(self, row: MessageRow, report: ReportParts | None = None) -> MessageParcel:
         assert row.id is not None
         parcel = MessageParcel(
             row_ids=(row.id,),
@@ -88,6 +107,7 @@ class MessageOutbox:
                 row.body,
                 buttons_from_json(row.buttons),
                 edit_of=int(edit_of) if isinstance(edit_of, int) else None,
+                photos=report_photos(report),
             )
             return parcel
         assert self.mailer is not None
@@ -103,6 +123,7 @@ class MessageOutbox:
             reply_to=(row.headers or {}).get("reply_to"),
             list_headers=(row.headers or {}).get("list"),
             now=self.clock(),
+            attachments=report_attachments(report),
         )
         return parcel
 
@@ -142,6 +163,38 @@ class MessageOutbox:
             await mark_message_final(session, parcel.row_ids[0], FAILED, reason)
             if parcel.subscriber_id is not None:
                 await deactivate_channel(session, parcel.subscriber_id, parcel.channel)
+
+
+ReportParts = tuple[StoredReport, list[ReportFile]]
+
+
+def report_photos(report: ReportParts | None) -> tuple[Photo, ...]:
+    """A report's charts as Telegram photos (none for other messages)."""
+    if report is None:
+        return ()
+    return tuple(
+        Photo(f"{f.name}.png", f.data, caption=f.title[:1000])
+        for f in report[1]
+        if f.content_type == "image/png"
+    )
+
+
+def chart_content_id(name: str) -> str:
+    """The ``cid:`` a report email's HTML uses for a chart (the queued HTML names it)."""
+    return f"{name}@report.bestbot"
+
+
+def report_attachments(report: ReportParts | None) -> tuple[Attachment, ...]:
+    """A report's charts inline (by :func:`chart_content_id`) and its CSV attached."""
+    if report is None:
+        return ()
+    stored, files = report
+    inline = tuple(
+        Attachment(f"{f.name}.png", f.content_type, f.data, content_id=chart_content_id(f.name))
+        for f in files
+    )
+    name = f"market-report-{stored.window_to:%Y-%m-%d}-{stored.region}.csv"
+    return (*inline, Attachment(name, "text/csv", stored.csv.encode("utf-8")))
 
 
 def buttons_from_json(data: Sequence[Any]) -> tuple[tuple[Button, ...], ...]:

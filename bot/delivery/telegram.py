@@ -8,12 +8,18 @@ fix → :class:`Undeliverable`; a blocked bot, a kicked bot, a deleted or migrat
 
 from __future__ import annotations
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.delivery.errors import RecipientGone, RetryLater, Undeliverable
-from bot.render.model import Button, TelegramMessage
+from bot.render.model import Button, Photo, TelegramMessage
 
 __all__ = ["TelegramSender", "keyboard"]
 
@@ -43,7 +49,12 @@ class TelegramSender:
 
     async def send(self, chat_id: int, message: TelegramMessage) -> int:
         """Send and return the Telegram message id, or raise a delivery error. A message
-        with ``edit_of`` replaces that message's buttons instead."""
+        with ``edit_of`` replaces that message's buttons instead.
+
+        A message with photos is its text, then the photos (one, or an album of up to ten).
+        A failure after the text was sent is retried whole, so the text may arrive twice —
+        the courier's rule: a message in flight may repeat, none is lost.
+        """
         if message.edit_of is not None:
             await self.set_buttons(chat_id, message.edit_of, message)
             return message.edit_of
@@ -55,6 +66,7 @@ class TelegramSender:
                 reply_markup=keyboard(message.buttons),
                 link_preview_options=_NO_PREVIEW,
             )
+            await self._photos(chat_id, message.photos[:10])
         except TelegramError as exc:
             raise _translate(exc) from exc
         return sent.message_id
@@ -72,6 +84,22 @@ class TelegramSender:
             raise _translate(exc) from exc
         except TelegramError as exc:
             raise _translate(exc) from exc
+
+    async def _photos(self, chat_id: int, photos: tuple[Photo, ...]) -> None:
+        if len(photos) == 1:
+            [photo] = photos
+            await self.bot.send_photo(
+                chat_id=chat_id,
+                photo=photo.data,
+                filename=photo.filename,
+                caption=photo.caption or None,
+            )
+        elif photos:
+            album = [
+                InputMediaPhoto(p.data, caption=p.caption or None, filename=p.filename)
+                for p in photos
+            ]
+            await self.bot.send_media_group(chat_id=chat_id, media=album)
 
     async def edit(self, chat_id: int, message_id: int, message: TelegramMessage) -> None:
         """Replace an earlier message's text and buttons; "not modified" is success."""

@@ -41,6 +41,7 @@ from bot.enquiries.model import (
 from bot.enquiries.service import EnquiryService
 from bot.links import from_start_payload
 from bot.render.telegram import ACTION_ASK, feedback_lines
+from bot.reports.stats import headline_lines
 from bot.telegram import replies
 from bot.telegram.callbacks import unpack, verify
 from bot.telegram.context import BotContext
@@ -573,7 +574,8 @@ async def on_invite(update: Update, context: Context, payload: str) -> None:
         "adviser: enquiries for you will arrive here with Accept / Pass on / Resolve buttons, "
         "and replying to an enquiry message answers the enterprise.\n"
         "/queue — your open enquiries\n/away [until DATE] — pause new enquiries\n"
-        "/back — receive them again",
+        "/back — receive them again\n/partners — enterprises open to bidding together\n"
+        "/report — the latest market report",
     )
 
 
@@ -589,11 +591,12 @@ async def on_stats(update: Update, context: Context) -> None:
         return
     now = service.clock()
     async with service.db.session() as session:
+        headline = await headline_lines(session, now)
         stats = await store.enquiry_stats(session, now)
         totals = await feedback_totals(session)
         suppressions = await suppression_counts(session)
     median = texts.age(stats.median_first_response) if stats.median_first_response else "—"
-    lines = feedback_lines(totals)
+    lines = [*headline, "", *feedback_lines(totals)]
     lines += [
         "\n<b>Enquiries</b>",
         f"Open: {stats.open} (overdue: {stats.overdue}) · resolved: {stats.resolved} · "

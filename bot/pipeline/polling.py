@@ -78,7 +78,11 @@ async def store_page(
         if len(report.problems) < 20:
             report.problems.append(str(problem)[:300])
     report.skipped += len(problems)
-    async with db.session() as session:
+    # The page reads (is it stored?) then writes. On SQLite a deferred transaction that
+    # does so fails at once with "database is locked" when another connection committed
+    # between its first read and its first write (e.g. the sender claiming messages); a
+    # write transaction from the start waits for the lock instead (busy timeout).
+    async with db.claim_session() as session:
         for notice in notices:
             report.count(await store_notice(session, notice))
         await save_cursor(session, feed, cursor=cursor, watermark=watermark)

@@ -18,15 +18,18 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.render.model import AlertView, Brand, RenderedEmail
+from bot.render.model import AlertView, Brand, ForecastView, RenderedEmail
 from bot.render.phrases import (
     CLOSING_SOON,
+    FORECAST_HEADING,
+    FORECAST_NOTE,
     aware,
     change_phrases,
     counts,
     day_month,
     deadline_phrase,
     digest_parts,
+    forecast_phrase,
     is_cancelled,
     nudge_text,
     period_title,
@@ -279,9 +282,11 @@ def email_digest(
     telegram_url: str | None = None,
     brand: Brand = DEFAULT_BRAND,
     actions: Actions | None = None,
+    forecasts: Sequence[ForecastView] = (),
 ) -> RenderedEmail:
     """A digest email with the same sections as Telegram's; each item keeps its "why" and
-    its action links."""
+    its action links. A weekly digest may end with contracts coming up for re-tender,
+    labelled a forecast."""
     soon, new, updated = digest_parts(views, now, closing_soon)
     sections = [
         {"heading": heading, "entries": [_notice(v, now, tz, 300, actions) for v in items]}
@@ -294,8 +299,21 @@ def email_digest(
         title=period_title(period),
         summary=counts(views),
         sections=sections,
+        forecasts=[_forecast(f, tz) for f in forecasts],
+        forecast_heading=FORECAST_HEADING,
+        forecast_note=FORECAST_NOTE,
         footer=Footer(unsubscribe_url, manage_url, telegram_url, brand).context(),
     )
+
+
+def _forecast(item: ForecastView, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "title": clean(item.title, _EMAIL_TITLE_MAX),
+        "href": safe_url(item.url),
+        "url": safe_url(item.url) or "",
+        "buyer": clean(item.buyer, 200),
+        "held": forecast_phrase(clean(item.supplier, 200) or None, item.end_date, tz, item.value),
+    }
 
 
 def nudge_email(

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AlertView", "Brand", "Button", "RenderedEmail", "TelegramMessage"]
+__all__ = [
+    "AlertView",
+    "Attachment",
+    "Brand",
+    "Button",
+    "ForecastView",
+    "Photo",
+    "RenderedEmail",
+    "TelegramMessage",
+]
 
 
 @dataclass(frozen=True)
@@ -44,10 +53,53 @@ class Brand:
 
 
 @dataclass(frozen=True)
+class ForecastView:
+    """A contract in the subscriber's trade and region whose end is 6-12 months away: it
+    is likely to be tendered again (a forecast, not a notice), with who holds it now."""
+
+    notice_id: int
+    award_id: str
+    title: str
+    buyer: str | None
+    supplier: str | None
+    end_date: datetime  # aware
+    value: float | None
+    url: str | None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.notice_id, self.award_id)
+
+
+@dataclass(frozen=True)
 class Button:
     text: str
     callback_data: str | None = None
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A picture sent after a message's text (a report's chart): PNG bytes and a caption."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file carried by an email: inline (shown in the HTML as ``cid:<content_id>``) or
+    attached (a CSV to open in a spreadsheet)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+
+    @property
+    def inline(self) -> bool:
+        return self.content_id is not None
 
 
 @dataclass(frozen=True)
@@ -56,7 +108,8 @@ class TelegramMessage:
 
     ``shown`` names the deliveries the message shows in full, when it is made of several:
     what did not fit is *not* shown, so the delivery loop sends it in the next message
-    rather than marking it sent (empty: every delivery given was shown).
+    rather than marking it sent (empty: every delivery given was shown). ``photos`` follow
+    the text (one photo, or an album of 2-10).
 
     ``edit_of``: not a new message but new buttons (``buttons``, often none) for the
     earlier message with that id — how an adviser's old buttons are taken away when the
@@ -67,6 +120,7 @@ class TelegramMessage:
     buttons: tuple[tuple[Button, ...], ...] = ()
     shown: tuple[int, ...] = ()
     edit_of: int | None = None
+    photos: tuple[Photo, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -394,3 +394,18 @@ def nudge_text(checked: int) -> str:
     count = max(0, int(checked))
     noun = "notice" if count == 1 else "notices"
     return f"We checked {count:,} {noun} this week; none matched — widen your keywords?"
+
+
+FORECAST_HEADING = "Coming up for re-tender (a forecast)"
+FORECAST_NOTE = (
+    "These contracts in your trade and area end in 6 to 12 months and are usually "
+    "tendered again: a forecast from the award notices, not an open opportunity."
+)
+
+
+def forecast_phrase(supplier: str | None, end: datetime, tz: ZoneInfo, value: float | None) -> str:
+    """``"held by Acme Ltd until 31 Mar 2026 · £120,000"``."""
+    local = aware(end).astimezone(tz)
+    held = f"held by {supplier}" if supplier else "current supplier not stated"
+    text = f"{held} until {local.day} {_MONTHS[local.month - 1]} {local.year}"
+    return f"{text} · {money(value, 'GBP')}" if value else text

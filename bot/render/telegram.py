@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.render.model import AlertView, Button, TelegramMessage
+from bot.render.model import AlertView, Button, ForecastView, TelegramMessage
 from bot.render.phrases import (
     CLOSING_SOON,
+    FORECAST_HEADING,
+    FORECAST_NOTE,
     aware,
     change_phrases,
     closing_key,
@@ -24,6 +26,7 @@ from bot.render.phrases import (
     deadline_phrase,
     deadline_short,
     digest_parts,
+    forecast_phrase,
     is_cancelled,
     nudge_text,
     period_title,
@@ -60,6 +63,7 @@ ACTION_MUTE = "mute"
 ACTION_UNDO = "undo"
 ACTION_REMIND = "rem"
 ACTION_ASK = "ask"  # ❓ Ask an adviser (handled by bot.enquiries)
+ACTION_PARTNER = "ptn"  # 🤝 Open to partners (handled by bot.chat.partners)
 
 # Caps in characters of *raw* text, before escaping.
 _TITLE_MAX = 300
@@ -105,7 +109,11 @@ def _alert_buttons(view: AlertView, now: datetime) -> tuple[tuple[Button, ...], 
         rows.append(tuple(mutes))
     if _remindable(view, now):
         rows.append((Button("⏰ Remind me", pack(ACTION_REMIND, view.delivery_id)),))
-    rows.append((Button("❓ Ask an adviser", pack(ACTION_ASK, view.delivery_id)),))
+    ask = Button("❓ Ask an adviser", pack(ACTION_ASK, view.delivery_id))
+    if view.kind == "alert":
+        rows.append((ask, Button("🤝 Open to partners", pack(ACTION_PARTNER, view.delivery_id))))
+    else:
+        rows.append((ask,))
     return tuple(rows)
 
 
@@ -295,22 +303,43 @@ def _remindable(view: AlertView, now: datetime) -> bool:
     return view.deadline is not None and aware(view.deadline) - aware(now) > timedelta(days=1)
 
 
+FORECASTS_SHOWN = 3
+
+
+def forecast_block(forecasts: Sequence[ForecastView], tz: ZoneInfo) -> str:
+    """The weekly digest's "coming up for re-tender" section (Telegram HTML), or ""."""
+    if not forecasts:
+        return ""
+    lines = [f"<b>🔮 {esc(FORECAST_HEADING)}</b>", f"<i>{esc(FORECAST_NOTE)}</i>"]
+    for item in forecasts[:FORECASTS_SHOWN]:
+        title = esc(clean(item.title, 120))
+        linked = link(item.url, title)
+        buyer = f" — {esc(clean(item.buyer, 80))}" if item.buyer else ""
+        held = esc(forecast_phrase(clean(item.supplier, 80) or None, item.end_date, tz, item.value))
+        lines.append(f"• {linked}{buyer}: {held}")
+    return "\n".join(lines)
+
+
 def telegram_digest(
     views: Sequence[AlertView],
     now: datetime,
     tz: ZoneInfo,
     period: str,
     closing_soon: timedelta = CLOSING_SOON,
+    forecasts: Sequence[ForecastView] = (),
 ) -> TelegramMessage:
-    """A digest: Closing soon, New, Updated; fitted to one message.
+    """A digest: Closing soon, New, Updated; fitted to one message; a weekly digest may end
+    with contracts coming up for re-tender (``forecasts``, labelled as a forecast).
 
     Opportunities are numbered, keep their buyer, place and "why", and the first few get
     numbered buttons, as in a group message: feedback from digest readers counts as much as
     from instant ones."""
     soon, new, updated = digest_parts(views, now, closing_soon)
     header = f"📬 <b>{esc(period_title(period))}</b> — {esc(counts(views))}"
+    footer = forecast_block(forecasts, tz)
     if not views:
-        return TelegramMessage(f"{header}\n\nNothing new matched your keywords.", ())
+        body = f"{header}\n\nNothing new matched your keywords."
+        return TelegramMessage(fit(f"{body}\n\n{footer}" if footer else body), ())
     opportunities = list(enumerate([*soon, *new], start=1))
     soon_numbered, new_numbered = opportunities[: len(soon)], opportunities[len(soon) :]
     sections = [
@@ -318,7 +347,7 @@ def telegram_digest(
         _Section("<b>🆕 New</b>", [_line(v, now, tz, n) for n, v in new_numbered]),
         _Section("<b>🔄 Updated</b>", [_line(v, now, tz) for v in updated]),
     ]
-    text = _fit_sections(header, sections)
+    text = _fit_sections(header, sections, footer)
     shown = soon_numbered[: sections[0].shown] + new_numbered[: sections[1].shown]
     ids = [v.delivery_id for _, v in shown] + [v.delivery_id for v in updated[: sections[2].shown]]
     return TelegramMessage(text, _feedback_rows(shown, now), shown=tuple(ids))

@@ -35,6 +35,7 @@ from bot.chat import (
     email_link,
     keywords,
     onboarding,
+    partners,
     privacy,
     reminders,
     settings,
@@ -48,10 +49,12 @@ from bot.render.telegram import (
     ACTION_ASK,
     ACTION_MUTE,
     ACTION_NOT_RELEVANT,
+    ACTION_PARTNER,
     ACTION_RELEVANT,
     ACTION_REMIND,
     ACTION_UNDO,
 )
+from bot.reports import telegram as market
 from bot.services import Services
 from bot.telegram import replies
 from bot.telegram.context import BotApplication, BotContext
@@ -132,6 +135,8 @@ ROLE_COMMANDS: tuple[tuple[str, Handler], ...] = (
     ("away", enquiries.on_away),
     ("back", enquiries.on_back),
     ("stats", enquiries.on_stats),
+    ("report", market.on_report),
+    ("partners", market.on_partners),
 )
 
 ALERT_ACTIONS = (ACTION_RELEVANT, ACTION_NOT_RELEVANT, ACTION_MUTE, ACTION_UNDO, ACTION_REMIND)
@@ -201,6 +206,7 @@ def install(app: BotApplication, services: Services) -> None:
         CallbackQueryHandler(enquiries.on_enquiry_button, pattern=f"^{ENQUIRY_ACTION}:")
     )
     app.add_handler(CallbackQueryHandler(enquiries.on_ask_button, pattern=f"^{ACTION_ASK}:"))
+    app.add_handler(CallbackQueryHandler(partners.on_callback, pattern=f"^{ACTION_PARTNER}:"))
     alert_pattern = "^(" + "|".join(a.replace("+", r"\+") for a in ALERT_ACTIONS) + "):"
     app.add_handler(CallbackQueryHandler(alert_buttons.on_callback, pattern=alert_pattern))
     app.add_handler(CallbackQueryHandler(on_unknown_button))

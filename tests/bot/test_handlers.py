@@ -512,7 +512,8 @@ async def test_admin_stats_and_feedback_totals(bot: Bot) -> None:
         (second, "Laundry", 1, 0),
     ]
     stats = (await bot.send(ADMIN, "/stats")).text
-    assert stats.startswith("Feedback: 2 👍, 1 👎 on 2 notices")
+    assert stats.startswith("This week\nSubscribers: 2 active, 0 paused, 2 new this week")
+    assert "\n\nFeedback: 2 👍, 1 👎 on 2 notices" in stats
     assert "Meals <on> wheels — 1 👍, 1 👎" in stats
     assert "Suppressed addresses: none" in stats
     async with bot.db.session() as session:

@@ -91,7 +91,14 @@ def test_alert_shows_every_fact() -> None:
     assert "Why: matched “school meals” in the title" in text
     parsed = parse_html(message.text)
     assert parsed.links == ["https://www.find-tender.service.gov.uk/Notice/000123-2026"]
-    assert callbacks(message) == ["fb+:123", "fb-:123", "mute:123:0", "rem:123", "ask:123"]
+    assert callbacks(message) == [
+        "fb+:123",
+        "fb-:123",
+        "mute:123:0",
+        "rem:123",
+        "ask:123",
+        "ptn:123",
+    ]
     labels = [b.text for row in message.buttons for b in row]
     assert labels == [
         "👍 Relevant",
@@ -99,6 +106,7 @@ def test_alert_shows_every_fact() -> None:
         "🔕 Mute “school meals”",
         "⏰ Remind me",
         "❓ Ask an adviser",
+        "🤝 Open to partners",
     ]
 
 

@@ -92,6 +92,8 @@ ALONE: dict[str, list[Any]] = {
     "reports.weekly_day": ["Sun"],
     "reports.hour": [0, 23],
     "reports.horizon": ["1s", "3650d"],
+    "reports.closing_within": ["1s", "60d"],
+    "reports.retender": [False],
     "reports.region": ["UK", "UKF14", "tlf1", "London", "England"],
     "reports.recipients": ["advisers", "admins"],
 }

@@ -199,7 +199,8 @@ async def test_adviser_commands_and_admin_stats(fake: FakeTelegram, database: Da
         assert tess is not None and not tess.away
 
         stats = (await bot.send(ADMIN, "/stats")).text
-        assert stats.startswith("Feedback: 0 👍, 0 👎")
+        assert stats.startswith("This week\nSubscribers: ")  # the headline (tests/reports)
+        assert "\n\nFeedback: 0 👍, 0 👎" in stats
         assert "Open: 2 (overdue: 0)" in stats
         assert "Tendering and bids: 2/2" in stats
         assert "Tess Tendering: 1/1" in stats and "Tom Bids: 1/1" in stats

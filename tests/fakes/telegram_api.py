@@ -33,6 +33,7 @@ DEFAULT_TOKEN = "123456789:AAFakeTokenForBestbotTests_0123456789"
 BOT_USERNAME = "bestbot_test_bot"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_CALLBACK_DATA = 64
 MAX_BUTTONS = 100
 NOT_MODIFIED = (
@@ -66,7 +67,9 @@ BUTTON_KINDS = (
     "callback_game",
     "pay",
 )
-SEND_METHODS = frozenset({"sendmessage", "senddocument", "sendphoto", "sendsticker"})
+SEND_METHODS = frozenset(
+    {"sendmessage", "senddocument", "sendphoto", "sendmediagroup", "sendsticker"}
+)
 EDIT_METHODS = frozenset({"editmessagetext", "editmessagereplymarkup", "editmessagecaption"})
 
 JSON = dict[str, Any]
@@ -115,6 +118,9 @@ class SentMessage:
     reply_to_message_id: int | None
     date: int
     document: StoredFile | None = None
+    #: sendPhoto / sendMediaGroup: the picture as uploaded, and its album's id.
+    photo: StoredFile | None = None
+    media_group_id: str | None = None
     deleted: bool = False
     history: list[tuple[str, JSON | None]] = field(default_factory=list)
 
@@ -357,6 +363,8 @@ class FakeTelegram:
             "getupdates": self._get_updates,
             "sendmessage": self._send_message,
             "senddocument": self._send_document,
+            "sendphoto": self._send_photo,
+            "sendmediagroup": self._send_media_group,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
@@ -1228,6 +1236,8 @@ class FakeTelegram:
         *,
         text_key: str = "text",
         document: StoredFile | None = None,
+        photo: StoredFile | None = None,
+        media_group_id: str | None = None,
     ) -> JSON:
         msg: JSON = {
             "message_id": self._next_message_id(chat),
@@ -1247,6 +1257,10 @@ class FakeTelegram:
             msg["reply_to_message"] = original
         if document is not None:
             msg["document"] = _document_dict(document)
+        if photo is not None:
+            msg["photo"] = [_photo_size(photo)]
+        if media_group_id is not None:
+            msg["media_group_id"] = media_group_id
         chat.messages[msg["message_id"]] = msg
         self.sent.append(
             SentMessage(
@@ -1261,6 +1275,8 @@ class FakeTelegram:
                 reply_to_message_id=reply_to,
                 date=msg["date"],
                 document=document,
+                photo=photo,
+                media_group_id=media_group_id,
             )
         )
         self._notify()
@@ -1310,6 +1326,95 @@ class FakeTelegram:
             text_key="caption",
             document=stored,
         )
+
+    def _photo_file(self, value: Any, params: JSON) -> StoredFile:
+        """An uploaded photo (``attach://name`` or the field itself) or a known file_id,
+        checked as Telegram checks it: a real image, at most 10 MB, sane dimensions."""
+        if isinstance(value, str) and value.startswith("attach://"):
+            name = value[len("attach://") :]
+            value = params.get(name)
+            if value is None:
+                raise bad_request(f"can't parse InputMedia: media not found ({name})")
+        if isinstance(value, str) and value in self.files:
+            return self.files[value]
+        if not isinstance(value, web.FileField):
+            if value:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            raise bad_request("there is no photo in the request")
+        data = value.file.read()
+        if not data:
+            raise bad_request("file must be non-empty")
+        if len(data) > MAX_PHOTO_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        size = image_size(data)
+        if size is None:
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        width, height = size
+        if width + height > 10000 or max(width, height) > 20 * min(width, height):
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+        return self._store_file(value.filename, value.content_type, data, "photos")
+
+    async def _send_photo(self, params: JSON) -> JSON:
+        chat = self._writable_chat(params)
+        photo = self._photo_file(params.get("photo"), params)
+        raw = str(params.get("caption") or "")
+        parsed = self._parse_text(raw, params, MAX_CAPTION, caption=True) if raw else ParsedText("")
+        markup = self._parse_markup(params)
+        reply_to = self._reply_to(chat, params)
+        self._flood(chat, "sendphoto")
+        return self._record_message(
+            chat,
+            "sendPhoto",
+            raw,
+            params,
+            parsed,
+            markup,
+            reply_to,
+            text_key="caption",
+            photo=photo,
+        )
+
+    async def _send_media_group(self, params: JSON) -> list[JSON]:
+        """An album of 2-10 photos, all checked before any is sent (Telegram sends all or
+        none); a caption per item, at most 1024 characters each."""
+        chat = self._writable_chat(params)
+        media = _param_json(params, "media", "media")
+        if media is None:
+            raise bad_request('parameter "media" is required')
+        if not isinstance(media, list):
+            raise bad_request("can't parse media JSON object")
+        if not 2 <= len(media) <= 10:
+            raise bad_request("media group must include 2-10 items")  # the fake's wording
+        if "reply_markup" in params:
+            raise bad_request("media groups can't have reply markup")  # the fake's wording
+        items = []
+        for item in media:
+            if not isinstance(item, dict) or item.get("type") != "photo":
+                raise bad_request("can't parse InputMedia: the fake sends photo albums only")
+            photo = self._photo_file(item.get("media"), params)
+            raw = str(item.get("caption") or "")
+            parsed = (
+                self._parse_text(raw, item, MAX_CAPTION, caption=True) if raw else ParsedText("")
+            )
+            items.append((photo, raw, item, parsed))
+        reply_to = self._reply_to(chat, params)
+        self._flood(chat, "sendmediagroup")
+        group = f"album{next(self._file_ids)}"
+        return [
+            self._record_message(
+                chat,
+                "sendMediaGroup",
+                raw,
+                item,
+                parsed,
+                None,
+                reply_to,
+                text_key="caption",
+                photo=photo,
+                media_group_id=group,
+            )
+            for photo, raw, item, parsed in items
+        ]
 
     def _store_file(
         self, filename: str | None, mime_type: str | None, data: bytes, folder: str
@@ -1537,6 +1642,35 @@ def _document_dict(stored: StoredFile) -> JSON:
     if stored.mime_type:
         d["mime_type"] = stored.mime_type
     return d
+
+
+def _photo_size(stored: StoredFile) -> JSON:
+    width, height = image_size(stored.data) or (0, 0)
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": len(stored.data),
+        "width": width,
+        "height": height,
+    }
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG, GIF or JPEG from its header (None: not an image)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(data) and data[i] == 0xFF:
+            marker, length = data[i + 1], int.from_bytes(data[i + 2 : i + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2):
+                return int.from_bytes(data[i + 7 : i + 9], "big"), int.from_bytes(
+                    data[i + 5 : i + 7], "big"
+                )
+            i += 2 + length
+    return None
 
 
 def _printable(params: JSON) -> JSON:

@@ -235,6 +235,53 @@ async def test_send_document_and_download(bot: Bot, fake_telegram: FakeTelegram)
     assert await file.download_as_bytearray() == b"a,b\n1,2\n"
 
 
+def _png(width: int, height: int) -> bytes:
+    """A real PNG of the given size (drawn by Pillow, which matplotlib brings)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (0, 114, 178)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_send_photo_checks_the_image(bot: Bot, fake_telegram: FakeTelegram) -> None:
+    msg = await bot.send_photo(USER, _png(1080, 1080), caption="<b>Chart</b>", parse_mode="HTML")
+    assert msg.photo and (msg.photo[-1].width, msg.photo[-1].height) == (1080, 1080)
+    assert msg.caption == "Chart"
+    [sent] = fake_telegram.messages(USER)
+    assert sent.method == "sendPhoto" and sent.photo is not None
+    assert sent.photo.data.startswith(b"\x89PNG")
+    with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
+        await bot.send_photo(USER, b"a,b\n1,2\n", filename="not-a-picture.png")
+    with pytest.raises(BadRequest, match=r"(?i)PHOTO_INVALID_DIMENSIONS"):
+        await bot.send_photo(USER, _png(2100, 100))
+    with pytest.raises(BadRequest, match="caption is too long"):
+        await bot.send_photo(USER, _png(10, 10), caption="x" * 1025)
+
+
+async def test_send_media_group_is_all_or_nothing(bot: Bot, fake_telegram: FakeTelegram) -> None:
+    from telegram import InputMediaPhoto
+
+    album = [
+        InputMediaPhoto(_png(1080, 1080), caption="first", filename="a.png"),
+        InputMediaPhoto(_png(800, 600), filename="b.png"),
+    ]
+    sent = await bot.send_media_group(USER, album)
+    assert len(sent) == 2 and sent[0].media_group_id == sent[1].media_group_id
+    assert [m.caption for m in sent] == ["first", None]
+    recorded = fake_telegram.messages(USER)
+    assert [m.method for m in recorded] == ["sendMediaGroup"] * 2
+    assert all(m.photo is not None for m in recorded)
+    with pytest.raises(BadRequest, match="2-10 items"):
+        await bot.send_media_group(USER, [InputMediaPhoto(_png(10, 10))])
+    broken = [InputMediaPhoto(_png(10, 10)), InputMediaPhoto(b"GIF? no", filename="x.gif")]
+    with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
+        await bot.send_media_group(USER, broken)
+    assert len(fake_telegram.messages(USER)) == 2  # nothing of the broken album was sent
+
+
 async def test_commands_chat_info_and_admins(bot: Bot, fake_telegram: FakeTelegram) -> None:
     await bot.set_my_commands([("start", "Start"), ("profile", "Your profile")])
     assert [c.command for c in await bot.get_my_commands()] == ["start", "profile"]

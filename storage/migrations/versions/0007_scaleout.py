@@ -1,4 +1,4 @@
-"""scale-out: the webhook inbox, the fleet's shared send budget, last successful poll
+"""scale-out: the webhook inbox, the fleet's shared send budget
 
 Revision ID: 0007_scaleout
 Revises: 0006
@@ -43,8 +43,6 @@ def upgrade() -> None:
         sa.Column("tat", storage.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
-    with op.batch_alter_table("feed_cursor") as batch:
-        batch.add_column(sa.Column("last_success_at", storage.types.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
