@@ -66,8 +66,14 @@ def browser() -> Iterator[Any]:
         "--force-device-scale-factor=1",
     ):
         options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=found[1]), options=options)
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        driver = webdriver.Chrome(service=Service(executable_path=found[1]), options=options)
+    except WebDriverException:  # a slow first start on a busy machine: once more
+        driver = webdriver.Chrome(service=Service(executable_path=found[1]), options=options)
     driver.set_page_load_timeout(30)
+    driver.implicitly_wait(5)
     try:
         yield driver
     finally:
