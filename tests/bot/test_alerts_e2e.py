@@ -139,6 +139,7 @@ async def test_alert_by_telegram_and_email_once_then_one_update(
         "🔕 Mute “catering”",
         "⏰ Remind me",
         "❓ Ask an adviser",
+        "🤝 Open to partners",
     ]
 
     # Email: exactly one multipart/alternative message with the unsubscribe headers.
