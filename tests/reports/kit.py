@@ -12,13 +12,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from bot.demo import sample_files
+from bot.demo import SAMPLES
 from feeds.local import parse_file
 from feeds.notice import Notice
 from feeds.ocds import iter_releases
 from tests.feeds import uk_profile_releases as uk
+
+#: The report tests read every bundled sample but the 2019-2020 bulk file (slow, and outside
+#: the windows tested) — their own list, not the demo's (which drops samples by its clock).
+SKIPPED_SAMPLES = {"cf_bluetail_json_1_1_raw_2019-2020.jsonl"}
+
+
+def sample_files() -> list[Path]:
+    files = sorted(p for p in SAMPLES.iterdir() if p.suffix in {".json", ".jsonl", ".csv"})
+    return [p for p in files if p.name not in SKIPPED_SAMPLES]
+
 
 #: The UK6 award's ocid; the UK7 and UK10 releases share it.
 CHANGED_OCID = "ocds-h6vhtk-06d285"

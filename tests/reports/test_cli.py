@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.demo import sample_files
 from bot.reports.formats import CSV_COLUMNS
 from feeds.order import notice_key
 from storage.db import Database, upgrade_async
 from storage.notices import store_notice
-from tests.reports.kit import END, sample_notices
+from tests.reports.kit import END, sample_files, sample_notices
 
 WINDOW = ["--from", "2025-01-01", "--to", "2025-03-31"]
 PNG = b"\x89PNG\r\n\x1a\n"
