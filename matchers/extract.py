@@ -376,12 +376,14 @@ class _Tok:
 
 _EMOJI_OR_SYMBOL = re.compile(r"[^\w\s'’\-\"“”.,;:!?()\[\]/\\|&+•·–—]", re.UNICODE)
 _CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]/\\|•·–—\n\"“”]|\s-\s|\s-|-\s")
+_TAG = re.compile(r"<[^<>]{0,200}>")
 _QUOTED = re.compile(r"[\"“”„«»]([^\"“”„«»]{1,200})[\"“”„«»]")
 
 
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = _TAG.sub(" . ", text)  # pasted HTML: a tag is never a trade
     text = text.replace("&", " and ").replace("+", " plus ")
     text = "".join(
         " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch != "\n" else ch
@@ -437,6 +439,9 @@ class _Reading:
     corrected: list[tuple[str, str]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     name: str | None = None
+    #: the text is a list of short items ("community catering, school meals"): each item
+    #: is a keyword as the person chose it, soft modifiers and all
+    listed: bool = False
 
 
 def _classify(raw: list[str], shouted: bool, reading: _Reading) -> list[_Tok]:
@@ -611,7 +616,7 @@ def _soft(unit: Unit) -> bool:
 def _trim(units: list[Unit], reading: _Reading) -> list[Unit]:
     """Drop soft modifiers at the start and empty heads at the end ("local catering
     services" -> "catering"); known phrases are kept as they are."""
-    while units and _soft(units[0]):
+    while units and _soft(units[0]) and not (reading.listed and len(units) > 1):
         if units[0][0].kind == "self":
             reading.dropped.append(units[0][0].word)
         units = units[1:]
@@ -764,25 +769,29 @@ def extract(text: str) -> Extraction:
     """Read an answer to "What does your enterprise do?" (see the module docstring)."""
     normal = _normalise(text)
     reading = _Reading()
-    quoted: list[str] = []
-    for found in _QUOTED.finditer(normal):
-        inner = " ".join(found.group(1).split())
-        if _WORD.search(inner):
-            quoted.append(f'"{inner}"')
-    normal = _QUOTED.sub(" . ", normal)
-    letters = [ch for ch in normal if ch.isalpha()]
+    letters = [ch for ch in _QUOTED.sub(" ", normal) if ch.isalpha()]
     shouted = bool(letters) and sum(ch.isupper() for ch in letters) > 0.8 * len(letters)
-    sentences = _sentences(normal)
-    asked = any(q for _, q in sentences)
-    terms: list[str] = list(quoted)
-    for sentence, question in sentences:
-        found_terms: list[str] = []
-        for clause in _clauses(sentence):
-            found_terms.extend(_clause_terms(clause, shouted, reading))
-        if question:
-            # a question is about the bot; keep only words that certainly name a trade
-            found_terms = [t for t in found_terms if _certain(t)]
-        terms.extend(found_terms)
+    terms: list[str] = []
+    asked = False
+    reading.listed = _is_list(_QUOTED.sub(" , ", normal))
+    pos = 0
+    # a "quoted phrase" is a keyword as it stands, in its place among the others
+    for found in [*_QUOTED.finditer(normal), None]:
+        end = found.start() if found is not None else len(normal)
+        for sentence, question in _sentences(normal[pos:end]):
+            asked = asked or question
+            found_terms: list[str] = []
+            for clause in _clauses(sentence):
+                found_terms.extend(_clause_terms(clause, shouted, reading))
+            if question:
+                # a question is about the bot; keep only words that certainly name a trade
+                found_terms = [t for t in found_terms if _certain(t)]
+            terms.extend(found_terms)
+        if found is not None:
+            inner = " ".join(found.group(1).split())
+            if _WORD.search(inner):
+                terms.append(f'"{inner}"')
+            pos = found.end()
     for place in _postcode_places(normal):
         if all(p.codes != place.codes for p in reading.places):
             reading.places.append(place)
@@ -813,6 +822,19 @@ def extract(text: str) -> Extraction:
         tuple(dict.fromkeys(reading.dropped)),
         reading.name,
     )
+
+
+def _is_list(text: str) -> bool:
+    """Two or more short items (at most three words each) and no sentence: no subject,
+    verb or self-description among them."""
+    items = [c for c in _clauses(text.replace(" and ", " , "))]
+    if len(items) < 2:
+        return False
+    for words in items:
+        lowered = {w.lower() for w in words}
+        if len(words) > MAX_COMPOUND or lowered & (_PRONOUNS | _VERBS | _SELF | _AUXILIARIES):
+            return False
+    return True
 
 
 def _certain(term: str) -> bool:

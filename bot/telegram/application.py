@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
+from bot.chat.roles import ADMIN_COMMANDS, ADVISER_COMMANDS, ENTERPRISE_COMMANDS
 from bot.config import Config
 from bot.telegram.context import CONTEXT_TYPES, BotApplication
 from bot.telegram.errors import ReceiveErrors
@@ -30,30 +30,13 @@ __all__ = ["COMMANDS", "OVERALL_RATE", "build_application", "start_receiving", "
 OVERALL_RATE = 29
 MAX_CONCURRENT_UPDATES = 64
 
-COMMANDS = (
-    ("start", "Set up alerts"),
-    ("settings", "See and change all your settings"),
-    ("keywords", "Your keywords"),
-    ("add", "Add keywords"),
-    ("remove", "Remove keywords"),
-    ("exclude", "Words that rule a notice out"),
-    ("regions", "Where you work"),
-    ("cpv", "Add CPV codes, or find them by a word"),
-    ("value", "Contract value range, e.g. /value 10k 500k"),
-    ("vcse", "Only notices suitable for VCSEs (on/off)"),
-    ("sme", "Only notices suitable for SMEs (on/off)"),
-    ("frequency", "Instant, daily or weekly"),
-    ("quiet", "Quiet hours"),
-    ("email", "Get alerts by email too"),
-    ("verify", "Confirm your email code"),
-    ("pause", "Pause alerts"),
-    ("resume", "Resume alerts"),
-    ("stop", "Stop alerts"),
-    ("ask", "Ask a SEEM adviser"),
-    ("mydata", "Get a copy of your data"),
-    ("forget", "Delete everything about you"),
-    ("privacy", "How we use your data"),
-    ("help", "What I can do"),
+#: Every command any role is offered (each role's menu is in :mod:`bot.chat.roles`).
+COMMANDS: tuple[tuple[str, str], ...] = tuple(
+    dict(
+        (name, text)
+        for commands in (ADMIN_COMMANDS, ADVISER_COMMANDS, ENTERPRISE_COMMANDS)
+        for name, text in commands
+    ).items()
 )
 
 
@@ -77,9 +60,14 @@ def build_application(config: Config) -> BotApplication:
 
 
 async def start_receiving(app: BotApplication) -> ReceiveErrors:
-    """Set the command menu and start handling updates (long polling)."""
+    """Set the bot's description and each role's command menu, and start handling updates
+    (long polling)."""
+    from bot.telegram.menus import install_menus
+
     errors = ReceiveErrors()
-    await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    services = app.bot_data.services
+    if services is not None:
+        await install_menus(app.bot, services)
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(drop_pending_updates=False, error_callback=errors)
