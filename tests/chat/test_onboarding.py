@@ -44,7 +44,7 @@ async def test_start_to_working_subscription_and_a_matching_alert(chat: Chat) ->
     answer = await chat.press(ANN, offered, offered.button("meals on wheels")["callback_data"])
     assert answer == 'Dropped “"meals on wheels"”'
     assert (await chat.profile(ANN)).keywords == ["community catering", "school meals"]
-    assert "✗ \"meals on wheels\"" in [b["text"] for b in chat.current(offered).buttons]
+    assert '✗ "meals on wheels"' in [b["text"] for b in chat.current(offered).buttons]
     n = chat.count(ANN)
     await chat.press(ANN, offered, offered.button("Next")["callback_data"])
     asked = (await chat.fake.wait_for_messages(ANN, n + 1))[n]
