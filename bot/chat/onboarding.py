@@ -32,7 +32,7 @@ from bot.chat.core import Context, Turn, data, esc, kb, turn_for
 from bot.chat.keywords import LIMITS, add_words, skipped_lines
 from bot.chat.settings import regions_markup, regions_text
 from bot.chat.text import MAX_KEYWORD_CHARS, MAX_KEYWORDS, clean, searchable, split_keywords
-from bot.telegram.menus import set_role_menu
+from bot.telegram.menus import ensure_role_menu
 from bot.telegram.wording import NON_TEXT, UNKNOWN_COMMAND
 from matchers.extract import Extraction, extract
 from storage.chat import clear_state, create_chat_subscriber, get_state, set_state, touch
@@ -81,9 +81,8 @@ async def _invite(update: Update, context: Context, payload: str) -> bool:
 
     await on_invite(update, context, payload.removeprefix("adv-"))
     user = update.effective_user
-    if user is not None and await roles.role_of(context.services, user.id) != roles.ENTERPRISE:
-        # linked: the adviser's own menu from now on
-        await set_role_menu(context.bot, user.id, await roles.role_of(context.services, user.id))
+    if user is not None:  # linked: the adviser's own menu from now on
+        await ensure_role_menu(context, user.id, await roles.role_of(context.services, user.id))
     return True
 
 
@@ -122,7 +121,7 @@ async def on_start(turn: Turn) -> None:
     if role != roles.ENTERPRISE and not payload.startswith("adv-"):
         async with turn.services.db.session() as session:
             await clear_state(session, turn.chat_id)
-        await set_role_menu(turn.context.bot, turn.chat_id, role)
+        await ensure_role_menu(turn.context, turn.chat_id, role)
         await turn.reply(roles.welcome_text(role, turn.first_name))
         return
     if payload:
@@ -167,6 +166,8 @@ async def on_start(turn: Turn) -> None:
 
 async def on_help(turn: Turn) -> None:
     role = roles.ENTERPRISE if turn.is_group else await roles.role_of(turn.services, turn.user_id)
+    if not turn.is_group:
+        await ensure_role_menu(turn.context, turn.chat_id, role)
     await turn.reply(roles.help_text(role, turn.first_name))
 
 
@@ -403,6 +404,7 @@ async def _role_text(turn: Turn) -> bool:
     role = await roles.role_of(turn.services, turn.user_id)
     if role == roles.ENTERPRISE:
         return False
+    await ensure_role_menu(turn.context, turn.chat_id, role)
     async with turn.services.db.session() as session:
         state = await get_state(session, turn.chat_id)
         if state is not None and state.step in (*ONBOARDING_STEPS, "add"):
@@ -447,6 +449,8 @@ async def on_unknown_command(update: Update, context: Context) -> None:
     if turn is None:
         return
     role = roles.ENTERPRISE if turn.is_group else await roles.role_of(turn.services, turn.user_id)
+    if not turn.is_group:
+        await ensure_role_menu(turn.context, turn.chat_id, role)
     names = [name for name, _ in roles.commands_for(role)]
     meant = roles.suggest_command(word, names)
     if meant is not None:

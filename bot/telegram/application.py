@@ -65,9 +65,7 @@ async def start_receiving(app: BotApplication) -> ReceiveErrors:
     from bot.telegram.menus import install_menus
 
     errors = ReceiveErrors()
-    services = app.bot_data.services
-    if services is not None:
-        await install_menus(app.bot, services)
+    await install_menus(app.bot)
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(drop_pending_updates=False, error_callback=errors)

@@ -4,12 +4,10 @@ each role sees.
 * ``setMyDescription`` / ``setMyShortDescription``: the text a person reads before pressing
   Start (and on the bot's profile), so they know what the bot is for before they talk to it.
 * ``setMyCommands``: enterprises get a short default menu with /help first; each adviser and
-  admin gets their own menu in their private chat (``BotCommandScopeChat``), set at start for
-  everyone known, and again when someone's role is recognised (an adviser opening their
-  invite link, an admin's /start).
-
-A menu that Telegram refuses for one chat (the person never opened the bot: "chat not
-found") is logged and skipped; it is set when they first write.
+  admin gets their own menu in their private chat (``BotCommandScopeChat``), set when the
+  bot first hears from them in this process (their /start, /help, any message or unknown
+  command; an adviser opening the invite link) — a chat scope needs a chat that exists, and
+  an adviser in the roster may never have opened the bot ("chat not found").
 """
 
 from __future__ import annotations
@@ -19,13 +17,18 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.chat.roles import ADMIN, ADVISER, ENTERPRISE, Role, menu_for
-from bot.services import Services
-from storage.roles import adviser_telegram_ids
+from bot.chat.roles import ENTERPRISE, Role, menu_for
+from bot.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DESCRIPTION", "SHORT_DESCRIPTION", "install_menus", "set_role_menu"]
+__all__ = [
+    "DESCRIPTION",
+    "SHORT_DESCRIPTION",
+    "ensure_role_menu",
+    "install_menus",
+    "set_role_menu",
+]
 
 #: At most 512 characters: the screen before Start.
 DESCRIPTION = (
@@ -60,9 +63,18 @@ async def set_role_menu(bot: Bot, chat_id: int, role: Role) -> bool:
     return True
 
 
-async def install_menus(bot: Bot, services: Services) -> None:
-    """At start: the description, the enterprises' default menu, every known adviser's and
-    admin's own menu."""
+async def ensure_role_menu(context: BotContext, chat_id: int, role: Role) -> None:
+    """Set ``role``'s menu in this private chat unless this process did already."""
+    known = context.bot_data.menus.get(chat_id)
+    if known == role or (known is None and role == ENTERPRISE):
+        return
+    if await set_role_menu(context.bot, chat_id, role):
+        context.bot_data.menus[chat_id] = role
+
+
+async def install_menus(bot: Bot) -> None:
+    """At start: the description, the short description and the enterprises' default menu
+    (advisers' and admins' own menus follow when they write)."""
     for call, what in (
         (bot.set_my_description(DESCRIPTION), "description"),
         (bot.set_my_short_description(SHORT_DESCRIPTION), "short description"),
@@ -72,10 +84,3 @@ async def install_menus(bot: Bot, services: Services) -> None:
         except TelegramError as exc:
             log.warning("bot %s not set: %s", what, type(exc).__name__)
     await bot.set_my_commands(_commands(ENTERPRISE), scope=BotCommandScopeDefault())
-    async with services.db.session() as session:
-        advisers = await adviser_telegram_ids(session)
-    for user_id in advisers:
-        if user_id not in services.admin_ids:
-            await set_role_menu(bot, user_id, ADVISER)
-    for user_id in sorted(services.admin_ids):
-        await set_role_menu(bot, user_id, ADMIN)
