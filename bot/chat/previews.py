@@ -130,13 +130,17 @@ async def after_change(
         due = due.replace(microsecond=due.microsecond // 1000 * 1000)
         queued = await _enqueue(services, subscriber_id, to_send, due)
         if queued:
-            them = "it" if len(to_send) == 1 else f"the {len(to_send)}"
-            still = "" if len(to_send) == len(found.open) else " with time left to bid"
+            n = len(to_send)
+            if n == len(found.open):
+                them = "it" if n == 1 else "them"
+            else:
+                them = ("the one" if n == 1 else f"the {n}") + " with time left to bid"
             if delay > timedelta(0):
-                text += f"\n\n📬 I'll send you {them}{still} in a minute, together."
+                together = "" if n == 1 else ", in one message"
+                text += f"\n\n📬 I'll send you {them} in a minute{together}."
                 buttons.append([("✖ Don't send them", data("bfx", _stamp(due)))])
             else:
-                text += f"\n\n📬 Sending you {them}{still} now."
+                text += f"\n\n📬 Sending you {them} now."
     markup: InlineKeyboardMarkup | None = kb(buttons) if buttons else None
     await turn.reply(text, markup)
 

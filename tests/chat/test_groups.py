@@ -54,4 +54,3 @@ async def test_group_members_cannot_change_settings(chat: Chat) -> None:
     assert (await chat.profile(GROUP)).vcse_only
     member_checks = [r for r in chat.fake.calls("getChatMember") if r.status == 200]
     assert len(member_checks) >= 7
-
