@@ -68,6 +68,17 @@ def summary(found: Preview, services: Services) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _sending(n: int, open_now: int, later: bool) -> str:
+    """ "📬 Sending it to you in a minute." and its variants."""
+    if n == open_now:
+        what = "it to you" if n == 1 else "them to you"
+    else:
+        what = "you " + ("the one" if n == 1 else f"the {n}") + " with time left to bid"
+    when = "in a minute" if later else "now"
+    together = ", in one message" if n > 1 else ""
+    return f"📬 Sending {what} {when}{together}."
+
+
 def _stamp(due: datetime) -> int:
     return int(due.timestamp() * 1000)
 
@@ -130,17 +141,10 @@ async def after_change(
         due = due.replace(microsecond=due.microsecond // 1000 * 1000)
         queued = await _enqueue(services, subscriber_id, to_send, due)
         if queued:
-            n = len(to_send)
-            if n == len(found.open):
-                them = "it" if n == 1 else "them"
-            else:
-                them = ("the one" if n == 1 else f"the {n}") + " with time left to bid"
+            text += "\n\n" + _sending(len(to_send), len(found.open), delay > timedelta(0))
             if delay > timedelta(0):
-                together = "" if n == 1 else ", in one message"
-                text += f"\n\n📬 I'll send you {them} in a minute{together}."
-                buttons.append([("✖ Don't send them", data("bfx", _stamp(due)))])
-            else:
-                text += f"\n\n📬 Sending you {them} now."
+                label = "✖ Don't send it" if len(to_send) == 1 else "✖ Don't send them"
+                buttons.append([(label, data("bfx", _stamp(due)))])
     markup: InlineKeyboardMarkup | None = kb(buttons) if buttons else None
     await turn.reply(text, markup)
 
@@ -233,8 +237,8 @@ async def on_withdraw_button(turn: Turn, args: list[str]) -> None:
     if not gone:
         await turn.answer("They've gone out already.")
         return
-    await turn.answer("OK, I won't send them.")
+    await turn.answer("OK, nothing will be sent.")
     message = turn.query.message if turn.query is not None else None
     text = getattr(message, "text_html", "") or ""
     cut = text.split("\n\n📬")[0]
-    await turn.show(f"{cut}\n\n<i>OK, I won't send them. /preview lists them any time.</i>", None)
+    await turn.show(f"{cut}\n\n<i>OK, nothing will be sent. /preview lists what's open.</i>", None)

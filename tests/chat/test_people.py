@@ -4,9 +4,12 @@ role its own bot, and the small courtesies (typos in commands, /pause vs /stop).
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -135,8 +138,8 @@ async def test_the_issue_catering_coop_finds_its_school_meals_and_gets_them(
     assert "1 open notice matches right now." in found.text
     assert "Primary school meals service 2027-2030" in found.text
     assert "Catering equipment" not in found.text
-    assert "I'll send you it in a minute" in found.text
-    assert found.button("Don't send them")
+    assert "📬 Sending it to you in a minute." in found.text
+    assert found.button("Don't send it")
 
     # nothing goes before the minute is up; then it comes through the alert outbox
     n = chat.count(ANN)
@@ -149,7 +152,7 @@ async def test_the_issue_catering_coop_finds_its_school_meals_and_gets_them(
         rows = (await session.exec(select(DeliveryRow))).all()
     assert [(r.kind, r.status) for r in rows] == [("alert", "sent")]
     # pressed too late, the button says so
-    answer = await chat.press(ANN, found, found.button("Don't send them")["callback_data"])
+    answer = await chat.press(ANN, found, found.button("Don't send it")["callback_data"])
     assert answer == "They've gone out already."
 
 
@@ -192,10 +195,10 @@ async def test_dont_send_withdraws_the_backfill_and_preview_offers_it_again(
     # a keyword change is answered with what it finds, and the backfill is on by default
     reply = await chat.send(BEN, "/add window cleaning")
     assert "2 open notices match right now." in reply.text
-    assert "I'll send you the one with time left to bid in a minute." in reply.text
-    answer = await chat.press(BEN, reply, reply.button("Don't send them")["callback_data"])
-    assert answer == "OK, I won't send them."
-    assert "I won't send them" in chat.current(reply).text
+    assert "📬 Sending you the one with time left to bid in a minute." in reply.text
+    answer = await chat.press(BEN, reply, reply.button("Don't send it")["callback_data"])
+    assert answer == "OK, nothing will be sent."
+    assert "nothing will be sent" in chat.current(reply).text
     assert chat.current(reply).reply_markup is None
     clock.now += timedelta(minutes=2)
     assert await chat.deliver() == 0
@@ -374,7 +377,7 @@ async def test_pause_holds_and_catches_up_stop_does_not(timed: tuple[Chat, Clock
     assert await chat.deliver() == 0  # paused: nothing goes
     back = await chat.send(ANN, "/resume")
     assert "Welcome back" in back.text and "1 open notice matches right now." in back.text
-    assert "I'll send you it in a minute" in back.text
+    assert "📬 Sending it to you in a minute." in back.text
     clock.now += timedelta(minutes=2)
     assert await chat.deliver() == 1
 
@@ -387,3 +390,133 @@ async def test_pause_holds_and_catches_up_stop_does_not(timed: tuple[Chat, Clock
     assert "Nothing was saved up while they were stopped" in again.text
     clock.now += timedelta(minutes=2)
     assert await chat.deliver() == 0
+
+
+# --------------------------------------------------------------------------- transcripts
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+BEGIN, END = "<!-- transcript:begin -->", "<!-- transcript:end -->"
+MAX_ROWS = 3
+
+
+class Transcript:
+    """What a person sees: their messages and taps, the bot's new and edited messages."""
+
+    def __init__(self, chat: Chat) -> None:
+        self.chat = chat
+        self.lines: list[str] = []
+
+    def _state(self, uid: int) -> dict[int, tuple[str, str]]:
+        return {
+            m.message_id: (m.text, json.dumps(m.reply_markup, sort_keys=True))
+            for m in self.chat.fake.messages(uid)
+        }
+
+    def _keyboard(self, message: SentMessage) -> list[str]:
+        rows = (message.reply_markup or {}).get("inline_keyboard", [])
+        shown = ["      " + "  ".join(f"[{b['text']}]" for b in row) for row in rows[:MAX_ROWS]]
+        if len(rows) > MAX_ROWS:
+            shown.append(f"      … {len(rows) - MAX_ROWS} more rows of buttons")
+        return shown
+
+    def _bot(self, message: SentMessage, edited: bool) -> None:
+        head = "bot ✎ " if edited else "bot:  "
+        for i, line in enumerate(message.text.split("\n")):
+            self.lines.append((head if i == 0 else "      ") + line if line else "")
+        self.lines.extend(self._keyboard(message))
+
+    async def _after(self, uid: int, before: dict[int, tuple[str, str]], toast: str = "") -> None:
+        await self.chat.settle(uid)
+        if toast:
+            self.lines.append(f"      (toast: {toast})")
+        for message in self.chat.fake.messages(uid):
+            old = before.get(message.message_id)
+            now = (message.text, json.dumps(message.reply_markup, sort_keys=True))
+            if old is None:
+                self._bot(message, edited=False)
+            elif old != now:
+                self._bot(message, edited=True)
+
+    async def says(self, uid: int, who: str, text: str) -> SentMessage:
+        before = self._state(uid)
+        self.lines.append(f"{who}: {text}")
+        reply = await self.chat.send(uid, text)
+        await self._after(uid, before)
+        return reply
+
+    async def taps(self, uid: int, who: str, message: SentMessage, label: str) -> None:
+        before = self._state(uid)
+        current = self.chat.current(message)
+        button = current.button(label)
+        self.lines.append(f"{who} taps [{button['text']}]")
+        toast = await self.chat.press(uid, current, button["callback_data"])
+        await self._after(uid, before, toast)
+
+    def last(self, uid: int) -> SentMessage:
+        return self.chat.fake.messages(uid)[-1]
+
+
+async def _transcripts(chat: Chat, clock: Clock) -> str:
+    await _store(chat, _notice(SCHOOL_MEALS, "ocds-transcript-meals", clock.now))
+    await chat.running.app.pipeline.match()
+    async with chat.db.session() as session:
+        await upsert_advisers(
+            session, [AdviserInput("a1", "Priya Adviser", ["bidding"], 5, telegram_id=ADVISER)]
+        )
+    chat.fake.add_user(ADVISER, "Priya")
+    out: list[str] = []
+
+    t = Transcript(chat)
+    await t.says(ANN, "Ann", "/start")
+    offered = await t.says(
+        ANN, "Ann", "we're a community catering co-op doing school meals and events in Nottingham"
+    )
+    await t.taps(ANN, "Ann", offered, "events")
+    await t.taps(ANN, "Ann", offered, "Next")
+    await t.says(ANN, "Ann", "Bread and Roses Kitchen")
+    regions = t.last(ANN)
+    await t.taps(ANN, "Ann", regions, "Next")
+    await t.taps(ANN, "Ann", regions, "Instant")
+    out += ["**An enterprise** (Ann, who runs a catering co-op)", "", "```", *t.lines, "```", ""]
+
+    t = Transcript(chat)
+    await t.says(ADVISER, "Priya", "/start")
+    await t.says(ADVISER, "Priya", "Great, I'll draft some bullet points for you by Friday")
+    await t.says(ADVISER, "Priya", "/qeue")
+    out += ["**An adviser** (Priya, in the roster)", "", "```", *t.lines, "```", ""]
+
+    t = Transcript(chat)
+    await t.says(ADMIN, "Ada", "/start")
+    await t.says(ADMIN, "Ada", "/stast")
+    out += ["**An admin** (Ada, in `[telegram] admin_ids`)", "", "```", *t.lines, "```"]
+    return "\n".join(out)
+
+
+@pytest.fixture
+async def fixed(
+    fake: FakeTelegram, database: Database, smtp: SmtpSink
+) -> AsyncIterator[tuple[Chat, Clock]]:
+    """The chat harness on a fixed date, so that the transcript reads the same every run."""
+    config = make_config(fake, database.url, smtp)
+    clock = Clock(datetime(2026, 9, 1, 9, 0, tzinfo=UTC))
+    async with running_bot(config, clock=clock) as running:
+        harness = Chat(fake, database, running, config, smtp)
+        harness.options.flood_limit = 10_000
+        yield harness, clock
+    no_bad_requests(fake)
+
+
+async def test_readme_shows_each_role_s_first_minute_as_it_happens(
+    fixed: tuple[Chat, Clock],
+) -> None:
+    """The README's transcript is this conversation's output. To refresh it after a wording
+    change: ``BESTBOT_WRITE_TRANSCRIPT=1 pytest tests/chat/test_people.py -k readme``."""
+    chat, clock = fixed
+    transcript = await _transcripts(chat, clock)
+    readme = README.read_text("utf-8")
+    start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
+    if os.environ.get("BESTBOT_WRITE_TRANSCRIPT"):
+        README.write_text(readme[:start] + "\n" + transcript + "\n" + readme[end:], "utf-8")
+        readme = README.read_text("utf-8")
+        start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
+    assert readme[start:end].strip() == transcript.strip(), "README transcript is out of date"
