@@ -13,11 +13,20 @@ The matching is the pipeline's own (:class:`matchers.engine.Matcher`, the profil
 :func:`matchers.profile.parse_profile` with the configured default stages), run once per
 question in a worker thread. The per-filter counts come from matching the profile without
 its filters once, then each filter alone on what that found (filters only ever remove).
+
+Speed: a preview must answer while the person waits, over thousands of notices. Each
+notice's title and opening words are reduced once to their term keys
+(:func:`matchers.prefilter.notice_keys`, kept per notice version in a bounded in-process
+cache: derived data, never state), and :class:`matchers.prefilter.Prefilter` skips, in
+microseconds, every notice the profile could not match; only the rest are read in full and
+matched (``benchmarks/bench_preview.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,11 +37,12 @@ from bot.chat.text import value_range
 from bot.services import Services
 from feeds.notice import first_deadline, still_open
 from matchers.engine import Match, Matcher
+from matchers.prefilter import NoticeKeys, Prefilter, notice_keys
 from matchers.profile import Profile, ProfileError, parse_profile
 from matchers.rules import Document, prepare
-from storage.previews import Candidate, alerted_notices, preview_candidates
+from storage.previews import Candidate, Indexed, alerted_notices, load_candidates, preview_index
 
-__all__ = ["FilterEffect", "Preview", "PreviewItem", "preview"]
+__all__ = ["FilterEffect", "Preview", "PreviewItem", "preview", "warm"]
 
 #: A notice "has time left to bid" when its first deadline is at least this far off.
 TIME_TO_BID = timedelta(days=2)
@@ -145,6 +155,41 @@ def _ids(matches: list[Match]) -> set[str]:
     return {m.notice_ocid for m in matches}
 
 
+class _KeyCache:
+    """Term keys per notice content (its hash: the same in every database and worker),
+    least recently used dropped past ``size``."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._keys: OrderedDict[str, NoticeKeys] = OrderedDict()
+
+    def get(self, item: Indexed) -> NoticeKeys | None:
+        key = item.content_hash
+        with self._lock:
+            found = self._keys.get(key)
+            if found is not None:
+                self._keys.move_to_end(key)
+            return found
+
+    def remember(self, candidates: Sequence[Candidate]) -> None:
+        made = [
+            (
+                c.content_hash,
+                notice_keys(c.notice.title or "", c.notice.description or "", c.notice.cpv),
+            )
+            for c in candidates
+        ]
+        with self._lock:
+            for key, keys in made:
+                self._keys[key] = keys
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+
+
+_CACHE = _KeyCache()
+
+
 def _compute(
     profile: Profile,
     candidates: Sequence[Candidate],
@@ -152,6 +197,7 @@ def _compute(
     now: datetime,
     sent: set[int],
     days: int,
+    seen: int,
 ) -> Preview:
     docs: list[Document] = [prepare(c.notice) for c in candidates]
     by_ocid: dict[str, Candidate] = {}
@@ -184,7 +230,7 @@ def _compute(
     return Preview(
         days=days,
         now=now,
-        seen=len(in_window),
+        seen=seen,
         found=found,
         open=tuple(i for i in items if i.open),
         by_keyword=tuple(counts.items()),
@@ -217,6 +263,21 @@ def _item(match: Match, candidate: Candidate, now: datetime, sent: set[int]) -> 
     )
 
 
+async def warm(services: Services, days: int = 30) -> int:
+    """Compute the term keys of every notice a preview would look at, in the background at
+    start, so that the first preview after a restart is as quick as the next ones; returns
+    how many were computed."""
+    now = services.clock()
+    async with services.db.session() as session:
+        index = await preview_index(session, now - timedelta(days=days), now)
+    missing = [i for i in index if _CACHE.get(i) is None]
+    for start in range(0, len(missing), 500):
+        async with services.db.session() as session:
+            loaded = await load_candidates(session, missing[start : start + 500])
+        await asyncio.to_thread(_CACHE.remember, loaded)
+    return len(missing)
+
+
 async def preview(services: Services, profile_data: Mapping[str, Any], days: int = 30) -> Preview:
     """What ``profile_data`` (the profile JSON, as :func:`storage.subscribers.profile_data`
     gives it; its ``id`` is the subscriber's, or anything for a profile not yet saved) finds
@@ -229,6 +290,18 @@ async def preview(services: Services, profile_data: Mapping[str, Any], days: int
         return Preview(days, now, 0, (), (), (), 0, (), problem=exc.problem)
     raw_id = str(profile_data.get("id", ""))
     async with services.db.session() as session:
-        candidates = await preview_candidates(session, since, now)
+        index = await preview_index(session, since, now)
         sent = await alerted_notices(session, int(raw_id)) if raw_id.isdigit() else set()
-    return await asyncio.to_thread(_compute, profile, candidates, since, now, sent, days)
+        missing = [i for i in index if _CACHE.get(i) is None]
+        loaded = {c.notice_id: c for c in await load_candidates(session, missing)}
+    if loaded:
+        await asyncio.to_thread(_CACHE.remember, list(loaded.values()))
+    test = Prefilter(_unfiltered(profile))
+    passing = [i for i in index if (k := _CACHE.get(i)) is None or test.may_match(k)]
+    unread = [i for i in passing if i.notice_id not in loaded]
+    if unread:
+        async with services.db.session() as session:
+            loaded.update({c.notice_id: c for c in await load_candidates(session, unread)})
+    candidates = [loaded[i.notice_id] for i in passing if i.notice_id in loaded]
+    seen = sum(1 for i in index if i.first_seen >= since)
+    return await asyncio.to_thread(_compute, profile, candidates, since, now, sent, days, seen)

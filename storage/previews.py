@@ -10,10 +10,11 @@ offer them again).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import ColumnElement, delete, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +22,25 @@ from feeds.notice import Notice
 from storage.models import DeliveryRow, NoticeRow
 from storage.outbox import PENDING, SENT
 
-__all__ = ["Candidate", "alerted_notices", "preview_candidates", "withdraw_backfill"]
+__all__ = [
+    "Candidate",
+    "Indexed",
+    "alerted_notices",
+    "load_candidates",
+    "preview_index",
+    "withdraw_backfill",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Indexed:
+    """A notice a preview may match, before its content is read."""
+
+    notice_id: int
+    version: int
+    first_seen: datetime
+    #: the hash of what the notice says (:meth:`feeds.notice.Notice.content_hash`)
+    content_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,27 +51,45 @@ class Candidate:
     version: int
     first_seen: datetime
     notice: Notice
+    content_hash: str
 
 
-async def preview_candidates(
+def _candidate_filter(since: datetime, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Canonical notices first seen since ``since``, or whose deadline is after ``now``."""
+    return (
+        col(NoticeRow.duplicate_of).is_(None),
+        or_(col(NoticeRow.first_seen) >= since, col(NoticeRow.deadline) > now),
+    )
+
+
+async def preview_index(
     session: AsyncSession, since: datetime, now: datetime, limit: int = 20_000
-) -> list[Candidate]:
-    """Canonical notices first seen since ``since``, and those whose deadline is after
-    ``now`` (open, whenever first seen); newest first, at most ``limit``."""
+) -> list[Indexed]:
+    """Canonical notices first seen since ``since`` and those still open after ``now``
+    (whenever first seen), newest first, at most ``limit``; without their content."""
     rows = await session.exec(
-        select(NoticeRow)
-        .where(
-            col(NoticeRow.duplicate_of).is_(None),
-            or_(col(NoticeRow.first_seen) >= since, col(NoticeRow.deadline) > now),
-        )
+        select(NoticeRow.id, NoticeRow.version, NoticeRow.first_seen, NoticeRow.content_hash)
+        .where(*_candidate_filter(since, now))
         .order_by(col(NoticeRow.first_seen).desc())
         .limit(limit)
     )
-    out = []
-    for row in rows:
-        assert row.id is not None
-        notice = Notice.from_json_dict({"source": row.source, "ocid": row.ocid, **row.data})
-        out.append(Candidate(row.id, row.version, row.first_seen, notice))
+    return [Indexed(int(i), int(v), f, h) for i, v, f, h in rows.all() if i is not None]
+
+
+async def load_candidates(session: AsyncSession, items: Sequence[Indexed]) -> list[Candidate]:
+    """The content of indexed candidates (in chunks: SQLite limits bound parameters)."""
+    by_id = {i.notice_id: i for i in items}
+    out: list[Candidate] = []
+    ids = list(by_id)
+    for start in range(0, len(ids), 900):
+        rows = await session.exec(
+            select(NoticeRow).where(col(NoticeRow.id).in_(ids[start : start + 900]))
+        )
+        for row in rows:
+            assert row.id is not None
+            notice = Notice.from_json_dict({"source": row.source, "ocid": row.ocid, **row.data})
+            item = by_id[row.id]
+            out.append(Candidate(row.id, row.version, item.first_seen, notice, row.content_hash))
     return out
 
 

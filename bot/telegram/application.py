@@ -10,12 +10,16 @@ concurrently across chats and in order within one (:mod:`bot.telegram.updates`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from bot.chat.roles import ADMIN_COMMANDS, ADVISER_COMMANDS, ENTERPRISE_COMMANDS
 from bot.config import Config
+from bot.services import Services
 from bot.telegram.context import CONTEXT_TYPES, BotApplication
 from bot.telegram.errors import ReceiveErrors
 from bot.telegram.updates import PerChatUpdateProcessor
@@ -66,13 +70,39 @@ async def start_receiving(app: BotApplication) -> ReceiveErrors:
 
     errors = ReceiveErrors()
     await install_menus(app.bot)
+    services = app.bot_data.services
+    if services is not None:
+        _background(_warm(services))
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(drop_pending_updates=False, error_callback=errors)
     return errors
 
 
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+def _background(job: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(job)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+async def _warm(services: Services) -> None:
+    """Previews answer people while they wait: prepare what they read, before anyone asks."""
+    from bot.preview import warm
+
+    try:
+        count = await warm(services)
+    except Exception as exc:  # a cache: never let it stop the bot
+        log.warning("preview warm-up failed: %s: %s", type(exc).__name__, exc)
+        return
+    log.info("preview keys ready for %d notices", count)
+
+
 async def stop_receiving(app: BotApplication) -> None:
+    for task in list(_TASKS):
+        task.cancel()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
