@@ -34,7 +34,7 @@ from bot.chat.settings import regions_markup, regions_text
 from bot.chat.text import MAX_KEYWORD_CHARS, MAX_KEYWORDS, clean, searchable, split_keywords
 from bot.telegram.menus import ensure_role_menu
 from bot.telegram.wording import NON_TEXT, UNKNOWN_COMMAND
-from matchers.extract import Extraction, extract
+from matchers.extract import LONG_WORDS, Extraction, extract, shorter, word_count
 from storage.chat import clear_state, create_chat_subscriber, get_state, set_state, touch
 
 log = logging.getLogger(__name__)
@@ -118,11 +118,8 @@ async def _begin(turn: Turn, lead: str = "") -> None:
 async def on_start(turn: Turn) -> None:
     payload = clean(turn.args).split(" ")[0] if clean(turn.args) else ""
     role = roles.ENTERPRISE if turn.is_group else await roles.role_of(turn.services, turn.user_id)
-    if role != roles.ENTERPRISE and not payload.startswith("adv-"):
-        async with turn.services.db.session() as session:
-            await clear_state(session, turn.chat_id)
-        await ensure_role_menu(turn.context, turn.chat_id, role)
-        await turn.reply(roles.welcome_text(role, turn.first_name))
+    if role != roles.ENTERPRISE and not payload:
+        await _role_welcome(turn, role)
         return
     if payload:
         handler = _payload_handler(payload)
@@ -136,6 +133,9 @@ async def on_start(turn: Turn) -> None:
             log.warning("start payload handler failed: %s: %s", type(exc).__name__, exc)
             handled = False
         if handled:
+            return
+        if role != roles.ENTERPRISE:
+            await _role_welcome(turn, role)
             return
         async with account(turn) as acc:
             subscribed = acc is not None
@@ -162,6 +162,14 @@ async def on_start(turn: Turn) -> None:
             )
             return
     await _begin(turn)
+
+
+async def _role_welcome(turn: Turn, role: roles.Role) -> None:
+    """An adviser's or admin's /start: their own welcome and menu, no onboarding."""
+    async with turn.services.db.session() as session:
+        await clear_state(session, turn.chat_id)
+    await ensure_role_menu(turn.context, turn.chat_id, role)
+    await turn.reply(roles.welcome_text(role, turn.first_name))
 
 
 async def on_help(turn: Turn) -> None:
@@ -248,7 +256,8 @@ async def show_terms(
         offered += [w for w in words if w not in offered]
         saved["terms"] = offered[:MAX_KEYWORDS]
         saved["notes"] = notes
-        saved.setdefault("off", [])
+        # a word typed again is wanted again
+        saved["off"] = [str(t) for t in saved.get("off", []) if t not in words]
         if name and not saved.get("name"):
             saved["name"] = name
         await set_state(session, turn.chat_id, terms.STEP, saved)
@@ -287,11 +296,9 @@ async def begin_with_keywords(turn: Turn, text: str) -> None:
         )
         return
     await _subscribe(turn, words, [], "")
-    found = extract(", ".join(f'"{w}"' if len(w.split()) > 4 else w for w in words))
-    notes = terms.notes_for(Extraction("terms", tuple(words), long=found.long), []) + skipped_lines(
-        split
-    )
-    await show_terms(turn, words, notes)
+    long = tuple((w, short) for w in words if word_count(w) > LONG_WORDS and (short := shorter(w)))
+    notes = terms.notes_for(Extraction("terms", tuple(words), long=long), [])
+    await show_terms(turn, words, notes + skipped_lines(split))
 
 
 async def on_add(turn: Turn) -> None:
