@@ -8,6 +8,8 @@ press is answered. Button contexts travel in the callback data: ``o`` onboarding
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import InlineKeyboardMarkup
 
 from bot.chat import previews, regions_menu
@@ -93,6 +95,7 @@ async def on_settings_button(turn: Turn, args: list[str]) -> None:
 
 async def on_toggle(turn: Turn, args: list[str]) -> None:
     what = args[0] if args else ""
+    caught_up: datetime | None = None
     async with subscribed(turn) as acc:
         if what == "vcse":
             acc.profile.vcse_only = not acc.profile.vcse_only
@@ -101,6 +104,8 @@ async def on_toggle(turn: Turn, args: list[str]) -> None:
             acc.profile.sme_only = not acc.profile.sme_only
             note = "Only SME-suitable notices" if acc.profile.sme_only else "Any suitability"
         elif what == "pause":
+            if acc.sub.paused:
+                caught_up = acc.sub.paused_at  # resuming after a pause: catch up (below)
             acc.sub.paused = not acc.sub.paused
             acc.sub.paused_at = turn.services.clock() if acc.sub.paused else None
             note = "Alerts paused" if acc.sub.paused else "Alerts on again"
@@ -112,6 +117,9 @@ async def on_toggle(turn: Turn, args: list[str]) -> None:
         acc.session.add(acc.sub)
         await turn.answer(note)
         await turn.show(settings_text(acc, note), settings_markup(acc))
+        sub_id, profile = acc.id, profile_data(acc.profile)
+    if caught_up is not None:
+        await previews.after_change(turn, sub_id, profile, "▶️ Alerts on again.", since=caught_up)
 
 
 async def on_quiet_button(turn: Turn, args: list[str]) -> None:
