@@ -520,3 +520,24 @@ async def test_readme_shows_each_role_s_first_minute_as_it_happens(
         readme = README.read_text("utf-8")
         start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
     assert readme[start:end].strip() == transcript.strip(), "README transcript is out of date"
+
+
+async def test_advisers_see_the_name_given_at_onboarding(chat: Chat) -> None:
+    from storage.models import EnquiryRow
+
+    await chat.send(ANN, "/start")
+    offered = await chat.send(ANN, "We're Green Fingers CIC. We offer garden maintenance.")
+    n = chat.count(ANN)
+    await chat.press(ANN, offered, offered.button("Next")["callback_data"])
+    asked = await _next_message(chat, ANN, n)
+    n = chat.count(ANN)
+    # the name in the answer is offered as a button
+    await chat.press(ANN, asked, asked.button("Green Fingers CIC")["callback_data"])
+    assert "Thanks, Green Fingers CIC!" in chat.current(asked).text
+    sub, _ = await chat.subscriber(ANN) or (None, None)
+    assert sub is not None and sub.name == "Green Fingers CIC"
+    chat.fake.user_sends(ANN, "/ask How do we price a grounds maintenance tender?")
+    await chat.settle(ANN)
+    async with chat.db.session() as session:
+        enquiry = (await session.exec(select(EnquiryRow))).one()
+    assert enquiry.sender_name == "Green Fingers CIC"

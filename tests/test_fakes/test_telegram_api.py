@@ -236,9 +236,9 @@ async def test_command_scopes_and_descriptions_are_checked(
     ]
     fake_telegram.add_user(OTHER, "Other", started=False)
     assert fake_telegram.commands_for_chat(OTHER) == fake_telegram.default_commands
-    with pytest.raises(BadRequest, match="(?i)chat not found"):  # never opened the bot
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):  # never opened the bot
         await bot.set_my_commands([("queue", "Queue")], scope=BotCommandScopeChat(OTHER))
-    with pytest.raises(BadRequest, match="(?i)chat administrators scope"):
+    with pytest.raises(BadRequest, match=r"(?i)chat administrators scope"):
         await bot.set_my_commands(
             [("queue", "Queue")], scope=BotCommandScopeChatAdministrators(USER)
         )
@@ -249,9 +249,9 @@ async def test_command_scopes_and_descriptions_are_checked(
     await bot.set_my_short_description("Short")
     assert (await bot.get_my_description()).description == "What I do" * 10
     assert (await bot.get_my_short_description()).short_description == "Short"
-    with pytest.raises(BadRequest, match="(?i)too long"):
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
         await bot.set_my_description("x" * 513)
-    with pytest.raises(BadRequest, match="(?i)too long"):
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
         await bot.set_my_short_description("x" * 121)
     await bot.set_my_description("")
     assert (await bot.get_my_description()).description == ""
