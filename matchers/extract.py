@@ -156,7 +156,8 @@ _VERBS = _words(
     "operates operating trade trades trading sell sells selling supply supplies supplying "
     "serve serves served offer work works working worked do engage engages engaging "
     "ensure ensures supported supporting assist assists assisting "
-    "established founded registered started set employ employs employing cover covers "
+    "install installs installed established founded registered started set employ employs "
+    "employing cover covers "
     "covered based located specialists specialist expert experts experienced "
     "passionate dedicated committed proud pride happy interested keen able"
 )
@@ -171,7 +172,8 @@ _SELF = _words(
     "profits reinvest reinvests reinvested reinvesting agency agencies surplus surpluses "
     "community-led "
     "volunteer-led user-led people-led member-owned worker-owned employee-owned "
-    "owned society benefit interest"
+    "owned society benefit interest sole trader traders freelance freelancer freelancers "
+    "self-employed"
 )
 #: Soft modifiers: dropped at the edge of a term ("local catering" -> "catering").
 _SOFT = _words(
@@ -486,6 +488,9 @@ def _spelt(word: str, reading: _Reading) -> str:
     if len(word) <= 4 or not word.isalpha() or _vocabulary_word(word):
         return word
     fixes = corrections(word, allowed_edits(word))
+    # only a word of some trade's name: "catring" is catering, but a real word we do not
+    # know ("trader", "healthy") must not become another ("trade", "health")
+    fixes = tuple(f for f in fixes if _names_trade(f))
     if not fixes:
         return word
     reading.corrected.append((word, fixes[0]))
@@ -617,7 +622,7 @@ def _trim(units: list[Unit], reading: _Reading) -> list[Unit]:
     """Drop soft modifiers at the start and empty heads at the end ("local catering
     services" -> "catering"); known phrases are kept as they are."""
     while units and _soft(units[0]) and not (reading.listed and len(units) > 1):
-        if units[0][0].kind == "self":
+        if units[0][0].kind == "self" and not units[0][0].audience:
             reading.dropped.append(units[0][0].word)
         units = units[1:]
     while (
@@ -625,7 +630,7 @@ def _trim(units: list[Unit], reading: _Reading) -> list[Unit]:
         and len(units[-1]) == 1
         and (units[-1][0].word in _EMPTY_HEADS or units[-1][0].kind == "self")
     ):
-        if units[-1][0].kind == "self":
+        if units[-1][0].kind == "self" and not units[-1][0].audience:
             reading.dropped.append(units[-1][0].word)
         units = units[:-1]
     if units and len(units[-1]) == 2 and units[-1][-1].word in _EMPTY_HEADS:
@@ -635,7 +640,8 @@ def _trim(units: list[Unit], reading: _Reading) -> list[Unit]:
     kept = []
     for unit in units:
         if len(unit) == 1 and unit[0].kind == "self":
-            reading.dropped.append(unit[0].word)
+            if not unit[0].audience:
+                reading.dropped.append(unit[0].word)
         else:
             kept.append(unit)
     return kept
@@ -732,7 +738,8 @@ def _clause_terms(raw: list[str], shouted: bool, reading: _Reading) -> list[str]
             run.append([tok])
         else:
             if tok.kind == "self":
-                reading.dropped.append(tok.word)
+                if not tok.audience:  # "for small businesses" is not who they are
+                    reading.dropped.append(tok.word)
                 if _enterprise_name(run, tok, reading):
                     run = []
             terms.extend(_run_terms(run, reading))
