@@ -414,7 +414,9 @@ async def _role_text(turn: Turn) -> bool:
     await ensure_role_menu(turn.context, turn.chat_id, role)
     async with turn.services.db.session() as session:
         state = await get_state(session, turn.chat_id)
-        if state is not None and state.step in (*ONBOARDING_STEPS, "add"):
+        if state is not None and state.step not in (*ONBOARDING_STEPS, "add"):
+            return False  # an emailed code, a link to confirm: theirs to type
+        if state is not None:
             await clear_state(session, turn.chat_id)
     await turn.reply(esc(roles.ROLE_TEXT_ONLY[role]))
     return True
