@@ -405,7 +405,8 @@ async def _name_answer(turn: Turn, text: str) -> None:
 
 
 async def _role_text(turn: Turn) -> bool:
-    """An adviser's or admin's plain message: never keywords; say what it did."""
+    """An adviser's or admin's plain message, when no step of theirs waits for it: never
+    keywords; say that it went nowhere."""
     if turn.is_group:
         return False
     role = await roles.role_of(turn.services, turn.user_id)
@@ -414,10 +415,10 @@ async def _role_text(turn: Turn) -> bool:
     await ensure_role_menu(turn.context, turn.chat_id, role)
     async with turn.services.db.session() as session:
         state = await get_state(session, turn.chat_id)
-        if state is not None and state.step not in (*ONBOARDING_STEPS, "add"):
-            return False  # an emailed code, a link to confirm: theirs to type
-        if state is not None:
-            await clear_state(session, turn.chat_id)
+    if state is not None:
+        # a step they started themselves (/add with nothing after it, /email's code): their
+        # /start never starts onboarding, so an answer here is one they chose to give
+        return False
     await turn.reply(esc(roles.ROLE_TEXT_ONLY[role]))
     return True
 
