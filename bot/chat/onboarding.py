@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.chat import email_link, keywords, roles, terms
-from bot.chat.account import NOT_SUBSCRIBED, account
+from bot.chat.account import account
 from bot.chat.core import Context, Turn, data, esc, kb, turn_for
 from bot.chat.keywords import LIMITS, add_words, skipped_lines
 from bot.chat.settings import regions_markup, regions_text
@@ -311,11 +311,11 @@ async def on_add(turn: Turn) -> None:
         return
     if not subscribed:
         async with turn.services.db.session() as session:
-            await set_state(session, turn.chat_id, "keywords")
+            await set_state(session, turn.chat_id, "add")
         await turn.reply(
             "Which keywords shall I look for? Send them separated by commas, e.g. "
-            "<i>catering, school meals</i> — or tell me in a sentence what your enterprise "
-            "does.",
+            "<i>catering, school meals</i> (or /start to tell me in a sentence what your "
+            "enterprise does).",
             force_reply=turn.is_group,
         )
         return
@@ -415,10 +415,15 @@ async def _role_text(turn: Turn) -> bool:
     await ensure_role_menu(turn.context, turn.chat_id, role)
     async with turn.services.db.session() as session:
         state = await get_state(session, turn.chat_id)
-    if state is not None:
-        # a step they started themselves (/add with nothing after it, /email's code): their
-        # /start never starts onboarding, so an answer here is one they chose to give
-        return False
+    if state is not None and state.step not in ONBOARDING_STEPS:
+        return False  # a step they started themselves: /add with nothing after it, a code
+    if state is not None and state.step == "keywords":
+        # their /start never asks "what does your enterprise do?": a question left from
+        # before they were an adviser is not one they are answering
+        async with turn.services.db.session() as session:
+            await clear_state(session, turn.chat_id)
+    elif state is not None:
+        return False  # the ✓/✗ or name step of an /add they sent
     await turn.reply(esc(roles.ROLE_TEXT_ONLY[role]))
     return True
 
@@ -436,11 +441,14 @@ async def _dispatch_text(turn: Turn, text: str) -> bool:
         return True
     if step == "add":
         async with account(turn) as acc:
-            if acc is None:
-                await turn.reply(esc(NOT_SUBSCRIBED))
-            else:
+            subscribed = acc is not None
+            if acc is not None:
                 await clear_state(acc.session, turn.chat_id)
-                await turn.reply(await add_words(acc, text))
+                reply = await add_words(acc, text)
+        if not subscribed:
+            await begin_with_keywords(turn, text)  # "/add" then the words, before /start
+        else:
+            await turn.reply(reply)
         return True
     if step == "verify" and "".join(clean(text).split()).isdigit():
         await email_link.verify(turn, text)

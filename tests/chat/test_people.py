@@ -541,3 +541,24 @@ async def test_advisers_see_the_name_given_at_onboarding(chat: Chat) -> None:
     async with chat.db.session() as session:
         enquiry = (await session.exec(select(EnquiryRow))).one()
     assert enquiry.sender_name == "Green Fingers CIC"
+
+
+async def test_an_adviser_left_in_an_old_onboarding_is_not_read_as_keywords(chat: Chat) -> None:
+    from storage.chat import set_state
+
+    async with chat.db.session() as session:
+        await upsert_advisers(
+            session, [AdviserInput("a1", "Priya Adviser", ["bidding"], 5, telegram_id=ADVISER)]
+        )
+        # what /start used to leave for an adviser: "What does your enterprise do?" waiting
+        await set_state(session, ADVISER, "keywords")
+    chat.fake.add_user(ADVISER, "Priya")
+    reply = await chat.send(ADVISER, "Great, I'll draft some bullet points for you by Friday")
+    assert "wasn't sent to anyone" in reply.text
+    assert await chat.subscriber(ADVISER) is None
+    # an adviser who wants alerts asks for them explicitly
+    ask = await chat.send(ADVISER, "/add")
+    assert "Which keywords shall I look for?" in ask.text
+    offered = await chat.send(ADVISER, "procurement training, bid writing")
+    assert "✓ bid writing" in [b["text"] for b in offered.buttons]
+    assert (await chat.profile(ADVISER)).keywords == ["procurement training", "bid writing"]
