@@ -137,6 +137,17 @@ def corrections(word: str, max_edits: int) -> tuple[str, ...]:
     return tuple(w for _, w in sorted(ranked))
 
 
+@lru_cache(maxsize=1)
+def _common() -> frozenset[str]:
+    return frozenset(_COMMON.split())
+
+
+def is_common(word: str) -> bool:
+    """True for the general English and public-sector words above ("end", "sure", "worker"):
+    words of every text, which name no trade on their own."""
+    return word in _common()
+
+
 def is_known(word_stem: str) -> bool:
     """True when ``word_stem`` is (the stem of) a real word, so never a typo."""
     return word_stem in known_stems()

@@ -149,6 +149,9 @@ class SubscriberRow(SQLModel, table=True):
     weekly_day: int = 0
     quiet_hours: str | None = Field(default=None, max_length=20)
     paused: bool = False
+    #: When /pause paused the alerts (/resume then offers what opened meanwhile); None after
+    #: /stop, which stops them without catching up.
+    paused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     nudge: bool = True
     last_digest_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_nudge_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
@@ -178,6 +181,8 @@ class ProfileRow(SQLModel, table=True):
     vcse_only: bool = False
     sme_only: bool = False
     local_only: bool = False
+    #: What the enterprise said it does, in its own words (the keywords were read from it).
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

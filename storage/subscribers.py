@@ -258,6 +258,7 @@ def profile_data(row: ProfileRow) -> dict[str, Any]:
         "sme_only": row.sme_only,
         "stages": list(row.stages),
         "local_only": row.local_only,
+        "description": row.description,
     }
 
 

@@ -18,7 +18,7 @@ from bot.chat.text import DAY_NAMES, value_range
 from bot.telegram.wording import NOT_SUBSCRIBED
 from matchers import cpv as cpv_codes
 from matchers.profile import ProfileError, parse_profile
-from storage.chat import profile_of, subscriber_for_chat
+from storage.chat import get_state, profile_of, subscriber_for_chat
 from storage.models import ProfileRow, SubscriberRow
 
 __all__ = [
@@ -30,6 +30,13 @@ __all__ = [
     "profile_problem",
     "subscribed",
 ]
+
+
+SETTING_UP = (
+    "We're halfway through setting up: first tell me what your enterprise does (a sentence "
+    "is fine), or send /add with a few keywords, e.g. /add catering, school meals. "
+    "/help lists everything I can do."
+)
 
 
 @dataclass
@@ -69,10 +76,15 @@ async def subscribed(turn: Turn) -> AsyncIterator[Account]:
     """
     async with account(turn) as acc:
         if acc is None:
+            async with turn.services.db.session() as session:
+                state = await get_state(session, turn.chat_id)
+            text = NOT_SUBSCRIBED
+            if state is not None and state.step == "keywords":
+                text = SETTING_UP  # they did send /start: say what is missing
             if turn.query is None:
-                await turn.reply(esc(NOT_SUBSCRIBED))
+                await turn.reply(esc(text))
             else:
-                await turn.answer(NOT_SUBSCRIBED)
+                await turn.answer(text)
             raise NotSubscribed
         yield acc
 

@@ -12,6 +12,7 @@ import hashlib
 
 from telegram import InlineKeyboardMarkup
 
+from bot.chat import previews
 from bot.chat.account import Account, profile_problem, subscribed
 from bot.chat.core import Turn, data, esc, kb, label, plain
 from bot.chat.text import (
@@ -25,7 +26,9 @@ from bot.chat.text import (
     split_keywords,
 )
 from matchers import cpv as cpv_codes
+from matchers.extract import LONG_WORDS, shorter, word_count
 from storage.chat import set_state, touch
+from storage.subscribers import profile_data
 
 ADD_HINT = (
     "Type /add followed by keywords, separated by commas or new lines, e.g. "
@@ -131,7 +134,61 @@ async def on_add(turn: Turn) -> None:
                 force_reply=turn.is_group,
             )
             return
-        await turn.reply(await add_words(acc, turn.args))
+        before = {keyword_key(k) for k in acc.profile.keywords}
+        lead = await add_words(acc, turn.args)
+        added = [k for k in acc.profile.keywords if keyword_key(k) not in before]
+        sub_id, profile = acc.id, profile_data(acc.profile)
+        lines, rows = long_keyword_advice(acc.profile.keywords, added)
+    if not added:
+        await turn.reply(lead)
+        return
+    text = "\n".join([lead, *lines])
+    await previews.after_change(turn, sub_id, profile, text, rows)
+
+
+def long_keyword_advice(
+    keywords: list[str], added: list[str]
+) -> tuple[list[str], list[list[tuple[str, str]]]]:
+    """A gentle warning and a "✂️ Use …" button for each added keyword of more than four
+    words: every word must occur together, so such a keyword rarely matches anything."""
+    lines: list[str] = []
+    rows: list[list[tuple[str, str]]] = []
+    for word in added[:3]:
+        if word_count(word) <= LONG_WORDS:
+            continue
+        short = shorter(word)
+        if short is None:
+            continue
+        lines.append(
+            f"✂️ “{echo(word, 60)}” is long: notices rarely use all those words together. "
+            f"“{esc(short)}” would find more."
+        )
+        index = keywords.index(word)
+        rows.append([(f"✂️ Use “{label(short, 22)}”", data("ks", index, short_hash(word)))])
+    return lines, rows
+
+
+async def on_shorter(turn: Turn, args: list[str]) -> None:
+    """✂️ Use …: replace a long keyword by its shorter form."""
+    async with subscribed(turn) as acc:
+        words = list(acc.profile.keywords)
+        index = _find(words, args)
+        short = shorter(words[index]) if index is not None else None
+        if index is None or short is None:
+            await turn.answer("That keyword has changed already: /keywords shows them.")
+            return
+        long = words[index]
+        if keyword_key(short) in {keyword_key(w) for w in words}:
+            words.pop(index)
+        else:
+            words[index] = short
+        acc.profile.keywords = words
+        touch(acc.profile)
+        acc.session.add(acc.profile)
+        sub_id, profile = acc.id, profile_data(acc.profile)
+    await turn.answer(f"Now “{label(short, 60)}”")
+    lead = f"✂️ “{echo(long, 60)}” is now “{esc(short)}”."
+    await previews.after_change(turn, sub_id, profile, lead)
 
 
 async def on_exclude(turn: Turn) -> None:
@@ -186,6 +243,10 @@ async def on_remove(turn: Turn) -> None:
             )
         if not lines:
             lines.append(esc("Type /remove followed by a keyword, e.g. /remove catering."))
+        sub_id, profile = acc.id, profile_data(acc.profile)
+    if removed:
+        await previews.after_change(turn, sub_id, profile, "\n".join(lines))
+    else:
         await turn.reply("\n".join(lines))
 
 
@@ -250,6 +311,7 @@ def _find(words: list[str], args: list[str]) -> int | None:
 
 async def on_keyword_remove(turn: Turn, args: list[str]) -> None:
     ctx = args[2] if len(args) > 2 and args[2] in ("k", "s") else "k"
+    removed: str | None = None
     async with subscribed(turn) as acc:
         words = list(acc.profile.keywords)
         index = _find(words, args)
@@ -266,9 +328,14 @@ async def on_keyword_remove(turn: Turn, args: list[str]) -> None:
             else:
                 touch(acc.profile)
                 acc.session.add(acc.profile)
-                await turn.answer(f"Removed “{label(gone, 60)}”")
+                removed = gone
         text, markup = keywords_view(acc, ctx)
-        await turn.show(text, markup)
+        profile = profile_data(acc.profile)
+    if removed is not None:
+        left = await previews.open_count(turn.services, profile)
+        matches = "notice matches" if left == 1 else "notices match"
+        await turn.answer(f"Removed “{label(removed, 60)}” — {left} open {matches} now.")
+    await turn.show(text, markup)
 
 
 async def on_exclusion_remove(turn: Turn, args: list[str]) -> None:

@@ -79,6 +79,26 @@ def toggle(regions: list[str], key: str) -> list[str]:
     return kept + [c for c in area.codes if c not in kept]
 
 
+def _covers(have: str, code: str) -> bool:
+    if have == nuts.ENGLAND:
+        return code[:3] in nuts.ENGLISH_REGIONS
+    return code.startswith(have)
+
+
+def add(regions: list[str], codes: list[str]) -> list[str]:
+    """``regions`` with ``codes`` added (``/regions derby`` adds Derby, as /add adds a
+    keyword): a code already covered by a wider one changes nothing, and a wider code
+    replaces the narrower ones it covers. "Anywhere in England" replaces everything."""
+    if nuts.ENGLAND in codes:
+        return [nuts.ENGLAND]
+    out = list(regions)
+    for code in codes:
+        if any(_covers(have, code) for have in out):
+            continue
+        out = [c for c in out if not _covers(code, c)] + [code]
+    return out
+
+
 def names(regions: list[str]) -> str:
     """``Derby, Lincolnshire`` for the codes (menu names first, others by NUTS name)."""
     if not regions:

@@ -8,9 +8,11 @@ press is answered. Button contexts travel in the callback data: ``o`` onboarding
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.chat import regions_menu
+from bot.chat import previews, regions_menu
 from bot.chat.account import NOT_SUBSCRIBED, Account, account, describe, subscribed
 from bot.chat.core import Turn, data, esc, kb
 from bot.chat.text import (
@@ -24,6 +26,7 @@ from bot.chat.text import (
 )
 from storage.chat import touch
 from storage.outbox import cancel_pending_for
+from storage.subscribers import profile_data
 
 QUIET_PRESETS = ("off", "21:00-07:00", "22:00-08:00", "20:00-08:00")
 DIGEST_HOURS = (7, 8, 9, 12, 17)
@@ -50,6 +53,7 @@ def settings_markup(acc: Account, manage_url: str | None = None) -> InlineKeyboa
 
     rows = [
         [("🏷 Keywords", data("kw", "s")), ("📍 Regions", data("rgm", "s"))],
+        [("🔎 What would these find?", data("pv"))],
         [
             (tick(profile.vcse_only, "VCSE-suitable only"), data("tg", "vcse")),
             (tick(profile.sme_only, "SME-suitable only"), data("tg", "sme")),
@@ -105,6 +109,7 @@ async def on_settings_button(turn: Turn, args: list[str]) -> None:
 
 async def on_toggle(turn: Turn, args: list[str]) -> None:
     what = args[0] if args else ""
+    caught_up: datetime | None = None
     async with subscribed(turn) as acc:
         if what == "vcse":
             acc.profile.vcse_only = not acc.profile.vcse_only
@@ -113,7 +118,10 @@ async def on_toggle(turn: Turn, args: list[str]) -> None:
             acc.profile.sme_only = not acc.profile.sme_only
             note = "Only SME-suitable notices" if acc.profile.sme_only else "Any suitability"
         elif what == "pause":
+            if acc.sub.paused:
+                caught_up = acc.sub.paused_at  # resuming after a pause: catch up (below)
             acc.sub.paused = not acc.sub.paused
+            acc.sub.paused_at = turn.services.clock() if acc.sub.paused else None
             note = "Alerts paused" if acc.sub.paused else "Alerts on again"
         else:
             await turn.answer("Sorry, I didn't understand that button.")
@@ -123,6 +131,9 @@ async def on_toggle(turn: Turn, args: list[str]) -> None:
         acc.session.add(acc.sub)
         await turn.answer(note)
         await turn.show(settings_text(acc, note), settings_markup(acc, _manage_url(turn, acc)))
+        sub_id, profile = acc.id, profile_data(acc.profile)
+    if caught_up is not None:
+        await previews.after_change(turn, sub_id, profile, "▶️ Alerts on again.", since=caught_up)
 
 
 async def on_quiet_button(turn: Turn, args: list[str]) -> None:
@@ -185,10 +196,25 @@ async def on_regions(turn: Turn) -> None:
             regions = list(acc.profile.regions)
             await turn.reply(esc(str(exc)), regions_markup(regions, "r"))
             return
-        acc.profile.regions = codes
+        before = list(acc.profile.regions)
+        regions = regions_menu.add(before, codes)
+        named = esc(regions_menu.names(codes))
+        if regions == before:
+            await turn.reply(
+                f"📍 {named} is already covered by your regions "
+                f"({esc(regions_menu.names(before))}). To look only there, untick the wider "
+                "area below.",
+                regions_markup(regions, "r"),
+            )
+            return
+        acc.profile.regions = regions
         touch(acc.profile)
         acc.session.add(acc.profile)
-        await turn.reply(f"📍 Saved. Your regions: {esc(regions_menu.names(codes))}.")
+        await turn.reply(
+            f"📍 Added {named}. Your regions: {esc(regions_menu.names(regions))}. "
+            "Tap one below to untick it.",
+            regions_markup(regions, "r"),
+        )
 
 
 async def on_regions_menu(turn: Turn, args: list[str]) -> None:
@@ -287,10 +313,13 @@ async def on_frequency_button(turn: Turn, args: list[str]) -> None:
     async with subscribed(turn) as acc:
         text = _set_frequency(acc, kind, None, None)
         await turn.answer(text)
-        if ctx == "o":
-            await turn.show(onboarding_done(acc), None)
-        else:
+        if ctx != "o":
             await turn.show(settings_text(acc, text), settings_markup(acc, _manage_url(turn, acc)))
+            return
+        await turn.show(onboarding_done(acc), None)
+        sub_id, profile = acc.id, profile_data(acc.profile)
+    # the end of onboarding: what these settings find right now
+    await previews.after_change(turn, sub_id, profile)
 
 
 async def on_frequency(turn: Turn) -> None:
@@ -382,49 +411,64 @@ async def on_sme(turn: Turn) -> None:
 # --------------------------------------------------------------------------- pause
 
 
-async def _pause(turn: Turn, paused: bool) -> bool | None:
-    async with account(turn) as acc:
-        if acc is None:
-            return None
-        was = acc.sub.paused
-        acc.sub.paused = paused
-        acc.session.add(acc.sub)
-        return was != paused
+PAUSED = (
+    "⏸ Your alerts are paused. Nothing is lost: when you send /resume, I'll offer the "
+    "notices that opened meanwhile and are still open. (/stop instead stops alerts without "
+    "saving any up.)"
+)
+STOPPED = (
+    "⏹ I've stopped your alerts: you won't hear from me, and nothing is saved up for later. "
+    "Your settings are kept — /resume starts fresh alerts from now. (/pause instead holds "
+    "them and catches up when you resume; /forget deletes everything.)"
+)
 
 
 async def on_pause(turn: Turn) -> None:
-    changed = await _pause(turn, True)
-    if changed is None:
-        text = NOT_SUBSCRIBED
-    elif changed:
-        text = "Your alerts are paused. Send /resume when you want them again."
-    else:
-        text = "Your alerts are already paused. Send /resume to start them again."
-    await turn.reply(esc(text))
-
-
-async def on_resume(turn: Turn) -> None:
-    changed = await _pause(turn, False)
-    if changed is None:
-        text = NOT_SUBSCRIBED
-    elif changed:
-        text = "Welcome back — your alerts are on again."
-    else:
-        text = "Your alerts are already on."
-    await turn.reply(esc(text))
+    async with account(turn) as acc:
+        if acc is None:
+            await turn.reply(esc(NOT_SUBSCRIBED))
+            return
+        if acc.sub.paused and acc.sub.paused_at is not None:
+            await turn.reply(
+                esc("Your alerts are already paused. Send /resume to start them again.")
+            )
+            return
+        acc.sub.paused = True
+        acc.sub.paused_at = turn.services.clock()
+        acc.session.add(acc.sub)
+    await turn.reply(esc(PAUSED))
 
 
 async def on_stop(turn: Turn) -> None:
     async with subscribed(turn) as acc:
         acc.sub.paused = True
+        acc.sub.paused_at = None
         acc.session.add(acc.sub)
-    await turn.reply(
-        esc(
-            "I've stopped your alerts; you won't hear from me until you send /resume. "
-            "Your keywords are kept, so /resume starts them again straight away. "
-            "To delete everything instead, send /forget."
-        )
-    )
+        for channel in ("telegram", "email"):
+            await cancel_pending_for(acc.session, acc.id, channel)
+    await turn.reply(esc(STOPPED))
+
+
+async def on_resume(turn: Turn) -> None:
+    """/resume: alerts on again; after /pause, the notices that opened meanwhile are
+    offered (after /stop, nothing is caught up)."""
+    async with account(turn) as acc:
+        if acc is None:
+            await turn.reply(esc(NOT_SUBSCRIBED))
+            return
+        if not acc.sub.paused:
+            await turn.reply(esc("Your alerts are already on."))
+            return
+        since = acc.sub.paused_at
+        acc.sub.paused = False
+        acc.sub.paused_at = None
+        acc.session.add(acc.sub)
+        sub_id, profile = acc.id, profile_data(acc.profile)
+    lead = "▶️ Welcome back — your alerts are on again."
+    if since is None:
+        await turn.reply(esc(lead + " Nothing was saved up while they were stopped."))
+        return
+    await previews.after_change(turn, sub_id, profile, esc(lead), since=since)
 
 
 # --------------------------------------------------------------------------- channels

@@ -593,6 +593,9 @@ class AlertsConfig(Section):
     ] = (timedelta(days=3), timedelta(days=1))
     max_attempts: Annotated[int, whole(1, 100)] = 8
     nudge: Flag = True
+    #: Open notices offered right after sign-up or a keyword change go out this long after
+    #: the offer, so "Don't send them" can still withdraw them; "0s" sends at once.
+    backfill_delay: DurationOrZero = timedelta(minutes=1)
     types: AlertTypes = Field(default_factory=AlertTypes)
 
 

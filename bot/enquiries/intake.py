@@ -149,7 +149,10 @@ async def open_enquiry(
         channel=msg.channel,
         telegram_chat_id=msg.telegram_chat_id,
         email=sender_email,
-        sender_name=texts.one_line(msg.sender_name, 200) or (who.name if who else None),
+        # the enterprise's name (asked at onboarding) says more to an adviser than a person's
+        sender_name=(who.name if who is not None and who.name else None)
+        or texts.one_line(msg.sender_name, 200)
+        or None,
         subject=texts.one_line(msg.subject, 300) or None,
         text=text,
         notice_id=notice.id if notice is not None else None,

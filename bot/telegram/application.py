@@ -10,13 +10,16 @@ concurrently across chats and in order within one (:mod:`bot.telegram.updates`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
-from telegram import BotCommand
 from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter
 
+from bot.chat.roles import ADMIN_COMMANDS, ADVISER_COMMANDS, ENTERPRISE_COMMANDS
 from bot.config import Config
+from bot.services import Services
 from bot.telegram.budget import SharedRateLimiter
 from bot.telegram.context import CONTEXT_TYPES, BotApplication
 from bot.telegram.errors import ReceiveErrors
@@ -33,31 +36,13 @@ __all__ = ["COMMANDS", "OVERALL_RATE", "build_application", "start_receiving", "
 OVERALL_RATE = 29
 MAX_CONCURRENT_UPDATES = 64
 
-COMMANDS = (
-    ("start", "Set up alerts"),
-    ("settings", "See and change all your settings"),
-    ("keywords", "Your keywords"),
-    ("add", "Add keywords"),
-    ("remove", "Remove keywords"),
-    ("exclude", "Words that rule a notice out"),
-    ("regions", "Where you work"),
-    ("cpv", "Add CPV codes, or find them by a word"),
-    ("value", "Contract value range, e.g. /value 10k 500k"),
-    ("vcse", "Only notices suitable for VCSEs (on/off)"),
-    ("sme", "Only notices suitable for SMEs (on/off)"),
-    ("frequency", "Instant, daily or weekly"),
-    ("quiet", "Quiet hours"),
-    ("email", "Get alerts by email too"),
-    ("verify", "Confirm your email code"),
-    ("pause", "Pause alerts"),
-    ("resume", "Resume alerts"),
-    ("stop", "Stop alerts"),
-    ("ask", "Ask a SEEM adviser"),
-    ("reminders", "Your reminders, to see or cancel"),
-    ("mydata", "Get a copy of your data"),
-    ("forget", "Delete everything about you"),
-    ("privacy", "How we use your data"),
-    ("help", "What I can do"),
+#: Every command any role is offered (each role's menu is in :mod:`bot.chat.roles`).
+COMMANDS: tuple[tuple[str, str], ...] = tuple(
+    dict(
+        (name, text)
+        for commands in (ADMIN_COMMANDS, ADVISER_COMMANDS, ENTERPRISE_COMMANDS)
+        for name, text in commands
+    ).items()
 )
 
 
@@ -89,11 +74,17 @@ def build_application(config: Config) -> BotApplication:
 
 
 async def start_receiving(app: BotApplication, *, polling: bool = True) -> ReceiveErrors:
-    """Set the command menu and start handling updates: by long polling (which deletes any
-    webhook first), or — ``polling=False`` — only the application, for updates that arrive
-    by webhook through the inbox (:mod:`bot.telegram.webhook`)."""
+    """Set the bot's description and each role's command menu, and start handling updates:
+    by long polling (which deletes any webhook first), or — ``polling=False`` — only the
+    application, for updates that arrive by webhook through the inbox
+    (:mod:`bot.telegram.webhook`)."""
+    from bot.telegram.menus import install_menus
+
     errors = ReceiveErrors()
-    await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+    await install_menus(app.bot)
+    services = app.bot_data.services
+    if services is not None:
+        _background(_warm(services))
     await app.start()
     if polling:
         assert app.updater is not None
@@ -101,7 +92,30 @@ async def start_receiving(app: BotApplication, *, polling: bool = True) -> Recei
     return errors
 
 
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+def _background(job: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(job)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+async def _warm(services: Services) -> None:
+    """Previews answer people while they wait: prepare what they read, before anyone asks."""
+    from bot.preview import warm
+
+    try:
+        count = await warm(services)
+    except Exception as exc:  # a cache: never let it stop the bot
+        log.warning("preview warm-up failed: %s: %s", type(exc).__name__, exc)
+        return
+    log.info("preview keys ready for %d notices", count)
+
+
 async def stop_receiving(app: BotApplication) -> None:
+    for task in list(_TASKS):
+        task.cancel()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:

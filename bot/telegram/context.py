@@ -34,6 +34,9 @@ class ChatOptions:
 class BotData:
     services: Services | None = None
     options: ChatOptions = field(default_factory=ChatOptions)
+    #: The command menu last set for each private chat (:mod:`bot.telegram.menus`), so that
+    #: it is set once per process, not on every update; losing it only costs one more call.
+    menus: dict[int, str] = field(default_factory=dict)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

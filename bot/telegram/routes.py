@@ -36,9 +36,11 @@ from bot.chat import (
     keywords,
     onboarding,
     partners,
+    previews,
     privacy,
     reminders,
     settings,
+    terms,
     throttle,
 )
 from bot.chat.account import NotSubscribed
@@ -87,7 +89,8 @@ CHAT_COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand(("cancel",), onboarding.on_cancel),
     ChatCommand(("settings",), settings.on_settings, admin=False),
     ChatCommand(("keywords",), keywords.on_keywords, admin=False),
-    ChatCommand(("add",), keywords.on_add),
+    ChatCommand(("add",), onboarding.on_add),
+    ChatCommand(("preview",), previews.on_preview, admin=False),
     ChatCommand(("remove",), keywords.on_remove),
     ChatCommand(("exclude",), keywords.on_exclude),
     ChatCommand(("cpv",), keywords.on_cpv),
@@ -126,6 +129,14 @@ SETTINGS_BUTTONS: dict[str, ButtonFn] = {
     "cpx": keywords.on_cpv_remove,
     "fg": privacy.on_forget_button,
     reminders.CANCEL_STEP: reminders.on_cancel_reminder,
+    "ks": keywords.on_shorter,
+    "tt": terms.on_term_toggle,
+    "tm": onboarding.on_terms_more,
+    "tn": onboarding.on_terms_next,
+    "nm": onboarding.on_name_button,
+    "pv": previews.on_preview_button,
+    "bfs": previews.on_send_button,
+    "bfx": previews.on_withdraw_button,
 }
 
 #: Advisers' and admins' commands (each checks the sender's role itself).

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -24,6 +23,7 @@ from bot.chat import regions_menu
 from bot.chat.text import DAY_NAMES, MAX_KEYWORDS, money
 from bot.durations import format_time_window
 from bot.links import Verified
+from bot.preview import Preview, preview
 from bot.services import Services
 from bot.web import csrf, editing
 from bot.web.pages import message_page, page
@@ -151,36 +151,48 @@ async def _apply(
 # --------------------------------------------------------------------------- the preview
 
 
-def preview_summary(result: Any) -> dict[str, Any]:
-    """What the page shows of a preview: a summary line and up to 8 titles.
-
-    TODO(lead): ``bot/preview.py`` is written by another helper
-    (``preview(services, profile_data, days=30) -> Preview``); this reads its result by the
-    likeliest names (``total``/``count``, ``items``/``matches``/``notices`` with ``title``).
-    Adjust to the real ``Preview`` fields at merge."""
-    found: Any = next(
-        (getattr(result, n) for n in ("items", "matches", "notices") if hasattr(result, n)), []
+def preview_summary(found: Preview) -> dict[str, Any]:
+    """What the page shows of a preview — the chat's ``/preview``: a summary line, the
+    count each keyword and filter contributed, and up to 8 titles (open ones first)."""
+    if found.problem is not None:
+        return {
+            "available": False,
+            "summary": f"Your settings can't be read: {found.problem}.",
+            "items": [],
+            "keywords": [],
+            "filters": [],
+        }
+    n = len(found.found)
+    still_open = sum(1 for item in found.found if item.open)
+    summary = (
+        f"{n} of the {found.seen} notices seen in the last {found.days} days"
+        + (f" ({still_open} still open)" if n else "")
+        + "."
     )
-    items: list[Any] = list(found or [])
-    total = next((getattr(result, n) for n in ("total", "count") if hasattr(result, n)), len(items))
-    titles = [str(getattr(i, "title", i))[:200] for i in items[:8]]
-    noun = "notice" if total == 1 else "notices"
-    summary = getattr(result, "summary", None) or f"{total} {noun} in the last 30 days."
-    return {"available": True, "summary": str(summary), "items": titles}
+    best = found.best(8)
+    return {
+        "available": True,
+        "summary": summary,
+        "items": [item.title[:200] for item in best],
+        "keywords": [f"{k}: {c}" for k, c in found.by_keyword[:20]],
+        "filters": [f"{f.label}: {f.removed} kept out" for f in found.filters],
+    }
 
 
 async def _preview(services: Services, profile: ProfileRow) -> dict[str, Any]:
-    """The same preview as the chat's ``/preview``, if ``bot.preview`` is installed."""
+    """The same preview as the chat's ``/preview``."""
     try:
-        module = importlib.import_module("bot.preview")
-    except ModuleNotFoundError:  # TODO(lead): remove once bot/preview.py is merged
-        return {"available": False, "summary": "The preview is not available yet.", "items": []}
-    try:
-        result = await module.preview(services, profile_data(profile), days=30)
-    except Exception as exc:
+        found = await preview(services, profile_data(profile), days=30)
+    except Exception as exc:  # the page still works without it
         log.warning("settings page: preview failed: %s", type(exc).__name__)
-        return {"available": False, "summary": "The preview failed; try again later.", "items": []}
-    return preview_summary(result)
+        return {
+            "available": False,
+            "summary": "The preview failed; try again later.",
+            "items": [],
+            "keywords": [],
+            "filters": [],
+        }
+    return preview_summary(found)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -463,7 +463,6 @@ async def test_pause_resume_stop(bot: Bot) -> None:
 async def test_unknown_users_commands_and_messages_get_friendly_replies(bot: Bot) -> None:
     settings = (
         "/keywords",
-        "/add catering",
         "/remove catering",
         "/exclude cars",
         "/regions",
@@ -492,6 +491,8 @@ async def test_unknown_users_commands_and_messages_get_friendly_replies(bot: Bot
     (reply,) = (await bot.fake.wait_for_messages(EVE, n + 1))[n:]
     assert reply.text.startswith("I can only read text")
     assert (await bot.send(ANN, "/stats")).text.startswith("Sorry, I don't know /stats")
+    # /add is the one settings command that works before /start: it subscribes
+    assert "✓ catering" in [b["text"] for b in (await bot.send(EVE, "/add catering")).buttons]
 
 
 async def test_admin_stats_and_feedback_totals(bot: Bot) -> None:

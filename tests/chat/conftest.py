@@ -145,9 +145,17 @@ class Chat:
         return (await self.services.send_alerts()).sent
 
     async def onboard(self, uid: int, answer: str = "community catering, school meals") -> None:
-        """/start and answer the question: the quickest way to a subscription."""
+        """/start, answer the question, keep every word read and skip the name: the quickest
+        way to a subscription (it ends at the regions question, with no step waiting)."""
         await self.send(uid, "/start")
-        await self.send(uid, answer)
+        offered = await self.send(uid, answer)
+        n = self.count(uid)
+        await self.press(uid, offered, offered.button("Next")["callback_data"])
+        asked = (await self.fake.wait_for_messages(uid, n + 1))[n]
+        n = self.count(uid)
+        await self.press(uid, asked, asked.button("Skip")["callback_data"])
+        await self.fake.wait_for_messages(uid, n + 1)
+        await self.settle(uid)
 
 
 def no_bad_requests(fake: FakeTelegram) -> None:

@@ -24,15 +24,38 @@ async def test_start_to_working_subscription_and_a_matching_alert(chat: Chat) ->
     welcome = await chat.send(ANN, "/start")
     assert welcome.text.startswith("Hello Ann! 👋 I'm bestbot")
     assert "What does your enterprise do?" in welcome.text
-    regions = await chat.send(ANN, "Community catering, school meals and  “meals on wheels”\n")
-    assert 'I\'ll look for: “Community catering”, “school meals”, “"meals on wheels"”' in (
-        regions.text
+    offered = await chat.send(ANN, "Community catering, school meals and  “meals on wheels”\n")
+    assert 'look for notices about: “community catering”, “school meals”, “"meals on wheels"”' in (
+        offered.text
     )
+    assert [b["text"] for b in offered.buttons][:3] == [
+        "✓ community catering",
+        "✓ school meals",
+        '✓ "meals on wheels"',
+    ]
     found = await chat.subscriber(ANN)
     assert found is not None
     sub, profile = found
-    assert profile.keywords == ["Community catering", "school meals", '"meals on wheels"']
+    assert profile.keywords == ["community catering", "school meals", '"meals on wheels"']
+    assert profile.description == "Community catering, school meals and “meals on wheels”"
     assert profile.regions == ["UKF"] and sub.telegram_active and sub.frequency == "instant"
+
+    # ✗ drops a word from the keywords at once; ✓ brings it back
+    answer = await chat.press(ANN, offered, offered.button("meals on wheels")["callback_data"])
+    assert answer == 'Dropped “"meals on wheels"”'
+    assert (await chat.profile(ANN)).keywords == ["community catering", "school meals"]
+    assert '✗ "meals on wheels"' in [b["text"] for b in chat.current(offered).buttons]
+    n = chat.count(ANN)
+    await chat.press(ANN, offered, offered.button("Next")["callback_data"])
+    asked = (await chat.fake.wait_for_messages(ANN, n + 1))[n]
+    assert "What's your enterprise called?" in asked.text
+    assert chat.current(offered).reply_markup is None
+    regions = await chat.send(ANN, "Bread & Roses Kitchen")
+    assert regions.text.startswith("Thanks, Bread &amp; Roses Kitchen!") or regions.text.startswith(
+        "Thanks, Bread & Roses Kitchen!"
+    )
+    sub, _ = await chat.subscriber(ANN) or (None, None)
+    assert sub is not None and sub.name == "Bread & Roses Kitchen"
 
     # regions: untick "All East Midlands" by picking Nottingham, then add Derbyshire
     answer = await chat.press(ANN, regions, regions.button("Nottingham")["callback_data"])
@@ -47,10 +70,14 @@ async def test_start_to_working_subscription_and_a_matching_alert(chat: Chat) ->
     edited = chat.current(regions)
     assert "How often would you like alerts?" in edited.text
     assert "Done" not in edited.text
+    n = chat.count(ANN)
     await chat.press(ANN, edited, edited.button("Daily")["callback_data"])
     done = chat.current(regions)
     assert done.text.startswith("✅ All set!") and done.reply_markup is None
     assert "daily digest at 08:00" in done.text
+    # and what the settings find right now (nothing is stored yet)
+    found_now = (await chat.fake.wait_for_messages(ANN, n + 1))[n]
+    assert "Nothing open matches right now" in found_now.text
     async with chat.db.session() as session:
         assert await get_state(session, ANN) is None
 
@@ -92,7 +119,7 @@ async def test_welcome_back_and_conversation_survives_a_restart(
     async with running_bot(config) as running:
         second = Chat(fake, database, running, config, None)
         reply = await second.send(BEN, "laundry")
-        assert "Where do you work?" in reply.text
+        assert "✓ laundry" in [b["text"] for b in reply.buttons]
         assert (await second.profile(BEN)).keywords == ["laundry"]
         back = await second.send(BEN, "/start")
         assert back.text.startswith("Welcome back!")
@@ -103,16 +130,18 @@ async def test_welcome_back_and_conversation_survives_a_restart(
 async def test_onboarding_answers_that_hold_no_keywords_are_explained(chat: Chat) -> None:
     await chat.send(EVE, "/start")
     reply = await chat.send(EVE, "🎉🎉 *_[")
-    assert "couldn't find any words" in reply.text and "up to 50 keywords" in reply.text
+    assert "couldn't find what you do" in reply.text and "What does your enterprise do?" in (
+        reply.text
+    )
     assert await chat.subscriber(EVE) is None
     n = chat.count(EVE)
     chat.fake.user_sends_sticker(EVE)
-    assert "type your keywords" in (await chat.fake.wait_for_messages(EVE, n + 1))[n].text
+    assert "Please type it" in (await chat.fake.wait_for_messages(EVE, n + 1))[n].text
     await chat.settle(EVE)
     long = "x" * 5000
-    reply = await chat.send(EVE, f"<script>alert(1)</script>, {long}")
-    assert "Too long (at most 60 characters)" in reply.text
-    assert (await chat.profile(EVE)).keywords == ["script>alert(1)</script"]
+    reply = await chat.send(EVE, f"<script>alert(1)</script>, cleaning, {long}")
+    assert "<script" not in reply.text.replace("&lt;", "")
+    assert (await chat.profile(EVE)).keywords == ["cleaning"]
 
 
 def _links() -> Links:

@@ -66,7 +66,8 @@ async def test_privacy_mydata_forget(chat: Chat) -> None:
     assert doc.document.filename == "bestbot-my-data.json"
     exported = json.loads(doc.document.data)
     assert exported["subscriber"]["telegram_chat_id"] == ANN
-    assert exported["profile"]["keywords"] == ["catering", "b>laundry</b"]
+    assert exported["profile"]["keywords"] == ["catering", "laundry"]
+    assert exported["profile"]["description"] == "catering, <b>laundry</b>"
     assert exported["feedback"][0]["relevant"] is True
     assert exported["feedback"][0]["notice_title"] == "Meals <on> wheels"
     assert exported["deliveries"][0]["channel"] == "telegram"

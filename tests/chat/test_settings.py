@@ -67,7 +67,10 @@ async def test_settings_screen_buttons_edit_in_place(chat: Chat) -> None:
 
 
 async def test_keywords_add_remove_exclude(chat: Chat) -> None:
-    assert "not subscribed" in (await chat.send(BEN, "/add catering")).text
+    # /add before any subscription subscribes with those words (and goes on with onboarding)
+    offered = await chat.send(BEN, "/add catering, school meals")
+    assert [b["text"] for b in offered.buttons][:2] == ["✓ catering", "✓ school meals"]
+    assert (await chat.profile(BEN)).keywords == ["catering", "school meals"]
     await chat.onboard(ANN, "catering")
     reply = await chat.send(ANN, '/add cleaning\nlaundry; Catering, "deep clean" and ironing')
     assert "Added 4" in reply.text and "Already there: “Catering”" in reply.text
@@ -93,7 +96,7 @@ async def test_keywords_add_remove_exclude(chat: Chat) -> None:
     await chat.press(ANN, chat.current(listed), data("kx", 1, short_hash("cleaning"), "k"))
     assert await chat.press(
         ANN, chat.current(older), data("kx", 2, short_hash("laundry"), "k")
-    ) == ("Removed “laundry”")
+    ) == ("Removed “laundry” — 0 open notices match now.")
     assert (await chat.profile(ANN)).keywords == ["catering", '"deep clean"', "ironing"]
     reply = await chat.send(ANN, "/remove ironing, nonsense")
     assert "Removed: “ironing”" in reply.text and "Not in your keywords: “nonsense”" in reply.text
@@ -108,21 +111,32 @@ async def test_keywords_add_remove_exclude(chat: Chat) -> None:
 
 async def test_regions_typed_and_buttons(chat: Chat) -> None:
     await chat.onboard(ANN)
-    assert (
-        "Saved. Your regions: Derby, Leicestershire & Rutland."
-        in (await chat.send(ANN, "/regions leicestershire, derby")).text
+    # new subscribers watch all the East Midlands: a county typed is covered already
+    covered = await chat.send(ANN, "/regions derby")
+    assert "Derby is already covered by your regions (All East Midlands)" in covered.text
+    assert covered.buttons
+    await chat.press(ANN, covered, covered.button("Derby")["callback_data"])
+    assert (await chat.profile(ANN)).regions == ["UKF11"]
+    # /regions NAME adds, as /add does
+    added = await chat.send(ANN, "/regions leicestershire")
+    assert "Added Leicestershire &amp; Rutland" in added.text or (
+        "Added Leicestershire & Rutland" in added.text
     )
-    assert (await chat.profile(ANN)).regions == ["UKF22", "UKF11"]
+    assert "Your regions: Derby, Leicestershire & Rutland." in added.text
+    assert (await chat.profile(ANN)).regions == ["UKF11", "UKF22"]
     bad = await chat.send(ANN, "/regions mars")
     assert bad.text.startswith("I don't know “mars”") and bad.buttons
-    assert (await chat.profile(ANN)).regions == ["UKF22", "UKF11"]
+    assert (await chat.profile(ANN)).regions == ["UKF11", "UKF22"]
     menu = await chat.send(ANN, "/regions")
     await chat.press(ANN, menu, menu.button("All East Midlands")["callback_data"])
     assert (await chat.profile(ANN)).regions == ["UKF"]
     await chat.press(ANN, chat.current(menu), data("rgok", "r"))
     assert chat.current(menu).text == "📍 Saved. Your regions: All East Midlands."
-    assert "London" in (await chat.send(ANN, "/regions london")).text
+    london = await chat.send(ANN, "/regions london")
+    assert "Your regions: All East Midlands, London." in london.text
+    assert (await chat.profile(ANN)).regions == ["UKF", "UKI"]
     assert "Anywhere in England" in (await chat.send(ANN, "/regions england")).text
+    assert (await chat.profile(ANN)).regions == ["ENG"]
 
 
 async def test_cpv_codes_validated_and_suggested(chat: Chat) -> None:

@@ -35,6 +35,7 @@ ALONE: dict[str, list[Any]] = {
     "alerts.weekly_day": ["Sun", "saturday"],
     "alerts.default_frequency": ["instant", "weekly"],
     "alerts.group_within": ["0s", "3650d"],
+    "alerts.backfill_delay": ["0s", "3650d"],
     "alerts.closing_soon": ["1s", "3650d"],
     "alerts.remind_before": [[], ["1s"], ["3650d", "3650d"]],
     "alerts.max_attempts": [1, 100],

@@ -67,6 +67,18 @@ BUTTON_KINDS = (
     "callback_game",
     "pay",
 )
+#: BotCommandScope types the Bot API knows.
+_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 SEND_METHODS = frozenset(
     {"sendmessage", "senddocument", "sendphoto", "sendmediagroup", "sendsticker"}
 )
@@ -326,6 +338,9 @@ class FakeTelegram:
         self.chat_actions: list[tuple[int, str]] = []
         self.requests: list[RequestRecord] = []
         self.commands: dict[str, list[JSON]] = {}
+        #: setMyDescription / setMyShortDescription, by language code ("" for the default)
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
         self.files: dict[str, StoredFile] = {}
         self.webhook_url: str = ""
         self.webhook_secret: str | None = None
@@ -357,6 +372,10 @@ class FakeTelegram:
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
+            "setmydescription": self._set_my_description,
+            "getmydescription": self._get_my_description,
+            "setmyshortdescription": self._set_my_short_description,
+            "getmyshortdescription": self._get_my_short_description,
             "setwebhook": self._set_webhook,
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
@@ -1108,7 +1127,62 @@ class FakeTelegram:
 
     def _commands_key(self, params: JSON) -> str:
         scope = _param_json(params, "scope") or {"type": "default"}
-        return json.dumps([scope, params.get("language_code") or ""], sort_keys=True)
+        if not isinstance(scope, dict) or scope.get("type") not in _SCOPES:
+            raise bad_request("can't parse BotCommandScope JSON object")
+        kind = scope["type"]
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            # the chat must be one the bot can see, as for sending to it
+            chat = self._resolve_chat({"chat_id": scope.get("chat_id")})
+            if kind != "chat" and chat.type == "private":
+                raise bad_request("can't use chat administrators scope in a private chat")
+            scope = {**scope, "chat_id": chat.id}
+            if kind == "chat_member":
+                user_id = scope.get("user_id")
+                if not isinstance(user_id, int) or user_id not in self.users:
+                    raise bad_request("user not found")
+        language = str(params.get("language_code") or "")
+        if language and not (len(language) == 2 and language.isalpha() and language.islower()):
+            raise bad_request("invalid language code")
+        return json.dumps([scope, language], sort_keys=True)
+
+    def commands_for_chat(self, chat_id: int) -> list[JSON]:
+        """The menu a private chat shows: its own scope's, else the default one."""
+        key = json.dumps([{"type": "chat", "chat_id": chat_id}, ""], sort_keys=True)
+        return self.commands.get(key) or self.default_commands
+
+    def _language(self, params: JSON) -> str:
+        language = str(params.get("language_code") or "")
+        if language and not (len(language) == 2 and language.isalpha() and language.islower()):
+            raise bad_request("invalid language code")
+        return language
+
+    async def _set_my_description(self, params: JSON) -> bool:
+        text = str(params.get("description") or "")
+        if len(text) > 512:
+            raise bad_request("description is too long")
+        language = self._language(params)
+        if text:
+            self.descriptions[language] = text
+        else:
+            self.descriptions.pop(language, None)
+        return True
+
+    async def _get_my_description(self, params: JSON) -> JSON:
+        return {"description": self.descriptions.get(self._language(params), "")}
+
+    async def _set_my_short_description(self, params: JSON) -> bool:
+        text = str(params.get("short_description") or "")
+        if len(text) > 120:
+            raise bad_request("short description is too long")
+        language = self._language(params)
+        if text:
+            self.short_descriptions[language] = text
+        else:
+            self.short_descriptions.pop(language, None)
+        return True
+
+    async def _get_my_short_description(self, params: JSON) -> JSON:
+        return {"short_description": self.short_descriptions.get(self._language(params), "")}
 
     async def _set_my_commands(self, params: JSON) -> bool:
         commands = _param_json(params, "commands")

@@ -223,6 +223,40 @@ async def test_token_and_unknown_method(fake_telegram: FakeTelegram) -> None:
         await bot.shutdown()
 
 
+async def test_command_scopes_and_descriptions_are_checked(
+    bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    from telegram import BotCommandScopeChat, BotCommandScopeChatAdministrators
+
+    await bot.set_my_commands([("help", "Help")])
+    await bot.set_my_commands([("queue", "Queue")], scope=BotCommandScopeChat(USER))
+    assert [c["command"] for c in fake_telegram.commands_for_chat(USER)] == ["queue"]
+    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeChat(USER))] == [
+        "queue"
+    ]
+    fake_telegram.add_user(OTHER, "Other", started=False)
+    assert fake_telegram.commands_for_chat(OTHER) == fake_telegram.default_commands
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):  # never opened the bot
+        await bot.set_my_commands([("queue", "Queue")], scope=BotCommandScopeChat(OTHER))
+    with pytest.raises(BadRequest, match=r"(?i)chat administrators scope"):
+        await bot.set_my_commands(
+            [("queue", "Queue")], scope=BotCommandScopeChatAdministrators(USER)
+        )
+    await bot.delete_my_commands(scope=BotCommandScopeChat(USER))
+    assert fake_telegram.commands_for_chat(USER) == fake_telegram.default_commands
+
+    await bot.set_my_description("What I do" * 10)
+    await bot.set_my_short_description("Short")
+    assert (await bot.get_my_description()).description == "What I do" * 10
+    assert (await bot.get_my_short_description()).short_description == "Short"
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
+        await bot.set_my_description("x" * 513)
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
+        await bot.set_my_short_description("x" * 121)
+    await bot.set_my_description("")
+    assert (await bot.get_my_description()).description == ""
+
+
 async def test_send_document_and_download(bot: Bot, fake_telegram: FakeTelegram) -> None:
     msg = await bot.send_document(
         USER, b"a,b\n1,2\n", filename="export.csv", caption="<i>Export</i>", parse_mode="HTML"
