@@ -65,10 +65,24 @@ def load_open_notices(samples: Path = SAMPLES) -> list[Notice]:
     return [n for _, n in newest.values()]
 
 
-def load_profiles(path: Path = EVAL / "matching_profiles_dev.json") -> list[Profile]:
+SETS = ("dev", "dev2")
+
+
+def load_profiles(
+    path: Path = EVAL / "matching_profiles_dev.json", description: bool = True
+) -> list[Profile]:
+    """The profiles' matching input: ``keywords``, ``exclude`` and, as the enterprise's own
+    description (what onboarding keeps), ``about``."""
     raw = json.loads(path.read_text("utf-8"))
     return [
-        parse_profile({"id": p["id"], "keywords": p["keywords"], "exclude": p.get("exclude")})
+        parse_profile(
+            {
+                "id": p["id"],
+                "keywords": p["keywords"],
+                "exclude": p.get("exclude"),
+                "description": p.get("about") if description else None,
+            }
+        )
         for p in raw
     ]
 

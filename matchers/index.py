@@ -30,7 +30,7 @@ from rapidfuzz.distance import OSA
 
 from feeds.notice import Notice
 from matchers import cpv as cpv_codes
-from matchers import inference, rules
+from matchers import inference, rules, tiers
 from matchers.keywords import Field, Pattern, allowed_edits, find, typo_ok
 from matchers.profile import Profile
 from matchers.rules import (
@@ -54,6 +54,7 @@ class Matcher:
 
     def __init__(self, profiles: Iterable[Profile]) -> None:
         self.profiles: list[CompiledProfile] = [compile_profile(p) for p in profiles]
+        self._maybe_built = False
         self._pattern_ids: dict[Pattern, int] = {}
         self._pid_by_object: dict[int, int] = {}  # id(pattern object) -> pattern id
         self._patterns: list[Pattern] = []
@@ -72,6 +73,7 @@ class Matcher:
                     exclusion_pids.add(self._intern(v.pattern, users))
         # profiles using each pattern as a keyword (deduplicated, compact)
         self._users: list[array[int]] = [array("q", sorted(set(u))) for u in users]
+        self._exclusion_pids = exclusion_pids
         # keyword patterns count in the title and the description's opening only, so they are
         # looked up there; exclusion patterns veto from anywhere
         self._anchors: dict[str, list[int]] = defaultdict(list)
@@ -184,7 +186,7 @@ class Matcher:
 
     # --- matching ------------------------------------------------------------------------
 
-    def _hits(self, doc: Document) -> dict[int, Hit]:
+    def _hits(self, doc: Document, maybe: bool = False) -> dict[int, Hit]:
         keyword_pids = _lookup(self._anchors, (doc.title, doc.lead))
         exclusion_pids = _lookup(self._exclusion_anchors, (doc.title, doc.description))
         hits: dict[int, Hit] = {}
@@ -195,6 +197,23 @@ class Matcher:
             if t is not None or lead is not None:
                 # the description beyond the opening does not matter for a keyword pattern
                 hits[pid] = Hit(t, lead, lead)
+        if maybe:
+            # the maybe tier reads keyword patterns anywhere ("further down the
+            # description") and the related wordings in the title and the opening
+            for pid in _lookup(self._anchors, (doc.description,)):
+                pattern = self._patterns[pid]
+                d = find(pattern, doc.description)
+                if d is not None:
+                    held = hits.get(pid)
+                    hits[pid] = (
+                        Hit(None, None, d) if held is None else Hit(held.title, held.lead, d)
+                    )
+            for pid in _lookup(self._related_anchors, (doc.title, doc.lead)):
+                pattern = self._patterns[pid]
+                t = find(pattern, doc.title)
+                lead = find(pattern, doc.lead)
+                if t is not None or lead is not None:
+                    hits[pid] = Hit(t, lead, lead)
         for pid in exclusion_pids:
             pattern = self._patterns[pid]
             t = find(pattern, doc.title)
@@ -204,25 +223,64 @@ class Matcher:
                 hits[pid] = Hit(t, lead, d)
         return hits
 
-    def match_documents(self, docs: Sequence[Document]) -> list[Match]:
+    def _build_maybe(self) -> None:
+        """The maybe tier's index, built on first use: the related wordings of every keyword
+        (:mod:`matchers.links`) as patterns, and keywords by the CPV classes they link to."""
+        if self._maybe_built:
+            return
+        slots = self._slots
+        users: list[list[int]] = [[] for _ in self._patterns]
+        self._related_anchors: dict[str, list[int]] = defaultdict(list)
+        self._keyword_class: dict[str, list[int]] = defaultdict(list)
+        related_pids: set[int] = set()
+        for idx, cp in enumerate(self.profiles):
+            for k, kw in enumerate(cp.keywords):
+                maybe_patterns = [v.pattern for v in kw.broader] if tiers.VETOED else []
+                if tiers.RELATED:
+                    maybe_patterns.extend(r.pattern for r in tiers.related_patterns(kw.text))
+                for pattern in maybe_patterns:
+                    pid = self._intern(pattern, users)
+                    users[pid].append(idx * slots + k)
+                    related_pids.add(pid)
+                if tiers.CLASS_LINKS:
+                    for cls in tiers.keyword_links(kw).classes:
+                        self._keyword_class[cls].append(idx * slots + k)
+        self._users.extend(array("q") for _ in range(len(self._users), len(self._patterns)))
+        self._maybe_users: list[array[int]] = [array("q", sorted(set(u))) for u in users]
+        for pid in sorted(related_pids):
+            self._related_anchors[_anchor(self._patterns[pid])].append(pid)
+        self._maybe_built = True
+
+    def match_documents(self, docs: Sequence[Document], maybe: bool = False) -> list[Match]:
+        if maybe:
+            self._build_maybe()
         self._expand_typos(docs)
         out: list[Match] = []
         pattern_ids = self._pattern_ids
         by_object = self._pid_by_object
         for doc in docs:
-            hits = self._hits(doc)
+            hits = self._hits(doc, maybe)
             keyword_hits: dict[int, set[int]] = defaultdict(set)
+            maybe_hits: dict[int, set[int]] = defaultdict(set)
             slots = self._slots
             for pid, h in hits.items():
                 # keywords count in the title and the description's opening only; patterns
-                # found further down matter only as exclusions
+                # found further down matter only as exclusions (and for the maybe tier)
                 if h.title is not None or h.lead is not None:
                     for user in self._users[pid]:
                         keyword_hits[user // slots].add(user % slots)
+                if maybe:
+                    for group in (self._users[pid], self._maybe_users[pid]):
+                        for user in group:
+                            maybe_hits[user // slots].add(user % slots)
             for code in doc.cpv[:1]:  # the main code (see rules._inferred_cpv)
                 for n in range(self._min_prefix, len(code) + 1):
                     for user in self._keyword_cpv.get(code[:n], ()):
                         keyword_hits[user // slots].add(user % slots)
+                if maybe:
+                    cls = cpv_codes.significant(code)[: inference.TRADE_DIGITS]
+                    for user in self._keyword_class.get(cls, ()):
+                        maybe_hits[user // slots].add(user % slots)
             if self._trade_heads and doc.cpv:
                 cls = doc.cpv[0][: inference.TRADE_DIGITS]
                 for key in doc.title.exact:
@@ -234,6 +292,7 @@ class Matcher:
                     got = self._cpv.get(code[:n])
                     if got:
                         profiles.update(got)
+            profiles.update(maybe_hits)
 
             def hit(pattern: Pattern, hits: dict[int, Hit] = hits) -> Hit | None:
                 pid = by_object.get(id(pattern))
@@ -249,14 +308,24 @@ class Matcher:
                     ok = place_ok[place] = rules.place_and_stage_pass(self._place_keys[place], doc)
                 if not ok:
                     continue  # evaluate() would say no for the same reason
-                m = evaluate(self.profiles[idx], doc, hit, keyword_hits.get(idx, ()))
+                cp = self.profiles[idx]
+                m = evaluate(cp, doc, hit, keyword_hits.get(idx, ()))
+                if m is None and maybe and idx in maybe_hits:
+                    m = tiers.evaluate_maybe(cp, doc, hit, maybe_hits[idx])
                 if m is not None:
                     out.append(m)
         return out
 
     def match(self, notices: Iterable[Notice]) -> list[Match]:
-        """Every match, grouped by notice in input order, profiles in their given order."""
+        """Every sure match (tier ``alert``), grouped by notice in input order, profiles in
+        their given order. What the bot sends as instant alerts."""
         return self.match_documents([prepare(n) for n in notices])
+
+    def match_tiers(self, notices: Iterable[Notice]) -> list[Match]:
+        """Both tiers: every :meth:`match` result (``tier="alert"``) and, for the pairs the
+        sure rules turn down, the ``tier="maybe"`` matches of :mod:`matchers.tiers`. Same
+        order as :meth:`match`; at most one match per (profile, notice)."""
+        return self.match_documents([prepare(n) for n in notices], maybe=True)
 
 
 def _anchor(pattern: Pattern) -> str:

@@ -34,6 +34,7 @@ def test_match_prints_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[s
         {
             "profile": "meals",
             "notice": SCHOOL_CATERING[1],
+            "tier": "alert",
             "score": mine[0]["score"],
             "reasons": [
                 "matched “school catering” in the title",
@@ -44,6 +45,7 @@ def test_match_prints_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[s
         }
     ]
     assert all(x["profile"] == "meals" for x in lines)
+    assert all(x["tier"] in ("alert", "maybe") for x in lines)
     assert 0 < mine[0]["score"] <= 100
 
 
