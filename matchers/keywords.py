@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
+from itertools import pairwise
 from typing import Literal
 
 from rapidfuzz.distance import OSA
@@ -397,7 +398,7 @@ def analyse_tokens(tokens: list[Token]) -> Field:
     for lst in exact.values():
         lst.sort()
     stops = frozenset(t.pos for t in tokens if t.lower in STOPWORDS)
-    ends = tuple(a.pos for a, b in zip(tokens, tokens[1:]) if b.pos - a.pos == CLAUSE_GAP + 1)
+    ends = tuple(a.pos for a, b in pairwise(tokens) if b.pos - a.pos == CLAUSE_GAP + 1)
     return Field(tokens, exact, {}, _masks(tokens), stops, ends)
 
 
