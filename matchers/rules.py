@@ -179,8 +179,9 @@ TWO_SIGNALS = "own"
 #: a handyperson's or a cleaning co-op's work.
 OBJECT_CHECK = True
 #: Which single words need that second signal besides the ambiguous ones: "senses" (only
-#: those), "labelled" (also every one-word keyword whose CPV labels can say it), "all".
-SINGLE_WORDS = "senses"
+#: those), "common" (also words common in notices' prose, ``COMMON_SHARE``), "labelled" (also
+#: every one-word keyword whose CPV labels can say it), "all".
+SINGLE_WORDS = "common"
 
 
 def prepare(notice: Notice) -> Document:
@@ -520,7 +521,24 @@ def _ambiguous(pattern: Pattern, kw: Keyword) -> bool:
         return True
     if SINGLE_WORDS == "all":
         return True
+    if SINGLE_WORDS == "common":
+        return common_word(pattern.terms[0])
     return SINGLE_WORDS == "labelled" and kw.inference.known
+
+
+#: A word that one notice in twenty uses is prose ("delivery", "nature"), not the name of a
+#: trade: alone it is not sure enough for an instant alert (SINGLE_WORDS = "common"). Share of
+#: the bundled notices outside the evaluation set (matchers/data/notice_stats.json), fixed at
+#: one in twenty before measuring; no dev or fresh-trade keyword is that common.
+COMMON_SHARE = 0.05
+
+
+@lru_cache(maxsize=50_000)
+def common_word(word_stem: str) -> bool:
+    from matchers.links import document_frequencies
+
+    n, df = document_frequencies()
+    return n > 0 and df.get(word_stem, 0) >= COMMON_SHARE * n
 
 
 def _far_from_trade(doc: Document, cp: CompiledProfile) -> bool:
