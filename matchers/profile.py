@@ -6,7 +6,8 @@ The JSON shape is fixed by DESIGN.md (``bestbot match --profiles``, ``subscriber
 England-wide notices) and ``require_value`` (drop notices that state no value), and
 ``description``: what the enterprise says it does, in its own words (kept by onboarding). The
 description is never a keyword: it only backs up weak evidence for the "maybe" tier
-(:mod:`matchers.tiers`). Unknown keys
+(:mod:`matchers.tiers`); ``strict``: the stricter rules, for a profile whose alerts were
+mostly turned down (:func:`matchers.feedback.wants_strict`). Unknown keys
 are ignored so that subscriber files (with names and emails) can be read as profiles too.
 
 Errors name the profile and the field, because a user fixing a file of a hundred profiles
@@ -57,6 +58,7 @@ class Profile:
     local_only: bool = False
     require_value: bool = False
     description: str = ""
+    strict: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
@@ -79,6 +81,7 @@ class Profile:
             "local_only": self.local_only,
             "require_value": self.require_value,
             "description": self.description,
+            "strict": self.strict,
         }
 
 
@@ -199,6 +202,7 @@ def parse_profile(data: Mapping[str, Any]) -> Profile:
         local_only=_flag(pid, "local_only", data.get("local_only")),
         require_value=_flag(pid, "require_value", data.get("require_value")),
         description=_description(pid, data.get("description")),
+        strict=_flag(pid, "strict", data.get("strict")),
     )
 
 

@@ -461,14 +461,18 @@ def _keyword_hit(
             h = hit(variant.pattern)
             if h is None:
                 continue
-            ambiguous = _ambiguous(variant.pattern, kw)
+            ambiguous = _ambiguous(variant.pattern, kw, cp.profile.strict)
             if ambiguous and _far_from_trade(doc, cp):
                 continue
             weak = ambiguous and not _corroborated(kw, doc, cp)
             lead_ok = (
                 ONE_WORD_DESCRIPTION == "any"
                 or len(variant.pattern.terms) > 1
-                or (ONE_WORD_DESCRIPTION == "cpv" and _main_division_named(kw, doc))
+                or (
+                    ONE_WORD_DESCRIPTION == "cpv"
+                    and not cp.profile.strict
+                    and _main_division_named(kw, doc)
+                )
             )
             for where, positions, field, base in (
                 (
@@ -510,16 +514,17 @@ def _keyword_hit(
     return best
 
 
-def _ambiguous(pattern: Pattern, kw: Keyword) -> bool:
+def _ambiguous(pattern: Pattern, kw: Keyword, strict: bool = False) -> bool:
     """One word (not an acronym, not quoted) that names things in several trades.
 
-    ``SINGLE_WORDS`` widens this: "labelled" also takes any single word whose keyword names
-    CPV labels (their divisions can corroborate it), "all" takes every single word."""
+    ``SINGLE_WORDS`` widens this: "common" also takes words common in notices' prose,
+    "labelled" any single word whose keyword names CPV labels (their divisions can
+    corroborate it), "all" (and a strict profile) every single word."""
     if not (pattern.kind == "words" and len(pattern.terms) == 1 and pattern.terms[0].islower()):
         return False
     if inference.ambiguous(pattern.terms[0]):
         return True
-    if SINGLE_WORDS == "all":
+    if SINGLE_WORDS == "all" or strict:
         return True
     if SINGLE_WORDS == "common":
         return common_word(pattern.terms[0])

@@ -48,6 +48,10 @@ TIERS = (ALERT, MAYBE)
 VETOED = True
 RELATED = True
 CLASS_LINKS = True
+#: Read the enterprise's description at all (off: every similarity is 0).
+USE_DESCRIPTION = True
+#: Apply the similarity thresholds below (off: every kind that may count, counts).
+GATE = True
 #: Kinds of evidence, strongest first: a keyword in a CPV category title ("category"), one
 #: word the rules want a second signal for ("oneword"), a keyword in a works or supplies
 #: notice ("type": "construction of a leisure centre"), a trade word applied to a thing the
@@ -207,13 +211,17 @@ def _supported(evidence: list[Evidence], profile: Profile, doc: Document) -> lis
     def like() -> float:
         nonlocal sim
         if sim is None:
-            sim = similarity(text_vector(profile.description), notice_vector(doc))
+            sim = (
+                similarity(text_vector(profile.description), notice_vector(doc))
+                if USE_DESCRIPTION
+                else 0.0
+            )
         return sim
 
     kept: list[Evidence] = []
     for e in evidence:
         least = SIMILARITY.get(e.kind)
-        if least is not None and (least <= 0 or like() >= least):
+        if least is not None and (not GATE or least <= 0 or like() >= least):
             kept.append(e)
     return kept
 
