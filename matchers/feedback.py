@@ -117,7 +117,10 @@ class Offer:
     message: str  # what the bot asks, ready to print
 
 
-def _content(tokens: Iterable[Token]) -> list[Token]:
+def _content(tokens: Iterable[Token], common: bool = False, any_word: bool = False) -> list[Token]:
+    """Words worth offering: procurement vocabulary (any word at all with ``any_word``, for
+    a phrase that pins an exclusion to its keyword: "cyber security"), not little words, not
+    the words every notice uses; common words only inside a phrase (``common=True``)."""
     return [
         t
         for t in tokens
@@ -125,8 +128,8 @@ def _content(tokens: Iterable[Token]) -> list[Token]:
         and t.lower not in _NOTICE_WORDS
         and t.lower.isalpha()
         and len(t.lower) > 3
-        and t.stem in _trade_vocabulary()
-        and not _common(t.stem)
+        and (any_word or t.stem in _trade_vocabulary())
+        and (common or not _common(t.stem))
     ]
 
 
@@ -155,12 +158,11 @@ def _terms(notice: Notice, title_only: bool = False) -> dict[str, str]:
     title = tokenize(notice.title or "")
     tokens = title if title_only else title + tokenize(notice.description or "")[:LEAD_WORDS]
     out: dict[str, str] = {}
-    content = _content(tokens)
-    for t in content:
+    for t in _content(tokens):
         out.setdefault(t.stem, t.lower)
-    kept = {id(t) for t in content}
+    kept = {id(t) for t in _content(tokens, common=True)}
     for a, b in pairwise(tokens):
-        if b.pos == a.pos + 1 and id(a) in kept and id(b) in kept and a.pos >= 0:
+        if b.pos == a.pos + 1 and id(a) in kept and id(b) in kept:
             out.setdefault(f"{a.stem} {b.stem}", f"{a.lower} {b.lower}")
     return out
 
@@ -217,6 +219,7 @@ def _offerable(key: str, liked: int, liked_maybe_titles: int) -> bool:
 def suggest_exclusions(profile: Profile, answers: Sequence[Answer]) -> list[Offer]:
     """For disliked notices: the word that sets them apart, near the keyword that matched."""
     have = _profile_stems(profile)
+    single = frozenset(toks[0].stem for k in profile.keywords if len(toks := tokenize(k)) == 1)
     liked_terms: set[str] = set()
     for a in answers:
         if a.liked:
@@ -227,7 +230,7 @@ def suggest_exclusions(profile: Profile, answers: Sequence[Answer]) -> list[Offe
     for a in answers:
         if a.liked:
             continue
-        for key, text, distance in _distinguishing(a, have, liked_terms):
+        for key, text, distance in _distinguishing(a, have, liked_terms, single):
             found.setdefault(key, []).append(a.notice.ocid)
             shown.setdefault(key, text)
             closeness[key] = min(distance, closeness.get(key, distance))
@@ -246,25 +249,35 @@ def suggest_exclusions(profile: Profile, answers: Sequence[Answer]) -> list[Offe
 
 
 def _distinguishing(
-    answer: Answer, have: frozenset[str], liked_terms: set[str]
+    answer: Answer, have: frozenset[str], liked_terms: set[str], single: frozenset[str]
 ) -> list[tuple[str, str, int]]:
-    """What sets a disliked notice apart: the title word next to where a profile word occurs,
-    offered with it as a phrase ("debt recovery" for ``recovery``, so only that sense is
-    excluded); failing that, its title words that no liked notice uses and few notices use
-    at all (one in a hundred). (key, text, 0 for a phrase or 1 for a word)."""
+    """What sets a disliked notice apart, from its title. Next to a one-word keyword, the word
+    with it as a phrase ("debt recovery" for ``recovery``: only that sense is excluded); next
+    to a phrase keyword, the word with its own neighbour ("residential care" in "older
+    people's residential care"); failing those, title words no liked notice uses and few
+    notices use at all (one in a hundred). (key, text, 0 for a phrase or 1 for a word)."""
     title = tokenize(answer.notice.title or "")
-    content = {id(t) for t in _content(title)}
-    for a, b in pairwise(title):
-        if b.pos != a.pos + 1:
+    content = {id(t) for t in _content(title, common=True, any_word=True)}
+
+    def fresh(t: Token) -> bool:
+        return id(t) in content and t.stem not in have and t.stem not in liked_terms
+
+    for i, tok in enumerate(title):
+        if tok.stem not in have:
             continue
-        for word, anchor in ((a, b), (b, a)):
-            if (
-                anchor.stem in have
-                and id(word) in content
-                and word.stem not in have
-                and word.stem not in liked_terms
-            ):
-                return [(f"{a.stem} {b.stem}", f"{a.lower} {b.lower}", 0)]
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(title) or abs(title[j].pos - tok.pos) != 1 or not fresh(title[j]):
+                continue
+            word = title[j]
+            if tok.stem in single:
+                a, b = (word, tok) if j < i else (tok, word)
+            else:
+                k = j - 1 if j < i else j + 1
+                other = title[k] if 0 <= k < len(title) else None
+                if other is None or abs(other.pos - word.pos) != 1 or not fresh(other):
+                    continue
+                a, b = (other, word) if k < j else (word, other)
+            return [(f"{a.stem} {b.stem}", f"{a.lower} {b.lower}", 0)]
     n, df = document_frequencies()
     return [
         (t.stem, t.lower, 1)

@@ -277,7 +277,8 @@ class Matcher:
                 for n in range(self._min_prefix, len(code) + 1):
                     for user in self._keyword_cpv.get(code[:n], ()):
                         keyword_hits[user // slots].add(user % slots)
-                if maybe:
+            if maybe:
+                for code in doc.cpv if tiers.CLASS_ALL_CODES else doc.cpv[:1]:
                     cls = cpv_codes.significant(code)[: inference.TRADE_DIGITS]
                     for user in self._keyword_class.get(cls, ()):
                         maybe_hits[user // slots].add(user % slots)

@@ -48,6 +48,8 @@ TIERS = (ALERT, MAYBE)
 VETOED = True
 RELATED = True
 CLASS_LINKS = True
+#: Class links read every code of the notice, not only the main (first) one.
+CLASS_ALL_CODES = True
 #: Read the enterprise's description at all (off: every similarity is 0).
 USE_DESCRIPTION = True
 #: Apply the similarity thresholds below (off: every kind that may count, counts).
@@ -74,17 +76,19 @@ SIMILARITY: dict[str, float | None] = {
 }
 #: Words of the notice's description read with its title for the similarity.
 SIMILARITY_WORDS = 60
-#: Scores of the maybe tier stay below every alert score.
+#: Scores of the maybe tier (1-34) stay below every alert score (35 and up: a description hit
+#: through a synonym is 45 - 10), so one sort of a subscriber's matches puts alerts first.
 _MAYBE_SCORES = {
-    "category": 40,
-    "oneword": 40,
-    "type": 30,
-    "object": 30,
-    "broader": 35,
-    "deep": 30,
-    "related": 35,
-    "class": 30,
+    "category": 30,
+    "oneword": 30,
+    "type": 22,
+    "object": 22,
+    "broader": 28,
+    "deep": 20,
+    "related": 25,
+    "class": 20,
 }
+MAYBE_MAX_SCORE = 34
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +194,7 @@ def evaluate_maybe(
     best = max(kept, key=lambda e: _MAYBE_SCORES[e.kind])
     score = _MAYBE_SCORES[best.kind]
     keywords = list(dict.fromkeys(e.keyword for e in kept))
-    score += 5 * min(2, len(keywords) - 1)
+    score = min(MAYBE_MAX_SCORE, score + 3 * min(2, len(keywords) - 1))
     reasons = list(dict.fromkeys(e.reason for e in kept))[:3]
     if region is not None:
         reasons.append(region_codes.describe(region))
@@ -286,7 +290,7 @@ def _keyword_evidence(
                 break
     if CLASS_LINKS and doc.cpv:
         classes = keyword_links(kw).classes
-        for code in doc.cpv[:1]:
+        for code in doc.cpv if CLASS_ALL_CODES else doc.cpv[:1]:
             cls = cpv_codes.significant(code)[: inference.TRADE_DIGITS]
             source = classes.get(cls)
             if source is not None:
