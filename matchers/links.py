@@ -83,10 +83,32 @@ def _content_stems(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _label_stems() -> tuple[tuple[str, frozenset[str]], ...]:
-    return tuple((code, _content_stems(text)) for code, text in cpv_codes.labels().items())
+def _label_stems() -> dict[str, frozenset[str]]:
+    return {code: _content_stems(text) for code, text in cpv_codes.labels().items()}
 
 
+@lru_cache(maxsize=1)
+def _labels_by_stem() -> dict[str, frozenset[str]]:
+    """stem -> the codes whose label uses it (so a query reads a few postings, not 9,000
+    labels: the index builds links for every distinct keyword of 100,000 profiles)."""
+    table: dict[str, set[str]] = {}
+    for code, stems in _label_stems().items():
+        for s in stems:
+            table.setdefault(s, set()).add(code)
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+@lru_cache(maxsize=1)
+def _codes_by_prefix() -> dict[str, tuple[str, ...]]:
+    """Significant prefix (class level and finer) -> the codes beneath it, in order."""
+    table: dict[str, list[str]] = {}
+    for code in sorted(cpv_codes.labels()):
+        for n in range(CLASS_DIGITS, 9):
+            table.setdefault(code[:n], []).append(code)
+    return {k: tuple(v) for k, v in table.items()}
+
+
+@lru_cache(maxsize=300_000)
 def _query_stems(text: str) -> frozenset[str]:
     return frozenset(
         t.surface if t.surface.isupper() and len(t.surface) > 1 else t.stem
@@ -110,23 +132,48 @@ def label_codes(text: str) -> tuple[str, ...]:
             want = _query_stems(query)
             if not want:
                 continue
-            for code, stems in _label_stems():
+            postings = [_labels_by_stem().get(s, frozenset()) for s in want]
+            smallest = min(postings, key=len)  # read the rarest word's labels only
+            stems_of = _label_stems()
+            for code in smallest:
+                stems = stems_of[code]
                 if (
                     want <= stems
                     and len(stems - want) <= MAX_EXTRA_WORDS
                     and _kind_ok(code, own.divisions)
                 ):
                     found.setdefault(code, None)
-    return tuple(sorted(found, key=lambda c: (-len(cpv_codes.significant(c)), c)))
+    depth = _depth()
+    return tuple(sorted(found, key=lambda c: (-depth.get(c, 0), c)))
 
 
-def _family(code: str) -> list[str]:
+@lru_cache(maxsize=1)
+def _depth() -> dict[str, int]:
+    """Code -> how many significant digits it has (how specific it is)."""
+    return {code: len(cpv_codes.significant(code)) for code in cpv_codes.labels()}
+
+
+@lru_cache(maxsize=20_000)
+def _family(code: str) -> tuple[str, ...]:
     """The codes beneath the same parent (at least class level), and the code's children."""
     sig = cpv_codes.significant(code)
     parent = sig[:-1] if len(sig) > CLASS_DIGITS else sig
-    return sorted(c for c in cpv_codes.labels() if c.startswith(parent) and c != code)
+    return tuple(c for c in _codes_by_prefix().get(parent, ()) if c != code)
 
 
+@lru_cache(maxsize=20_000)
+def _family_wordings(code: str) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """(wording, code, its stems) for the code and its family, specific ones only: shared by
+    every keyword whose label codes include the code."""
+    out: list[tuple[str, str, frozenset[str]]] = []
+    for other in (code, *_family(code)):
+        wording = _wording(other)
+        if wording is not None and _specific(wording):
+            out.append((wording, other, _query_stems(wording)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=20_000)
 def _wording(code: str) -> str | None:
     """A label's content words, in order ("Festival organisation services" -> "festival
     organisation"); None when nothing specific is left."""
@@ -195,14 +242,14 @@ def _other_sense_phrases() -> dict[str, frozenset[frozenset[str]]]:
     return {k: frozenset(v) for k, v in table.items()}
 
 
-def _other_sense(wording: str, keyword_stems: frozenset[str]) -> bool:
-    """Is the wording one of the keyword's other senses ("disaster recovery" for
+def _other_sense(stems: frozenset[str], keyword_stems: frozenset[str]) -> bool:
+    """Is a wording (its stems) one of the keyword's other senses ("disaster recovery" for
     ``recovery``)? Those are what the senses list exists to keep out."""
-    stems = _query_stems(wording)
     table = _other_sense_phrases()
     return any(phrase <= stems for k in keyword_stems for phrase in table.get(k, ()))
 
 
+@lru_cache(maxsize=20_000)
 def _specific(wording: str) -> bool:
     n, df = document_frequencies()
     return any(
@@ -220,10 +267,10 @@ def links(text: str) -> Links:
         return NO_LINKS
     codes = label_codes(inner)
     classes: dict[str, str] = {}
+    depth = _depth()
     for code in codes:
-        sig = cpv_codes.significant(code)
-        if len(sig) >= CLASS_DIGITS:
-            classes.setdefault(sig[:CLASS_DIGITS], code)
+        if depth.get(code, 0) >= CLASS_DIGITS:
+            classes.setdefault(code[:CLASS_DIGITS], code)
     if NOTICE_STATS:
         for cls in _stat_classes(inner):
             classes.setdefault(cls, "stats")
@@ -231,18 +278,12 @@ def links(text: str) -> Links:
     own = _query_stems(inner)
     if FAMILY_WORDING:
         for code in codes:
-            if len(cpv_codes.significant(code)) < CLASS_DIGITS:
+            if depth.get(code, 0) < CLASS_DIGITS:
                 continue
-            for other in [code, *_family(code)]:
-                wording = _wording(other)
-                if (
-                    wording is None
-                    or _query_stems(wording) <= own
-                    or not _specific(wording)
-                    or _other_sense(wording, own)
-                ):
-                    continue  # nothing new, nothing specific, or another sense
-                related.setdefault(wording, Related(wording, other))
+            for wording, other, stems in _family_wordings(code):
+                if wording in related or stems <= own or _other_sense(stems, own):
+                    continue  # nothing new, or another sense of the keyword
+                related[wording] = Related(wording, other)
                 if len(related) >= MAX_RELATED:
                     break
     return Links(codes, classes, tuple(related.values()))

@@ -131,6 +131,8 @@ class Document:
     value_range: tuple[float, float] | None = None
     # positions of title words followed by "service(s)": the title says a service is bought
     named_services: frozenset[int] = frozenset()
+    # the title and opening as a TF-IDF vector (matchers.tiers), computed when first asked
+    vector: dict[str, float] | None = None
 
     @property
     def fields(self) -> tuple[Field, Field, Field]:

@@ -27,6 +27,7 @@ Pure and deterministic, shared by the index and the brute-force reference like
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,7 +39,7 @@ from matchers.keywords import Keyword, Pattern, _words_pattern
 from matchers.links import Links, document_frequencies, links
 from matchers.profile import Profile
 from matchers.rules import CompiledProfile, Document, HitFinder, Match
-from matchers.text import STOPWORDS, tokenize
+from matchers.text import STOPWORDS, clean, stem, strip_accents
 
 ALERT = "alert"
 MAYBE = "maybe"
@@ -48,6 +49,7 @@ TIERS = (ALERT, MAYBE)
 VETOED = True
 RELATED = True
 CLASS_LINKS = True
+#: Class links count only beside another piece of evidence from the same profile.
 #: Class links read every code of the notice, not only the main (first) one.
 CLASS_ALL_CODES = True
 #: Read the enterprise's description at all (off: every similarity is 0).
@@ -71,7 +73,7 @@ SIMILARITY: dict[str, float | None] = {
     "object": 0.1,
     "broader": 0.0,
     "deep": 0.12,
-    "related": 0.05,
+    "related": 0.1,
     "class": 0.1,
 }
 #: Words of the notice's description read with its title for the similarity.
@@ -106,13 +108,24 @@ def _idf(word_stem: str) -> float:
     return math.log((n + 1) / (df.get(word_stem, 0) + 1)) + 1.0
 
 
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 @lru_cache(maxsize=200_000)
 def text_vector(text: str) -> tuple[tuple[str, float], ...]:
-    """A text's content words weighted by TF-IDF (idf from the bundled notices), unit length."""
+    """A text's content words weighted by TF-IDF (idf from the bundled notices), unit length.
+
+    Words are read plainly (letters only, case and accents folded, stemmed): a bag of words
+    needs no positions, and 100,000 descriptions are read when a matcher is built."""
     counts: dict[str, int] = {}
-    for tok in tokenize(text):
-        s = tok.stem
-        if tok.lower in STOPWORDS or len(s) < 3 or not s.isalpha():
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = strip_accents(folded)
+    for word in _WORD.findall(folded):
+        if word in STOPWORDS:
+            continue
+        s = stem(word)
+        if len(s) < 3:
             continue
         counts[s] = counts.get(s, 0) + 1
     weights = {s: (1 + math.log(k)) * _idf(s) for s, k in counts.items()}
@@ -124,16 +137,50 @@ def similarity(a: tuple[tuple[str, float], ...], b: tuple[tuple[str, float], ...
     if not a or not b:
         return 0.0
     small, big = (a, b) if len(a) < len(b) else (b, a)
-    table = dict(big)
-    return sum(w * table.get(s, 0.0) for s, w in small)
+    return _dot(small, dict(big))
 
 
-def notice_vector(doc: Document) -> tuple[tuple[str, float], ...]:
+def _dot(vector: tuple[tuple[str, float], ...], table: dict[str, float]) -> float:
+    total = 0.0
+    for s, w in vector:
+        other = table.get(s)
+        if other is not None:
+            total += w * other
+    return total
+
+
+def notice_vector(doc: Document) -> dict[str, float]:
     """The notice's title and the opening of its description (where it says what it buys;
-    the rest is mostly boilerplate that every notice shares)."""
-    n = doc.notice
-    opening = " ".join((n.description or "").split()[:SIMILARITY_WORDS])
-    return text_vector(f"{n.title or ''}\n{opening}")
+    the rest is mostly boilerplate that every notice shares). Kept on the document."""
+    if doc.vector is None:
+        n = doc.notice
+        opening = " ".join((n.description or "").split()[:SIMILARITY_WORDS])
+        doc.vector = dict(text_vector(clean(f"{n.title or ''}\n{opening}")))
+    return doc.vector
+
+
+def description_similarity(profile: Profile, doc: Document) -> float:
+    """How like the notice the enterprise's description is (0 without a description)."""
+    if not USE_DESCRIPTION or not profile.description:
+        return 0.0
+    return _dot(text_vector(profile.description), notice_vector(doc))
+
+
+#: The kinds that only the title or the description's opening can give (a keyword, a broader
+#: synonym): the rest ("weak") come from further down, related wordings and class links.
+STRONG_KINDS = frozenset(["category", "oneword", "type", "object", "broader"])
+
+
+def weak_floor() -> float | None:
+    """The similarity below which weak evidence never counts, or None when some weak kind
+    counts without the description (then nothing may be skipped)."""
+    if not GATE:
+        return None
+    floors = [SIMILARITY.get(k) for k in KINDS if k not in STRONG_KINDS]
+    if any(f is not None and f <= 0 for f in floors):
+        return None
+    known = [f for f in floors if f is not None]
+    return min(known) if known else 1.0
 
 
 def description_stems(profile: Profile) -> frozenset[str]:
@@ -150,15 +197,18 @@ class RelatedPattern:
     code: str
 
 
+@lru_cache(maxsize=20_000)
+def _related_pattern(text: str, code: str) -> RelatedPattern | None:
+    pattern = _words_pattern(text, False)
+    return None if pattern is None else RelatedPattern(pattern, text, code)
+
+
 @lru_cache(maxsize=100_000)
 def related_patterns(keyword_text: str) -> tuple[RelatedPattern, ...]:
-    """The related wordings of a keyword as patterns (shared across profiles)."""
-    out: list[RelatedPattern] = []
-    for rel in links(keyword_text).related:
-        pattern = _words_pattern(rel.text, False)
-        if pattern is not None:
-            out.append(RelatedPattern(pattern, rel.text, rel.code))
-    return tuple(out)
+    """The related wordings of a keyword as patterns (one object per wording, shared by every
+    keyword and profile that has it)."""
+    found = (_related_pattern(rel.text, rel.code) for rel in links(keyword_text).related)
+    return tuple(r for r in found if r is not None)
 
 
 def keyword_links(kw: Keyword) -> Links:
@@ -185,7 +235,9 @@ def evaluate_maybe(
             continue
         evidence.extend(_keyword_evidence(kw, doc, hit, cp))
     if not evidence:
-        return None
+        return None  # a class link alone never brings a notice in (see CLASS_LINKS)
+    if CLASS_LINKS and doc.cpv:
+        evidence.extend(e for kw in cp.keywords if (e := _class_evidence(kw, doc)) is not None)
     if cp.exclusions and rules.excluded(cp, hit):
         return None
     kept = _supported(evidence, cp.profile, doc)
@@ -215,11 +267,7 @@ def _supported(evidence: list[Evidence], profile: Profile, doc: Document) -> lis
     def like() -> float:
         nonlocal sim
         if sim is None:
-            sim = (
-                similarity(text_vector(profile.description), notice_vector(doc))
-                if USE_DESCRIPTION
-                else 0.0
-            )
+            sim = description_similarity(profile, doc)
         return sim
 
     kept: list[Evidence] = []
@@ -288,22 +336,32 @@ def _keyword_evidence(
             if h is not None and (h.title is not None or h.lead is not None):
                 out.append(Evidence("related", kw.text, f"related: “{rel.text}” (CPV {rel.code})"))
                 break
-    if CLASS_LINKS and doc.cpv:
-        classes = keyword_links(kw).classes
-        for code in doc.cpv if CLASS_ALL_CODES else doc.cpv[:1]:
-            cls = cpv_codes.significant(code)[: inference.TRADE_DIGITS]
-            source = classes.get(cls)
-            if source is not None:
-                via = "notices like it" if source == "stats" else f"CPV {source}"
-                out.append(
-                    Evidence(
-                        "class",
-                        kw.text,
-                        f"filed under {cpv_codes.describe(code)}, the class of “{shown}” ({via})",
-                    )
-                )
-                break
     return out
+
+
+@lru_cache(maxsize=50_000)
+def _notice_classes(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((c, cpv_codes.significant(c)[: inference.TRADE_DIGITS]) for c in codes)
+
+
+def _class_evidence(kw: Keyword, doc: Document) -> Evidence | None:
+    """The notice is filed under a class the keyword's labels (or the bundled notices) link
+    it to. Only ever a second piece of evidence: a class holds much an enterprise does not
+    do, and at national scale every notice's class links to thousands of keywords."""
+    classes = keyword_links(kw).classes
+    if not classes:
+        return None
+    shown = kw.text.strip(rules._QUOTES)
+    for code, cls in _notice_classes(doc.cpv if CLASS_ALL_CODES else doc.cpv[:1]):
+        source = classes.get(cls)
+        if source is not None:
+            via = "notices like it" if source == "stats" else f"CPV {source}"
+            return Evidence(
+                "class",
+                kw.text,
+                f"filed under {cpv_codes.describe(code)}, the class of “{shown}” ({via})",
+            )
+    return None
 
 
 def _why(kw: Keyword, doc: Document) -> tuple[str, str]:
