@@ -437,6 +437,8 @@ class Matcher:
                 if not ok:
                     continue  # evaluate() would say no for the same reason
                 cp = self.profiles[idx]
+                if maybe and not rules.filters_pass(cp, doc)[0]:
+                    continue  # neither tier passes the value, suitability or region filters
                 m = evaluate(cp, doc, hit, keyword_hits.get(idx, ()))
                 if m is None and idx in maybe_profiles:
                     m = tiers.evaluate_maybe(cp, doc, anywhere, maybe_profiles[idx])

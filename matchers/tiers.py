@@ -49,7 +49,8 @@ TIERS = (ALERT, MAYBE)
 VETOED = True
 RELATED = True
 CLASS_LINKS = True
-#: Class links count only beside another piece of evidence from the same profile.
+#: Class links count only beside another piece of evidence from the same profile that
+#: stands (they back it up and add their reason; they never bring a notice in).
 #: Class links read every code of the notice, not only the main (first) one.
 CLASS_ALL_CODES = True
 #: Read the enterprise's description at all (off: every similarity is 0).
@@ -235,14 +236,20 @@ def evaluate_maybe(
             continue
         evidence.extend(_keyword_evidence(kw, doc, hit, cp))
     if not evidence:
-        return None  # a class link alone never brings a notice in (see CLASS_LINKS)
-    if CLASS_LINKS and doc.cpv:
-        evidence.extend(e for kw in cp.keywords if (e := _class_evidence(kw, doc)) is not None)
-    if cp.exclusions and rules.excluded(cp, hit):
         return None
     kept = _supported(evidence, cp.profile, doc)
     if not kept:
+        return None  # a class link alone never brings a notice in (see CLASS_LINKS)
+    if cp.exclusions and rules.excluded(cp, hit):
         return None
+    least = SIMILARITY.get("class")
+    if (
+        CLASS_LINKS
+        and doc.cpv
+        and least is not None
+        and (not GATE or least <= 0 or description_similarity(cp.profile, doc) >= least)
+    ):
+        kept.extend(e for kw in cp.keywords if (e := _class_evidence(kw, doc)) is not None)
     best = max(kept, key=lambda e: _MAYBE_SCORES[e.kind])
     score = _MAYBE_SCORES[best.kind]
     keywords = list(dict.fromkeys(e.keyword for e in kept))
