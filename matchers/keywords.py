@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
+from itertools import pairwise
 from typing import Literal
 
 from rapidfuzz.distance import OSA
@@ -23,7 +24,7 @@ from rapidfuzz.distance import OSA
 from matchers.inference import NO_INFERENCE, Inference, infer
 from matchers.lexicon import WEAK_HEADS, head_variants, synonyms
 from matchers.senses import compiled as other_senses
-from matchers.text import STOPWORDS, Token, stem, tokenize, tokenize_phrase
+from matchers.text import CLAUSE_GAP, STOPWORDS, Token, stem, tokenize, tokenize_phrase
 from matchers.words import corrections, is_known
 
 #: Phrases with a generic modifier or head also search their head noun / other generic heads
@@ -34,6 +35,7 @@ HEAD_VARIANTS = True
 PHRASE_SLACK = 3
 
 _QUOTES = '"“”„«»'
+_COORDINATORS = frozenset(["and", "or", "&"])
 
 #: A phrase with a generic word ("information service", "building works", "digital delivery",
 #: "play provision") is nearly a one-word
@@ -91,6 +93,8 @@ class Pattern:
     # the extra words must be little words ("services for carers", not "employment law
     # services"): for wordings we made up rather than ones a user or the lexicon gave
     stop_gaps: bool = False
+    # the keyword is a list ("drug and alcohol"): clause breaks inside the window are free
+    lists: bool = False
     typo_terms: tuple[str, ...] = dc_field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +131,44 @@ class Keyword:
     # the head noun of a phrase ("development" of "web development"), as a stem; None for one
     # word, acronyms and generic heads
     head: str | None = None
+    # synonyms broader than the keyword (NARROW_SYNONYMS): evidence for the maybe tier only
+    broader: tuple[Variant, ...] = ()
+
+
+#: A synonym may not be broader than its keyword: one whose specific words are only some of
+#: the keyword's ("respite" for "respite care", "holiday scheme" for "holiday club") would find
+#: notices the keyword does not mean. The lexicon's groups are symmetric, so each member is
+#: searched only through the members at least as specific as itself.
+NARROW_SYNONYMS = True
+_BROAD_WORDS = frozenset(
+    stem(w)
+    for w in (
+        "service",
+        "services",
+        "work",
+        "works",
+        "support",
+        "provision",
+        "scheme",
+        "programme",
+        "other",
+        "general",
+    )
+)
+
+
+def _specific_stems(text: str) -> frozenset[str]:
+    return frozenset(
+        t.surface if is_acronym_surface(t.surface) else t.stem
+        for t in tokenize_phrase(text)
+        if t.lower not in STOPWORDS and t.stem not in _BROAD_WORDS
+    )
+
+
+def broader(synonym: str, keyword: str) -> bool:
+    """Does ``synonym`` say less than ``keyword`` (its specific words a strict subset)?"""
+    mine, theirs = _specific_stems(keyword), _specific_stems(synonym)
+    return bool(theirs) and theirs < mine
 
 
 def _unquote(text: str) -> str | None:
@@ -162,10 +204,13 @@ def _words_pattern(text: str, fuzzy: bool) -> Pattern | None:
     generic = len(terms) > 1 and any(t in _GENERIC_STEMS for t in terms)
     if generic:
         slack = GENERIC_SLACK
+    # a keyword that is itself a list ("recreational cultural and sporting") finds the same
+    # list written with commas: its window does not count clause breaks
+    lists = len(terms) > 1 and any(t.lower in _COORDINATORS for t in tokens)
     # "digital services" is nearly the one word "digital": a word between may only be a
     # little one ("services for carers"), never another trade ("digital managed services");
     # exclusions stay broad (they only ever remove matches)
-    return Pattern("words", tuple(terms), fuzzy, slack, stop_gaps=generic and fuzzy)
+    return Pattern("words", tuple(terms), fuzzy, slack, stop_gaps=generic and fuzzy, lists=lists)
 
 
 def _joined_pattern(text: str, fuzzy: bool) -> Pattern | None:
@@ -196,7 +241,14 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
     add(_joined_pattern(text, fuzzy), None)
     if exclusion:
         return Keyword(text, tuple(variants))
+    broad: list[Variant] = []
     for other in synonyms(text):
+        if NARROW_SYNONYMS and broader(other, text):
+            # not a sure sign, but worth a look (the maybe tier reads these)
+            pattern = _words_pattern(other, fuzzy)
+            if pattern is not None and pattern not in seen:
+                broad.append(Variant(pattern, other))
+            continue
         add(_words_pattern(other, fuzzy), other)
         add(_joined_pattern(other, fuzzy), other)
     # the user's own typos: an unknown word also searches for the real words it is close to
@@ -229,7 +281,7 @@ def compile_keyword(text: str, *, exclusion: bool = False) -> Keyword:
             inference = infer(fixed)
             if inference.known:
                 break
-    return Keyword(text, tuple(variants), inference, acronym, _head(text))
+    return Keyword(text, tuple(variants), inference, acronym, _head(text), tuple(broad))
 
 
 #: Heads that name no trade of their own ("information service", "carers support").
@@ -298,6 +350,14 @@ class Field:
     masked: dict[str, list[tuple[int, frozenset[str]]]] = dc_field(default_factory=dict)
     # positions of little words ("for", "and", "of"...)
     stops: frozenset[int] = frozenset()
+    # positions of words followed by a clause break (a comma, a bracket, a dash)
+    clause_ends: tuple[int, ...] = ()
+    by_pos: dict[int, Token] = dc_field(default_factory=dict)
+
+    def token_at(self, pos: int) -> Token | None:
+        if not self.by_pos and self.tokens:
+            self.by_pos.update((t.pos, t) for t in self.tokens)
+        return self.by_pos.get(pos)
 
     def surface_at(self, positions: tuple[int, ...]) -> str:
         wanted = set(positions)
@@ -338,7 +398,8 @@ def analyse_tokens(tokens: list[Token]) -> Field:
     for lst in exact.values():
         lst.sort()
     stops = frozenset(t.pos for t in tokens if t.lower in STOPWORDS)
-    return Field(tokens, exact, {}, _masks(tokens), stops)
+    ends = tuple(a.pos for a, b in pairwise(tokens) if b.pos - a.pos == CLAUSE_GAP + 1)
+    return Field(tokens, exact, {}, _masks(tokens), stops, ends)
 
 
 def _masks(tokens: list[Token]) -> dict[str, list[tuple[int, frozenset[str]]]]:
@@ -389,12 +450,27 @@ def find(pattern: Pattern, field: Field) -> tuple[int, ...] | None:
         return None
     if len(lists) == 1:
         return (lists[0][0],)
+    if pattern.lists and field.clause_ends:
+        return _tightest_list(lists, len(lists) + pattern.slack, field.clause_ends)
     found = _tightest(lists, len(lists) + pattern.slack)
     if found is not None and pattern.stop_gaps:
         between = set(range(min(found), max(found) + 1)).difference(found)
         if not between <= field.stops:
             return None
     return found
+
+
+def _tightest_list(
+    lists: list[list[int]], max_span: int, clause_ends: tuple[int, ...]
+) -> tuple[int, ...] | None:
+    """:func:`_tightest` for a list keyword: the clause breaks inside a window are not counted
+    ("recreational, cultural and sporting"), sentence breaks still are."""
+    wide = _tightest(lists, max_span + CLAUSE_GAP * (len(lists) - 1))
+    if wide is None:
+        return None
+    lo, hi = min(wide), max(wide)
+    breaks = sum(1 for e in clause_ends if lo <= e < hi)
+    return wide if hi - lo + 1 - CLAUSE_GAP * breaks <= max_span else None
 
 
 def _tightest(lists: list[list[int]], max_span: int) -> tuple[int, ...] | None:

@@ -3,7 +3,11 @@
 The JSON shape is fixed by DESIGN.md (``bestbot match --profiles``, ``subscribers import``):
 ``{"id", "keywords", "exclude", "cpv", "regions", "min_value", "max_value", "vcse_only",
 "sme_only", "stages"}`` plus two flags of our own, ``local_only`` (drop UK-wide and
-England-wide notices) and ``require_value`` (drop notices that state no value). Unknown keys
+England-wide notices) and ``require_value`` (drop notices that state no value), and
+``description``: what the enterprise says it does, in its own words (kept by onboarding). The
+description is never a keyword: it only backs up weak evidence for the "maybe" tier
+(:mod:`matchers.tiers`); ``strict``: the stricter rules, for a profile whose alerts were
+mostly turned down (:func:`matchers.feedback.wants_strict`). Unknown keys
 are ignored so that subscriber files (with names and emails) can be read as profiles too.
 
 Errors name the profile and the field, because a user fixing a file of a hundred profiles
@@ -53,6 +57,8 @@ class Profile:
     stages: tuple[str, ...] = DEFAULT_STAGES
     local_only: bool = False
     require_value: bool = False
+    description: str = ""
+    strict: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
@@ -74,6 +80,8 @@ class Profile:
             "stages": list(self.stages),
             "local_only": self.local_only,
             "require_value": self.require_value,
+            "description": self.description,
+            "strict": self.strict,
         }
 
 
@@ -112,6 +120,18 @@ def _number(pid: str, field: str, value: Any) -> float | None:
     if number < 0 or number != number:
         raise ProfileError(pid, field, f"must be zero or more, got {value!r}")
     return number
+
+
+#: A description is a paragraph or two; more is pasted text that says nothing more.
+MAX_DESCRIPTION = 2000
+
+
+def _description(pid: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ProfileError(pid, "description", f"must be text, got {value!r}")
+    return " ".join(value.split())[:MAX_DESCRIPTION]
 
 
 def _flag(pid: str, field: str, value: Any) -> bool:
@@ -181,6 +201,8 @@ def parse_profile(data: Mapping[str, Any]) -> Profile:
         stages=stages,
         local_only=_flag(pid, "local_only", data.get("local_only")),
         require_value=_flag(pid, "require_value", data.get("require_value")),
+        description=_description(pid, data.get("description")),
+        strict=_flag(pid, "strict", data.get("strict")),
     )
 
 

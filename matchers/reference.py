@@ -15,6 +15,7 @@ from feeds.notice import Notice
 from matchers.keywords import Field, Pattern, find, typo_ok
 from matchers.profile import Profile
 from matchers.rules import Document, Hit, Match, compile_profile, evaluate, prepare
+from matchers.tiers import evaluate_maybe
 
 
 def _fuzzy_positions(field: Field, key: str) -> list[int]:
@@ -33,8 +34,11 @@ def _brute_hit(doc: Document, pattern: Pattern) -> Hit | None:
     return Hit(t, lead, d) if t is not None or d is not None else None
 
 
-def match_brute(notices: Iterable[Notice], profiles: Iterable[Profile]) -> list[Match]:
-    """Every (notice, profile) pair through :func:`matchers.rules.evaluate`."""
+def match_brute(
+    notices: Iterable[Notice], profiles: Iterable[Profile], maybe: bool = False
+) -> list[Match]:
+    """Every (notice, profile) pair through :func:`matchers.rules.evaluate` (and, with
+    ``maybe``, :func:`matchers.tiers.evaluate_maybe` for the pairs it turns down)."""
     compiled = [compile_profile(p) for p in profiles]
     out: list[Match] = []
     for notice in notices:
@@ -45,6 +49,8 @@ def match_brute(notices: Iterable[Notice], profiles: Iterable[Profile]) -> list[
 
         for cp in compiled:
             m = evaluate(cp, doc, hit)
+            if m is None and maybe:
+                m = evaluate_maybe(cp, doc, hit)
             if m is not None:
                 out.append(m)
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 from feeds.notice import Notice
@@ -27,7 +28,7 @@ from matchers.keywords import (
 )
 from matchers.lexicon import synonyms
 from matchers.profile import Profile
-from matchers.text import STOPWORDS, Token, tokenize
+from matchers.text import STOPWORDS, Token, stem, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,10 @@ class Match:
     ``reasons`` are short phrases fit to print in an alert, in order: keywords, CPV, region,
     suitability. ``matched_keywords`` are the profile's own keywords (as typed) that hit, so an
     alert can offer "Mute keyword" buttons.
+
+    ``tier`` says how sure the match is: ``"alert"`` (the rules are sure: send it now) or
+    ``"maybe"`` (worth a look: a digest's "you might also consider" section, never an instant
+    alert; see :mod:`matchers.tiers`).
     """
 
     profile_id: str
@@ -44,12 +49,14 @@ class Match:
     score: int
     reasons: tuple[str, ...]
     matched_keywords: tuple[str, ...]
+    tier: str = "alert"
 
     def to_json_dict(self) -> dict[str, object]:
         """The ``bestbot match`` output line."""
         return {
             "profile": self.profile_id,
             "notice": self.notice_ocid,
+            "tier": self.tier,
             "score": self.score,
             "reasons": list(self.reasons),
             "matched_keywords": list(self.matched_keywords),
@@ -62,6 +69,8 @@ class CompiledProfile:
     keywords: tuple[Keyword, ...]
     exclusions: tuple[Keyword, ...]
     cpv: tuple[str, ...]  # significant prefixes
+    # every stem the profile's keywords and their synonyms search for (the object check)
+    words: frozenset[str] = frozenset()
 
     @property
     def trade(self) -> inference.Trade:
@@ -85,11 +94,13 @@ def cached_keyword(text: str, exclusion: bool) -> Keyword:
 
 
 def compile_profile(profile: Profile) -> CompiledProfile:
+    keywords = tuple(cached_keyword(k, False) for k in profile.keywords)
     return CompiledProfile(
         profile=profile,
-        keywords=tuple(cached_keyword(k, False) for k in profile.keywords),
+        keywords=keywords,
         exclusions=tuple(cached_keyword(k, True) for k in profile.exclude),
         cpv=tuple(dict.fromkeys(cpv_codes.significant(c) for c in profile.cpv)),
+        words=frozenset(t for kw in keywords for v in kw.variants for t in v.pattern.terms),
     )
 
 
@@ -120,6 +131,8 @@ class Document:
     value_range: tuple[float, float] | None = None
     # positions of title words followed by "service(s)": the title says a service is bought
     named_services: frozenset[int] = frozenset()
+    # the title and opening as a TF-IDF vector (matchers.tiers), computed when first asked
+    vector: dict[str, float] | None = None
 
     @property
     def fields(self) -> tuple[Field, Field, Field]:
@@ -162,6 +175,15 @@ TRADE_HEADS = False
 #: the same profile: another keyword, a profile CPV code, or the notice's main CPV division
 #: among the word's own divisions ("own") or the profile's trade divisions ("trade"); "off".
 TWO_SIGNALS = "own"
+#: Trade words that apply to things ("repairs", "cleaning", "maintenance"...) count only when
+#: the thing they apply to in the notice is one the profile names, or no thing at all:
+#: "repairs to ships", "lift maintenance", "cleaning products" are not a bike repair shop's,
+#: a handyperson's or a cleaning co-op's work.
+OBJECT_CHECK = True
+#: Which single words need that second signal besides the ambiguous ones: "senses" (only
+#: those), "common" (also words common in notices' prose, ``COMMON_SHARE``), "labelled" (also
+#: every one-word keyword whose CPV labels can say it), "all".
+SINGLE_WORDS = "common"
 
 
 def prepare(notice: Notice) -> Document:
@@ -441,14 +463,18 @@ def _keyword_hit(
             h = hit(variant.pattern)
             if h is None:
                 continue
-            ambiguous = _ambiguous(variant.pattern)
+            ambiguous = _ambiguous(variant.pattern, kw, cp.profile.strict)
             if ambiguous and _far_from_trade(doc, cp):
                 continue
             weak = ambiguous and not _corroborated(kw, doc, cp)
             lead_ok = (
                 ONE_WORD_DESCRIPTION == "any"
                 or len(variant.pattern.terms) > 1
-                or (ONE_WORD_DESCRIPTION == "cpv" and _main_division_named(kw, doc))
+                or (
+                    ONE_WORD_DESCRIPTION == "cpv"
+                    and not cp.profile.strict
+                    and _main_division_named(kw, doc)
+                )
             )
             for where, positions, field, base in (
                 (
@@ -470,6 +496,8 @@ def _keyword_hit(
                     where != "title" or max(positions) not in doc.named_services
                 ):
                     continue  # a works or supplies notice, unless its title names the service
+                if OBJECT_CHECK and foreign_object(variant.pattern, positions, field, cp, doc):
+                    continue  # the trade word applies to a thing the profile does not name
                 score = base
                 text = f"matched “{shown_kw}” in the {where}"
                 if variant.shown is not None:
@@ -488,14 +516,36 @@ def _keyword_hit(
     return best
 
 
-def _ambiguous(pattern: Pattern) -> bool:
-    """One word (not an acronym, not quoted) that names things in several trades."""
-    return (
-        pattern.kind == "words"
-        and len(pattern.terms) == 1
-        and pattern.terms[0].islower()
-        and inference.ambiguous(pattern.terms[0])
-    )
+def _ambiguous(pattern: Pattern, kw: Keyword, strict: bool = False) -> bool:
+    """One word (not an acronym, not quoted) that names things in several trades.
+
+    ``SINGLE_WORDS`` widens this: "common" also takes words common in notices' prose,
+    "labelled" any single word whose keyword names CPV labels (their divisions can
+    corroborate it), "all" (and a strict profile) every single word."""
+    if not (pattern.kind == "words" and len(pattern.terms) == 1 and pattern.terms[0].islower()):
+        return False
+    if inference.ambiguous(pattern.terms[0]):
+        return True
+    if SINGLE_WORDS == "all" or strict:
+        return True
+    if SINGLE_WORDS == "common":
+        return common_word(pattern.terms[0])
+    return SINGLE_WORDS == "labelled" and kw.inference.known
+
+
+#: A word that one notice in twenty uses is prose ("delivery", "nature"), not the name of a
+#: trade: alone it is not sure enough for an instant alert (SINGLE_WORDS = "common"). Share of
+#: the bundled notices outside the evaluation set (matchers/data/notice_stats.json), fixed at
+#: one in twenty before measuring; no dev or fresh-trade keyword is that common.
+COMMON_SHARE = 0.05
+
+
+@lru_cache(maxsize=50_000)
+def common_word(word_stem: str) -> bool:
+    from matchers.links import document_frequencies
+
+    n, df = document_frequencies()
+    return n > 0 and df.get(word_stem, 0) >= COMMON_SHARE * n
 
 
 def _far_from_trade(doc: Document, cp: CompiledProfile) -> bool:
@@ -608,3 +658,111 @@ def _used_typo(pattern: Pattern, positions: tuple[int, ...], field: Field) -> bo
         if not any(p in exact for p in positions):
             return True
     return False
+
+
+# --- the object of a trade word -------------------------------------------------------------
+
+#: Trade words whose object is a thing: what is repaired, cleaned, hired, stored or delivered.
+THING_TRADES: frozenset[str] = frozenset(
+    stem(w)
+    for w in (
+        "repair",
+        "repairs",
+        "maintenance",
+        "servicing",
+        "cleaning",
+        "washing",
+        "hire",
+        "rental",
+        "storage",
+        "installation",
+        "inspection",
+        "testing",
+        "disposal",
+        "removal",
+        "removals",
+        "delivery",
+        "refurbishment",
+    )
+)
+_OBJECT_LINKS = frozenset(["of", "to", "for", "on"])
+_ARTICLES = frozenset(["the", "a", "an", "all", "its", "their"])
+#: A word names a thing when most CPV labels that use it are goods, works, or the repair,
+#: maintenance and installation of equipment (divisions 50 and 51): ``vehicle``, ``lift``,
+#: ``boiler``, ``product``, ``ship``; among at least this many labels.
+THING_SHARE = 0.6
+THING_LABELS = 3
+#: Service divisions whose contracts are done to things: repair and maintenance (50),
+#: installation (51).
+THING_SERVICES = frozenset(["50", "51"])
+
+
+@lru_cache(maxsize=1)
+def _label_kinds() -> dict[str, tuple[int, int]]:
+    """stem -> (labels of things that use it, all labels that use it)."""
+    table: dict[str, list[int]] = {}
+    for code, text in cpv_codes.labels().items():
+        thing = (
+            inference.contract_type(code) in (inference.WORKS, inference.SUPPLIES)
+            or code[:2] in THING_SERVICES
+        )
+        for s in {t.stem for t in tokenize(text) if t.lower not in STOPWORDS}:
+            row = table.setdefault(s, [0, 0])
+            row[0] += thing
+            row[1] += 1
+    return {k: (v[0], v[1]) for k, v in table.items()}
+
+
+def is_thing(word_stem: str) -> bool:
+    things, total = _label_kinds().get(word_stem, (0, 0))
+    return total >= THING_LABELS and things / total >= THING_SHARE
+
+
+def _objects(field: Field, pos: int) -> list[Token]:
+    """The words a trade word at ``pos`` applies to: the word before it ("lift repairs"),
+    and the word after it, directly ("cleaning products") or after "of", "to", "for", "on"
+    ("repairs to the ships")."""
+    out: list[Token] = []
+    before = field.token_at(pos - 1)
+    if before is not None and before.lower not in STOPWORDS:
+        out.append(before)
+    after = field.token_at(pos + 1)
+    if after is not None and after.lower in _OBJECT_LINKS:
+        after = field.token_at(pos + 2)
+        if after is not None and after.lower in _ARTICLES:
+            after = field.token_at(pos + 3)
+    if after is not None and after.lower not in STOPWORDS:
+        out.append(after)
+    return out
+
+
+def foreign_object(
+    pattern: Pattern,
+    positions: tuple[int, ...],
+    field: Field,
+    cp: CompiledProfile,
+    doc: Document,
+) -> str | None:
+    """The thing a trade word of the hit applies to, when the profile never names it and the
+    notice's main CPV code is about things too (goods, works, repair or installation of
+    equipment; or no code): "repairs to ships" filed under ship repair, "cleaning products".
+    Cleaning an office filed under cleaning services is the cleaners' work whatever the
+    office is made of, so service codes elsewhere pass."""
+    if pattern.kind != "words" or not THING_TRADES.intersection(pattern.terms):
+        return None
+    if doc.cpv:
+        main = doc.cpv[0]
+        kind = inference.contract_type(main)
+        on_things = kind in (inference.WORKS, inference.SUPPLIES) or main[:2] in THING_SERVICES
+        if not on_things:
+            return None
+    for pos in positions:
+        tok = field.token_at(pos)
+        if tok is None or tok.stem not in THING_TRADES:
+            continue
+        for obj in _objects(field, pos):
+            if obj.stem in pattern.terms or obj.stem in cp.words or obj.stem in THING_TRADES:
+                continue
+            if is_thing(obj.stem):
+                return obj.surface
+    return None

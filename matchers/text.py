@@ -58,6 +58,10 @@ STOPWORDS: frozenset[str] = frozenset(
 #: Gap inserted between token positions at a sentence break, so that the words of a phrase
 #: are never found in two different sentences.
 SENTENCE_GAP = 20
+#: Gap inserted at a clause break (a comma, a bracket, a dash between spaces): wider than any
+#: phrase window of up to three words plus slack, so "repairs, cleaning and ... services" never
+#: makes "cleaning services" of words that belong to different clauses or list items.
+CLAUSE_GAP = 8
 
 _MOJIBAKE = re.compile("[ÂÃâ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
 # Some published feeds lost their backslashes, so "\r\n" reads "rn" glued to the next word.
@@ -65,6 +69,7 @@ _STRIPPED_NEWLINE = re.compile(r"(?:(?<=[a-z.,;:)!?])|(?<=^))(?:rn|n|r)+(?=[A-Z]
 _APOSTROPHE = re.compile(r"(?<=\w)['’`](?=\w)")
 _TOKEN = re.compile(r"[^\W_]+")
 _SENTENCE_BREAK = re.compile(r"[.!?;:\n\r•|]")
+_CLAUSE_BREAK = re.compile(r"[,()\[\]{}]|\s[-–—]+\s|[–—]")
 _TAG = re.compile(r"<[^>]{0,200}>")
 
 
@@ -121,6 +126,8 @@ def tokenize(text: str) -> list[Token]:
     for m in _TOKEN.finditer(text):
         if tokens and _SENTENCE_BREAK.search(text, last_end, m.start()):
             pos += SENTENCE_GAP
+        elif tokens and CLAUSE_GAP and _CLAUSE_BREAK.search(text, last_end, m.start()):
+            pos += CLAUSE_GAP
         surface = m.group()
         lower = surface.casefold()
         tokens.append(Token(pos, surface, lower, stem(lower)))

@@ -3,7 +3,9 @@
 Notices may be in any format ``feed parse`` reads (OCDS package or release JSON, JSON Lines
 of releases, a Contracts Finder CSV export) or the JSON Lines that ``feed parse`` itself
 prints. Profiles are a JSON list in the DESIGN.md shape. Output: one JSON object per match,
-``{"profile", "notice", "score", "reasons", "matched_keywords"}``, notices in input order.
+``{"profile", "notice", "tier", "score", "reasons", "matched_keywords"}``, notices in input
+order; ``tier`` is ``"alert"`` (sure: what the bot sends at once) or ``"maybe"`` (worth a look:
+digests only). ``--tier alert`` prints only the sure ones.
 
 A bad profiles file exits 2 naming the file, the profile and the field.
 """
@@ -34,6 +36,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--notices", required=True, metavar="FILE", help="notices file")
     parser.add_argument("--profiles", required=True, metavar="FILE", help="profiles JSON list")
+    parser.add_argument(
+        "--tier",
+        choices=("all", "alert", "maybe"),
+        default="all",
+        help="which tier to print (default: both; each line says its tier)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -90,7 +98,11 @@ def run(args: Any) -> int:
     profiles = load_profiles(Path(args.profiles))
     notices = load_notices(Path(args.notices))
     out = sys.stdout
-    for m in Matcher(profiles).match(notices):
-        out.write(json.dumps(m.to_json_dict(), ensure_ascii=False) + "\n")
+    wanted = getattr(args, "tier", "all")
+    matcher = Matcher(profiles)
+    found = matcher.match(notices) if wanted == "alert" else matcher.match_tiers(notices)
+    for m in found:
+        if wanted in ("all", m.tier):
+            out.write(json.dumps(m.to_json_dict(), ensure_ascii=False) + "\n")
     out.flush()
     return 0

@@ -110,6 +110,13 @@ class MatcherCache:
     def match(self, profiles: list[Profile], notices: list[Notice]) -> list[Match]:
         return self.get(profiles).match(notices)
 
+    def match_tiers(self, profiles: list[Profile], notices: list[Notice]) -> list[Match]:
+        """Both tiers (``Match.tier``: "alert" goes out at once, "maybe" only in digests),
+        with the same cached matcher; the maybe tier's index is built on its first use and
+        kept with the matcher. Not called by the pipeline yet: delivery of the tiers is
+        wired by the application (``_alerts`` sends every match it gets as an alert)."""
+        return self.get(profiles).match_tiers(notices)
+
 
 def _profiles(audience: Sequence[Audience], defaults: TimingDefaults) -> list[Profile]:
     """The matcher's profiles; one that no longer parses is skipped (and logged), never

@@ -112,3 +112,23 @@ def test_cache_compares_the_whole_profile_set() -> None:
     moved = parse_profile({"id": "2", "keywords": ["cleaning"], "regions": ["UKF"]})
     assert cache.get([a, moved]) is not first  # one setting changed
     assert cache.builds == 3
+
+
+def test_the_cache_gives_both_tiers_with_the_same_matcher() -> None:
+    notices = parse_file(SAMPLE).notices
+    profiles = [
+        parse_profile(
+            {
+                "id": "cater",
+                "keywords": ["catering", "school meals"],
+                "description": "Catering co-operative cooking school meals and lunches.",
+            }
+        )
+    ]
+    cache = MatcherCache()
+    alerts = cache.match(profiles, notices)
+    both = cache.match_tiers(profiles, notices)
+    assert cache.builds == 1  # one index for both calls
+    assert [m for m in both if m.tier == "alert"] == alerts
+    assert any(m.notice_ocid == CATERING and m.tier == "alert" for m in both)
+    assert both == Matcher(profiles).match_tiers(notices)

@@ -34,6 +34,7 @@ def test_match_prints_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[s
         {
             "profile": "meals",
             "notice": SCHOOL_CATERING[1],
+            "tier": "alert",
             "score": mine[0]["score"],
             "reasons": [
                 "matched “school catering” in the title",
@@ -44,6 +45,7 @@ def test_match_prints_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[s
         }
     ]
     assert all(x["profile"] == "meals" for x in lines)
+    assert all(x["tier"] in ("alert", "maybe") for x in lines)
     assert 0 < mine[0]["score"] <= 100
 
 
@@ -93,3 +95,34 @@ def test_unreadable_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[
     empty.write_text("", "utf-8")
     assert main(["match", "--notices", str(empty), "--profiles", str(good)]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_match_prints_each_tier_and_can_keep_to_alerts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profiles = _profiles(
+        tmp_path,
+        [
+            {
+                "id": "meals",
+                "keywords": ["school catering", "catering"],
+                "description": "Catering co-operative cooking school meals and community lunches.",
+            }
+        ],
+    )
+    assert main(["match", "--notices", str(SAMPLE), "--profiles", str(profiles)]) == 0
+    both = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {x["tier"] for x in both} <= {"alert", "maybe"}
+    assert (
+        main(["match", "--notices", str(SAMPLE), "--profiles", str(profiles), "--tier", "alert"])
+        == 0
+    )
+    alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert alerts == [x for x in both if x["tier"] == "alert"]
+    assert alerts
+    assert (
+        main(["match", "--notices", str(SAMPLE), "--profiles", str(profiles), "--tier", "maybe"])
+        == 0
+    )
+    maybes = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert maybes == [x for x in both if x["tier"] == "maybe"]

@@ -38,3 +38,19 @@ def test_benchmark_quick_equals_brute_force() -> None:
     result = _module("bench_matching").run(quick=True)
     assert result["matches"] > 0
     assert result["sample_matches"] > 0
+
+
+def test_both_tiers_on_dev_and_dev2_keep_their_measured_floors() -> None:
+    # figures in docs/matching.md; dev2 is measured here, never tuned on
+    module = _module("eval_matching")
+    notices = module.load_open_notices()
+    dev = module.evaluate_set("dev", notices).rows
+    dev2 = module.evaluate_set("dev2", notices).rows
+    assert dev["alert+maybe"].recall >= 0.84 - MARGIN
+    assert dev["alert+maybe"].recall > dev["alert"].recall
+    assert dev2["alert"].precision >= 0.47 - MARGIN
+    assert dev2["alert+maybe"].recall >= 0.43 - MARGIN
+    for rows in (dev, dev2):
+        assert rows["alert"].f1 > rows["substring"].f1
+        assert rows["alert"].f1 > rows["partial_ratio>=85"].f1
+        assert rows["alert"].precision > rows["alert+maybe"].precision

@@ -111,3 +111,42 @@ def test_index_equals_brute_force_with_the_trade_switches_on(ns: list, ps: list[
         assert Matcher(ps).match(ns) == match_brute(ns, ps)
     finally:
         rules.TRADE_HEADS, rules.TRADE_REJECT = saved
+
+
+@st.composite
+def described_profile_sets(draw: st.DrawFn) -> list[Profile]:
+    """Profiles with a description (the maybe tier's second signal) and sometimes strict."""
+    out = []
+    for p in _profiles(draw, draw(st.integers(1, 5))):
+        data = p.to_dict()
+        data["description"] = draw(texts)
+        data["strict"] = draw(st.booleans())
+        out.append(parse_profile(data))
+    return out
+
+
+@given(notices, described_profile_sets())
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_both_tiers_equal_brute_force(ns: list, ps: list[Profile]) -> None:
+    assert Matcher(ps).match_tiers(ns) == match_brute(ns, ps, maybe=True)
+
+
+@given(notices, described_profile_sets())
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_alert_tier_is_what_match_returns(ns: list, ps: list[Profile]) -> None:
+    matcher = Matcher(ps)
+    both = matcher.match_tiers(ns)
+    assert [m for m in both if m.tier == "alert"] == matcher.match(ns)
+    assert all(m.tier in ("alert", "maybe") for m in both)
+    pairs = [(m.profile_id, m.notice_ocid) for m in both]
+    assert len(pairs) == len(set(pairs))  # one match per pair, whichever tier
+    lowest_alert = min((m.score for m in both if m.tier == "alert"), default=100)
+    assert all(m.score < min(35, lowest_alert) for m in both if m.tier == "maybe")
+
+
+@given(notices, described_profile_sets())
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_profile_alone_gets_both_tiers_as_in_company(ns: list, ps: list[Profile]) -> None:
+    together = Matcher(ps).match_tiers(ns)
+    for p in ps:
+        assert Matcher([p]).match_tiers(ns) == [m for m in together if m.profile_id == p.id]

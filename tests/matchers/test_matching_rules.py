@@ -103,7 +103,8 @@ def test_printing_still_finds_the_print_trade_by_its_names() -> None:
         assert hits(notice(title), profile(["printing"])), title
 
 
-@pytest.mark.parametrize("keyword", ["catring", "schol catering", "maintenace"])
+# ("maintenace" alone no longer alerts lift maintenance: the object check wants the lift named)
+@pytest.mark.parametrize("keyword", ["catring", "schol catering", "lift maintenace"])
 def test_typos_in_longer_words_are_tolerated(keyword: str) -> None:
     n = real(SCHOOL_CATERING) if "cat" in keyword else real(LIFT_REPAIRS)
     assert hits(n, profile([keyword]))
