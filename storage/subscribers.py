@@ -28,6 +28,7 @@ PROFILE_FIELDS = (
     "vcse_only",
     "sme_only",
     "local_only",
+    "description",
 )
 
 

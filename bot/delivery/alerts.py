@@ -187,6 +187,9 @@ class AlertOutbox:
         forecasts: Sequence[ForecastView] = (),
     ) -> TelegramMessage:
         tz = self.settings.timezone
+        if any(v.kind == "maybe" for v in views):  # "worth a look" only ever in a digest
+            period = recipient.frequency if recipient.frequency != "instant" else "weekly"
+            return telegram_digest(views, now, tz, period, self.settings.closing_soon, forecasts)
         if recipient.frequency in {"daily", "weekly"} and (len(views) > 1 or forecasts):
             return telegram_digest(
                 views, now, tz, recipient.frequency, self.settings.closing_soon, forecasts

@@ -152,7 +152,8 @@ class Mailer:
         telegram = self.links.telegram_link(recipient, now)
         brand = self.settings.brand
         actions = self.actions(recipient, views, now)
-        if len(views) == 1 and recipient.frequency == "instant" and not forecasts:
+        single = len(views) == 1 and views[0].kind != "maybe"  # "worth a look": digests only
+        if single and recipient.frequency == "instant" and not forecasts:
             rendered = email_alert(
                 views[0],
                 now,
@@ -174,7 +175,11 @@ class Mailer:
                 telegram_url=telegram,
                 brand=brand,
                 actions=actions,
-                period=recipient.frequency,
+                period=(
+                    "weekly"
+                    if recipient.frequency == "instant" and any(v.kind == "maybe" for v in views)
+                    else recipient.frequency
+                ),
                 closing_soon=self.settings.closing_soon,
                 forecasts=forecasts,
             )

@@ -6,8 +6,10 @@ behind — and in one transaction queues its alerts and marks it matched. So a k
 storing a page and queueing its alerts loses nothing: the next cycle matches what is left.
 
 New notices are matched against every active profile (off the event loop: matching is
-CPU-bound); each match becomes one delivery per active channel, due now, after quiet
-hours, or at the subscriber's digest time. A changed notice is *not* matched again: only
+CPU-bound) in two tiers: an ``alert`` match becomes one delivery per active channel, due
+now, after quiet hours, or at the subscriber's digest time; a ``maybe`` match ("worth a
+look") waits for the subscriber's digest, for an instant subscriber the weekly one, where it
+has its own section. A changed notice is *not* matched again: only
 the subscribers already alerted to it get a short update saying what changed. A notice
 that duplicates one from the other feed is skipped, so one procurement is alerted once.
 """
@@ -34,6 +36,8 @@ from storage.subscribers import Audience, Recipient, alert_audience, recipients
 
 log = logging.getLogger(__name__)
 UPDATE_FIELDS = ("title", "deadline", "value")
+MAYBE = "maybe"
+"""Delivery kind of a "worth a look" match: digests only, in its own section."""
 
 __all__ = ["MatchReport", "MatcherCache", "TimingDefaults", "match_pending"]
 
@@ -53,12 +57,28 @@ class MatchReport:
     matches: int = 0
     queued: int = 0
     updates: int = 0
+    #: "worth a look" matches (the maybe tier), queued for digests only
+    maybes: int = 0
 
     def add(self, other: MatchReport) -> None:
         self.notices += other.notices
         self.matches += other.matches
+        self.maybes += other.maybes
         self.queued += other.queued
         self.updates += other.updates
+
+
+def maybe_due(sub: Recipient, now: datetime, defaults: TimingDefaults) -> datetime:
+    """A "worth a look" match never goes out on its own: it waits for the subscriber's
+    digest — for an instant subscriber, the weekly "you might also consider" message."""
+    return due_at(
+        now,
+        frequency=sub.frequency if sub.frequency in ("daily", "weekly") else "weekly",
+        tz=defaults.timezone,
+        quiet=None,
+        digest_hour=sub.digest_hour,
+        weekly_day=sub.weekly_day,
+    )
 
 
 def subscriber_due(sub: Recipient, now: datetime, defaults: TimingDefaults) -> datetime:
@@ -113,8 +133,8 @@ class MatcherCache:
     def match_tiers(self, profiles: list[Profile], notices: list[Notice]) -> list[Match]:
         """Both tiers (``Match.tier``: "alert" goes out at once, "maybe" only in digests),
         with the same cached matcher; the maybe tier's index is built on its first use and
-        kept with the matcher. Not called by the pipeline yet: delivery of the tiers is
-        wired by the application (``_alerts`` sends every match it gets as an alert)."""
+        kept with the matcher. The pipeline queues "alert" as alerts and "maybe" for the
+        subscriber's next digest (:func:`maybe_due`)."""
         return self.get(profiles).match_tiers(notices)
 
 
@@ -193,14 +213,16 @@ async def _alerts(
     version_of = {p.notice_id: p.version for p in fresh}
     by_ocid = {n.ocid: nid for nid, n in notices.items()}
     profiles = _profiles(audience, defaults)
-    matches = await asyncio.to_thread(matchers.match, profiles, list(notices.values()))
+    matches = await asyncio.to_thread(matchers.match_tiers, profiles, list(notices.values()))
     report.notices += len(notices)
-    report.matches += len(matches)
+    report.matches += sum(1 for m in matches if m.tier == "alert")
+    report.maybes += sum(1 for m in matches if m.tier == "maybe")
     people = {str(a.recipient.id): a.recipient for a in audience}
     deliveries = []
     for match in matches:
         sub, notice_id = people[match.profile_id], by_ocid[match.notice_ocid]
-        when = subscriber_due(sub, now, defaults)
+        maybe = match.tier == "maybe"
+        when = maybe_due(sub, now, defaults) if maybe else subscriber_due(sub, now, defaults)
         for channel in sub.channels:
             deliveries.append(
                 NewDelivery(
@@ -209,6 +231,7 @@ async def _alerts(
                     version=version_of[notice_id],
                     channel=channel,
                     due_at=when,
+                    kind=MAYBE if maybe else "alert",
                     score=match.score,
                     reasons=match.reasons,
                     keywords=match.matched_keywords,

@@ -23,6 +23,7 @@ from bot.render.phrases import (
     CLOSING_SOON,
     FORECAST_HEADING,
     FORECAST_NOTE,
+    MAYBE_HEADING,
     aware,
     change_phrases,
     counts,
@@ -31,6 +32,7 @@ from bot.render.phrases import (
     digest_parts,
     forecast_phrase,
     is_cancelled,
+    maybe_part,
     nudge_text,
     period_title,
     reasons_line,
@@ -288,9 +290,15 @@ def email_digest(
     its action links. A weekly digest may end with contracts coming up for re-tender,
     labelled a forecast."""
     soon, new, updated = digest_parts(views, now, closing_soon)
+    parts = (
+        ("Closing soon", soon),
+        ("New", new),
+        ("Updated", updated),
+        (MAYBE_HEADING, maybe_part(views, now)),
+    )
     sections = [
         {"heading": heading, "entries": [_notice(v, now, tz, 300, actions) for v in items]}
-        for heading, items in (("Closing soon", soon), ("New", new), ("Updated", updated))
+        for heading, items in parts
         if items
     ]
     return _render(

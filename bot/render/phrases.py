@@ -346,7 +346,8 @@ def closing_key(view: AlertView, now: datetime) -> tuple[int, datetime]:
 
 
 def counts(views: Sequence[AlertView]) -> str:
-    new = sum(1 for v in views if v.kind not in ("update", "reminder"))
+    new = sum(1 for v in views if v.kind not in ("update", "reminder", MAYBE))
+    maybes = sum(1 for v in views if v.kind == MAYBE)
     updates = sum(1 for v in views if v.kind == "update")
     reminders = sum(1 for v in views if v.kind == "reminder")
     parts: list[str] = []
@@ -356,7 +357,19 @@ def counts(views: Sequence[AlertView]) -> str:
         parts.append("1 update" if updates == 1 else f"{updates:,} updates")
     if reminders:
         parts.append("1 reminder" if reminders == 1 else f"{reminders:,} reminders")
+    if maybes:
+        parts.append("1 worth a look" if maybes == 1 else f"{maybes:,} worth a look")
     return ", ".join(parts) or "nothing new"
+
+
+MAYBE = "maybe"
+#: The heading of the "worth a look" matches (the maybe tier) in a digest.
+MAYBE_HEADING = "You might also consider"
+
+
+def maybe_part(views: Sequence[AlertView], now: datetime) -> list[AlertView]:
+    """The "worth a look" matches of a digest, soonest closing first (never instant)."""
+    return sorted((v for v in views if v.kind == MAYBE), key=lambda v: closing_key(v, now))
 
 
 def digest_parts(
@@ -370,6 +383,8 @@ def digest_parts(
     for view in views:
         if view.kind == "update":
             updated.append(view)
+            continue
+        if view.kind == MAYBE:  # its own section: :func:`maybe_part`
             continue
         due = aware(view.deadline) if view.deadline is not None else None
         if view.kind == "reminder" or (due is not None and moment < due <= moment + closing_soon):

@@ -19,6 +19,7 @@ from bot.render.phrases import (
     CLOSING_SOON,
     FORECAST_HEADING,
     FORECAST_NOTE,
+    MAYBE_HEADING,
     aware,
     change_phrases,
     closing_key,
@@ -28,6 +29,7 @@ from bot.render.phrases import (
     digest_parts,
     forecast_phrase,
     is_cancelled,
+    maybe_part,
     nudge_text,
     period_title,
     reasons_line,
@@ -340,15 +342,26 @@ def telegram_digest(
     if not views:
         body = f"{header}\n\nNothing new matched your keywords."
         return TelegramMessage(fit(f"{body}\n\n{footer}" if footer else body), ())
-    opportunities = list(enumerate([*soon, *new], start=1))
-    soon_numbered, new_numbered = opportunities[: len(soon)], opportunities[len(soon) :]
+    maybe = maybe_part(views, now)
+    opportunities = list(enumerate([*soon, *new, *maybe], start=1))
+    soon_numbered = opportunities[: len(soon)]
+    new_numbered = opportunities[len(soon) : len(soon) + len(new)]
+    maybe_numbered = opportunities[len(soon) + len(new) :]
     sections = [
         _Section("<b>⏳ Closing soon</b>", [_line(v, now, tz, n) for n, v in soon_numbered]),
         _Section("<b>🆕 New</b>", [_line(v, now, tz, n) for n, v in new_numbered]),
         _Section("<b>🔄 Updated</b>", [_line(v, now, tz) for v in updated]),
+        # "worth a look": weaker matches, with their reasons; 👍/👎 on them teach the profile
+        _Section(
+            f"<b>💡 {esc(MAYBE_HEADING)}</b>", [_line(v, now, tz, n) for n, v in maybe_numbered]
+        ),
     ]
     text = _fit_sections(header, sections, footer)
-    shown = soon_numbered[: sections[0].shown] + new_numbered[: sections[1].shown]
+    shown = (
+        soon_numbered[: sections[0].shown]
+        + new_numbered[: sections[1].shown]
+        + maybe_numbered[: sections[3].shown]
+    )
     ids = [v.delivery_id for _, v in shown] + [v.delivery_id for v in updated[: sections[2].shown]]
     return TelegramMessage(text, _feedback_rows(shown, now), shown=tuple(ids))
 
