@@ -5,7 +5,7 @@
 
 The real sample notices are copied (new ocids, first seen over the last 30 days, a third
 still open) into a fresh SQLite database until there are ``--notices`` of them; then
-:func:`bot.preview.preview` runs for a few profiles: once cold (every notice's term keys
+:func:`bot.chat.preview_search.preview` runs for a few profiles: once cold (every notice's term keys
 computed) and again warm (keys cached, as for every preview after the first in a process).
 The same profiles are matched without the prefilter, as the baseline.
 """
@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.app import App  # noqa: E402
+from bot.chat.preview_search import preview  # noqa: E402
 from bot.config import config_from_dict  # noqa: E402
-from bot.preview import preview  # noqa: E402
 from feeds.local import parse_file  # noqa: E402
 from feeds.notice import Notice  # noqa: E402
 from matchers.engine import Matcher  # noqa: E402

@@ -38,9 +38,9 @@ warnings.filterwarnings("ignore")
 import psycopg  # noqa: E402
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot  # noqa: E402
 
+from bot import routes  # noqa: E402
 from bot.app import App, channels  # noqa: E402
 from bot.config import Config, config_from_dict  # noqa: E402
-from bot.telegram import routes  # noqa: E402
 from bot.telegram.application import start_receiving  # noqa: E402
 from bot.telegram.budget import SharedRateLimiter  # noqa: E402
 from bot.telegram.webhook import InboxWorker, register_webhook  # noqa: E402

@@ -92,7 +92,7 @@ class Signer:
         return hmac.new(self._key, f"bestbot-derive\x00{use}".encode(), hashlib.sha256).hexdigest()
 
     def button_key(self) -> bytes:
-        """The key that signs inline-button data (:func:`bot.telegram.callbacks.sign`)."""
+        """The key that signs inline-button data (:func:`bot.callbacks.sign`)."""
         return self.key_for("buttons").encode()
 
     def _signature(self, purpose: str, body: str) -> str:

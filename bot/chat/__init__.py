@@ -7,5 +7,5 @@ settings), ``keywords`` (/add /remove /keywords /exclude /cpv), ``regions_menu``
 ``email_link`` (/email /verify and the "manage by Telegram" link), ``privacy`` (/privacy
 /mydata /forget), ``alert_buttons`` (👍/👎, mute, remind), ``throttle`` (flood
 protection), ``text`` (parsing what people type). Which function answers which command or
-button is listed in :mod:`bot.telegram.routes`.
+button is listed in :mod:`bot.routes`.
 """

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, Message, Update
 
+from bot.callbacks import pack, unpack
 from bot.chat.core import turn_for
 from bot.render.telegram import (
     ACTION_MUTE,
@@ -36,7 +37,6 @@ from bot.render.telegram import (
 from bot.render.text import clean
 from bot.services import Services
 from bot.telegram import replies
-from bot.telegram.callbacks import pack, unpack
 from bot.telegram.context import BotContext
 from bot.telegram.wording import GARBLED, NOT_ADMIN, NOT_YOURS
 from storage.feedback import (

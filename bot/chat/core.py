@@ -7,7 +7,7 @@
   ``getChatMember`` on every update (callback data can be forged; admin lists change).
 * Settings buttons carry callback data ``s:<action>[:<arg>...]`` (:func:`data`), so they can
   never be mistaken for alert buttons. Which function handles which command or button is
-  listed, explicitly, in :mod:`bot.telegram.routes`.
+  listed, explicitly, in :mod:`bot.routes`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
+from bot.callbacks import pack
 from bot.render.text import esc, fit, plain
 from bot.services import Services
 from bot.telegram import replies
-from bot.telegram.callbacks import pack
 from bot.telegram.context import BotContext, ChatOptions
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ ButtonFn = Callable[[Turn, list[str]], Awaitable[None]]
 
 
 def data(action: str, *args: str | int) -> str:
-    """Callback data ``s:action:arg...`` of a settings button (:mod:`bot.telegram.callbacks`)."""
+    """Callback data ``s:action:arg...`` of a settings button (:mod:`bot.callbacks`)."""
     return pack(SETTINGS_ACTION, action, *args)
 
 

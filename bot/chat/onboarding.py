@@ -11,12 +11,13 @@ The step a chat is at is kept in the ``chat_state`` table, so a restart or anoth
 carries on.
 
 Advisers and admins are not enterprises: their /start and /help are their own
-(:mod:`bot.chat.roles`), and nothing they type is read as keywords.
+(:mod:`bot.roles`), and nothing they type is read as keywords.
 
 Deep links (``https://t.me/<bot>?start=<payload>``) are read by :func:`on_start`: an
 adviser invite (``adv-<token>``, :func:`bot.enquiries.telegram.on_invite`) or an email
 subscriber's "manage by Telegram" link (:func:`bot.chat.email_link.link_by_payload`). The
-list is explicit, in :data:`START_PAYLOADS`.
+prefixes are listed explicitly by :func:`bot.routes.install` (``BotData.start_payloads``),
+so onboarding needs to know nothing of enquiries.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from bot.chat import email_link, keywords, roles, terms
+from bot import roles
+from bot.chat import email_link, keywords, terms
 from bot.chat.account import account
 from bot.chat.core import Context, Turn, data, esc, kb, turn_for
 from bot.chat.keywords import LIMITS, add_words, skipped_lines
@@ -76,22 +78,18 @@ FORWARDED = (
 )
 
 
-async def _invite(update: Update, context: Context, payload: str) -> bool:
-    from bot.enquiries.telegram import on_invite
-
-    await on_invite(update, context, payload.removeprefix("adv-"))
+async def after_invite(update: Update, context: Context) -> None:
+    """Once an adviser's invite is used: their own menu from now on."""
     user = update.effective_user
-    if user is not None:  # linked: the adviser's own menu from now on
+    if user is not None:
         await ensure_role_menu(context, user.id, await roles.role_of(context.services, user.id))
-    return True
 
 
-#: ``/start`` payloads by prefix (longest first); anything else is an email-link token.
-START_PAYLOADS: tuple[tuple[str, StartHandler], ...] = (("adv-", _invite),)
-
-
-def _payload_handler(payload: str) -> StartHandler | None:
-    for prefix, handler in START_PAYLOADS:
+def _payload_handler(context: Context, payload: str) -> StartHandler | None:
+    """The handler of a ``/start`` payload's prefix (longest first), as
+    :func:`bot.routes.install` listed them in ``BotData.start_payloads``."""
+    table = sorted(context.bot_data.start_payloads.items(), key=lambda kv: -len(kv[0]))
+    for prefix, handler in table:
         if payload.startswith(prefix):
             return handler
     return None
@@ -122,7 +120,7 @@ async def on_start(turn: Turn) -> None:
         await _role_welcome(turn, role)
         return
     if payload:
-        handler = _payload_handler(payload)
+        handler = _payload_handler(turn.context, payload)
         handled = False
         try:
             if handler is not None:

@@ -21,12 +21,12 @@ import logging
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.callbacks import pack, unpack
 from bot.chat.core import turn_for
 from bot.render.telegram import ACTION_PARTNER
 from bot.render.text import clean, esc
 from bot.services import Services
 from bot.telegram import replies
-from bot.telegram.callbacks import pack, unpack
 from bot.telegram.context import BotContext
 from bot.telegram.wording import GARBLED, NOT_ADMIN, NOT_YOURS
 from storage.feedback import Owned, delivery_for_chat

@@ -9,7 +9,7 @@
   the count each keyword brought in and each filter kept out (:func:`on_preview`), and offers
   the open ones with a 📬 button.
 
-The numbers come from :func:`bot.preview.preview`, which the web settings page uses too.
+The numbers come from :func:`bot.chat.preview_search.preview`, which the web settings page uses too.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.chat.account import subscribed
 from bot.chat.core import Turn, data, esc, kb
-from bot.preview import Preview, PreviewItem, preview
+from bot.chat.preview_search import Preview, PreviewItem, preview
 from bot.render.phrases import deadline_short
 from bot.render.text import link, truncate
 from bot.services import Services

@@ -116,7 +116,7 @@ async def _run_web(config: Config, stop: asyncio.Event) -> None:
 async def _run_worker(config: Config, stop: asyncio.Event, *, serve_web: bool) -> None:
     """Scheduled jobs, Telegram updates (long polling, or the webhook inbox) and sending;
     with ``serve_web`` (``--role all``) the web server too."""
-    from bot.telegram import routes
+    from bot import routes
     from bot.telegram.application import start_receiving
     from bot.telegram.webhook import InboxWorker, register_webhook
     from bot.web.server import build_web_app, start_web

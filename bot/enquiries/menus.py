@@ -4,7 +4,7 @@ An adviser's enquiry message starts with ✅ Accept / ↪️ Pass on / ☑️ Re
 Resolve open a second step in place (whom to pass to, then an optional note; "resolve? yes /
 not yet"), and ↩️ goes back. A plain message from someone with several open enquiries is
 kept as a draft and answered with one button per enquiry. Each button's data is signed
-(:func:`bot.telegram.callbacks.sign`) and each press is checked again against the database.
+(:func:`bot.callbacks.sign`) and each press is checked again against the database.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callbacks import pack, sign
 from bot.enquiries import texts
 from bot.enquiries.model import (
     ACCEPT,
@@ -26,7 +27,6 @@ from bot.enquiries.model import (
     RESOLVE_YES,
     SEND_TO,
 )
-from bot.telegram.callbacks import pack, sign
 from storage import enquiries as store
 from storage.models import AdviserRow, EnquiryRow
 

@@ -134,5 +134,5 @@ class Desk:
 
     @property
     def button_key(self) -> bytes:
-        """Signs the buttons of queued messages (:func:`bot.telegram.callbacks.sign`)."""
+        """Signs the buttons of queued messages (:func:`bot.callbacks.sign`)."""
         return self.links.signer.button_key()

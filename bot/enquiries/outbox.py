@@ -2,7 +2,7 @@
 theirs. Every message is a row in the message outbox, written in the caller's transaction
 together with the change it reports; :meth:`EnquiryService.flush` sends them.
 
-Buttons are signed for the chat they are sent to (:func:`bot.telegram.callbacks.sign`), and
+Buttons are signed for the chat they are sent to (:func:`bot.callbacks.sign`), and
 when an enquiry moves on the buttons of its old adviser's messages are taken away by an
 outbox row too (:func:`unbutton`), so nothing is changed behind the outbox's back.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.callbacks import pack, sign
 from bot.delivery.messages import EDIT_OF
 from bot.enquiries import texts
 from bot.enquiries.model import ENQUIRY_ACTION, Desk
-from bot.telegram.callbacks import pack, sign
 from storage import enquiries as store
 from storage.messages import NewMessage, queue_message
 from storage.models import AdviserRow, EnquiryRow

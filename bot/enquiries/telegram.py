@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from bot.callbacks import unpack, verify
 from bot.chat.core import turn_for
 from bot.enquiries import conversation, menus, texts
 from bot.enquiries.model import (
@@ -43,7 +44,6 @@ from bot.links import from_start_payload
 from bot.render.telegram import ACTION_ASK, feedback_lines
 from bot.reports.stats import headline_lines
 from bot.telegram import replies
-from bot.telegram.callbacks import unpack, verify
 from bot.telegram.context import BotContext
 from bot.telegram.wording import GARBLED, NOT_ADMIN, NOT_YOURS
 from storage import enquiries as store

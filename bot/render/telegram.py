@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.callbacks import pack
 from bot.render.model import AlertView, Button, ForecastView, TelegramMessage
 from bot.render.phrases import (
     CLOSING_SOON,
@@ -40,7 +41,6 @@ from bot.render.phrases import (
     why_short,
 )
 from bot.render.text import TELEGRAM_TEXT_LIMIT, clean, esc, fit, link, visible_length
-from bot.telegram.callbacks import pack
 
 if TYPE_CHECKING:
     from storage.feedback import FeedbackTotals

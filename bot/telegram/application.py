@@ -17,9 +17,8 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter
 
-from bot.chat.roles import ADMIN_COMMANDS, ADVISER_COMMANDS, ENTERPRISE_COMMANDS
 from bot.config import Config
-from bot.services import Services
+from bot.roles import ADMIN_COMMANDS, ADVISER_COMMANDS, ENTERPRISE_COMMANDS
 from bot.telegram.budget import SharedRateLimiter
 from bot.telegram.context import CONTEXT_TYPES, BotApplication
 from bot.telegram.errors import ReceiveErrors
@@ -36,7 +35,7 @@ __all__ = ["COMMANDS", "OVERALL_RATE", "build_application", "start_receiving", "
 OVERALL_RATE = 29
 MAX_CONCURRENT_UPDATES = 64
 
-#: Every command any role is offered (each role's menu is in :mod:`bot.chat.roles`).
+#: Every command any role is offered (each role's menu is in :mod:`bot.roles`).
 COMMANDS: tuple[tuple[str, str], ...] = tuple(
     dict(
         (name, text)
@@ -82,9 +81,8 @@ async def start_receiving(app: BotApplication, *, polling: bool = True) -> Recei
 
     errors = ReceiveErrors()
     await install_menus(app.bot)
-    services = app.bot_data.services
-    if services is not None:
-        _background(_warm(services))
+    for warmup in app.bot_data.warmups:
+        _background(warmup())
     await app.start()
     if polling:
         assert app.updater is not None
@@ -99,18 +97,6 @@ def _background(job: Coroutine[Any, Any, None]) -> None:
     task = asyncio.get_running_loop().create_task(job)
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
-
-
-async def _warm(services: Services) -> None:
-    """Previews answer people while they wait: prepare what they read, before anyone asks."""
-    from bot.preview import warm
-
-    try:
-        count = await warm(services)
-    except Exception as exc:  # a cache: never let it stop the bot
-        log.warning("preview warm-up failed: %s: %s", type(exc).__name__, exc)
-        return
-    log.info("preview keys ready for %d notices", count)
 
 
 async def stop_receiving(app: BotApplication) -> None:

@@ -3,11 +3,12 @@
 
 PTB builds one context per update from :data:`CONTEXT_TYPES`; ``bot_data`` is a
 :class:`BotData` (not a dict), so a handler can't reach anything that was not put there on
-purpose by :func:`bot.telegram.routes.install`.
+purpose by :func:`bot.routes.install`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,10 @@ class ChatOptions:
     code_resend_after: timedelta = timedelta(seconds=60)
 
 
+StartPayloadHandler = Callable[[Any, Any, str], Awaitable[bool]]
+"""(update, context, payload) -> handled."""
+
+
 @dataclass
 class BotData:
     services: Services | None = None
@@ -37,6 +42,12 @@ class BotData:
     #: The command menu last set for each private chat (:mod:`bot.telegram.menus`), so that
     #: it is set once per process, not on every update; losing it only costs one more call.
     menus: dict[int, str] = field(default_factory=dict)
+    #: Caches to fill in the background once the bot starts (:func:`~bot.routes.install`
+    #: names them, so the plumbing here needs to know nothing of the features).
+    warmups: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    #: ``/start`` deep-link payloads by prefix (``adv-``: an adviser invite), each with its
+    #: handler (True: handled), listed by :func:`~bot.routes.install`.
+    start_payloads: dict[str, StartPayloadHandler] = field(default_factory=dict)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

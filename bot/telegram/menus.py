@@ -17,7 +17,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.chat.roles import ENTERPRISE, Role, menu_for
+from bot.roles import ENTERPRISE, Role, menu_for
 from bot.telegram.context import BotContext
 
 log = logging.getLogger(__name__)

@@ -20,10 +20,10 @@ from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.chat import regions_menu
+from bot.chat.preview_search import Preview, preview
 from bot.chat.text import DAY_NAMES, MAX_KEYWORDS, money
 from bot.durations import format_time_window
 from bot.links import Verified
-from bot.preview import Preview, preview
 from bot.services import Services
 from bot.web import csrf, editing
 from bot.web.pages import message_page, page

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.telegram.callbacks import CALLBACK_DATA_LIMIT, Callback, pack, unpack
+from bot.callbacks import CALLBACK_DATA_LIMIT, Callback, pack, unpack
 
 
 def test_round_trip_of_every_family_in_use() -> None:
@@ -72,7 +72,7 @@ def test_unpack_never_crashes_and_what_it_reads_packs_back(data: str) -> None:
 
 
 def test_signed_data_is_bound_to_its_chat_and_key() -> None:
-    from bot.telegram.callbacks import sign, verify
+    from bot.callbacks import sign, verify
 
     key, other = b"k" * 32, b"x" * 32
     data = sign(key, 7001, "e:42:to:9")

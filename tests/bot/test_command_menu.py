@@ -10,9 +10,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CommandHandler
 
+from bot import routes
 from bot.app import App
 from bot.config import Config, config_from_dict
-from bot.telegram import routes
 from bot.telegram.application import COMMANDS, build_application
 
 

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.callbacks import pack, unpack
 from bot.render.email import email_alert, email_digest
 from bot.render.model import AlertView, TelegramMessage
 from bot.render.phrases import deadline_phrase, nudge_text, region_name, value_phrase
@@ -25,7 +26,6 @@ from bot.render.telegram import (
     telegram_group,
 )
 from bot.render.text import TELEGRAM_TEXT_LIMIT, visible_length
-from bot.telegram.callbacks import pack, unpack
 from tests.fakes.telegram_html import parse_html, utf16_len
 
 LONDON = ZoneInfo("Europe/London")

@@ -321,6 +321,8 @@ async def test_advisers_and_admins_get_their_own_bot(chat: Chat) -> None:
         "queue",
         "away",
         "back",
+        "partners",
+        "report",
         "privacy",
     ]
     # an adviser's plain message is never keywords

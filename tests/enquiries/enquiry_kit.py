@@ -14,11 +14,11 @@ import pytest
 from sqlmodel import col, select
 
 from bot.app import build_services
+from bot.callbacks import sign
 from bot.config import Config, config_from_dict
 from bot.delivery.channels import email_factory
 from bot.delivery.telegram import TelegramSender
 from bot.enquiries.service import EnquiryService
-from bot.telegram.callbacks import sign
 from storage import enquiries as store
 from storage.db import Database
 from storage.models import EnquiryEventRow, EnquiryRow

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.telegram.callbacks import pack
+from bot.callbacks import pack
 from storage import enquiries as store
 from storage.db import Database
 from tests.enquiries.enquiry_kit import (

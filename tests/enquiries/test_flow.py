@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from bot.callbacks import pack
 from bot.enquiries.model import ACCEPT, PASS, RATE_UP, RESOLVE
-from bot.telegram.callbacks import pack
 from storage import enquiries as store
 from storage.db import Database
 from tests.enquiries.enquiry_kit import (

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.callbacks import pack
 from bot.enquiries.model import ACCEPT, IncomingMessage
-from bot.telegram.callbacks import pack
 from storage import enquiries as store
 from storage.db import Database
 from storage.models import EnquiryTimerRow, MessageRow

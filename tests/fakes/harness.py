@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot import routes
 from bot.app import App, channels
 from bot.config import Config
 from bot.delivery.courier import EmailFactory
-from bot.telegram import routes
 from bot.telegram.application import start_receiving
 from bot.telegram.context import BotApplication
 from bot.telegram.updates import PerChatUpdateProcessor

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+from bot import routes
 from bot.app import App, channels
 from bot.config import Config, config_from_dict
-from bot.telegram import routes
 from bot.telegram.application import start_receiving
 from bot.telegram.webhook import SECRET_HEADER, InboxWorker, register_webhook
 from bot.web.server import build_web_app, start_web

@@ -6,7 +6,7 @@ never an error) and nothing in it is trusted beyond "which button was this": han
 every id against the database and the presser's role.
 
 Format: ``action[:arg]…`` with ``action`` a short lower-case word and each argument a short
-token of ``[A-Za-z0-9_.+-]``. Families in use (see :mod:`bot.telegram.routes`):
+token of ``[A-Za-z0-9_.+-]``. Families in use (see :mod:`bot.routes`):
 
 * alert buttons ``fb+:<delivery>``, ``fb-``, ``mute:<delivery>:<keyword index>``, ``undo``,
   ``rem``, ``ask``;

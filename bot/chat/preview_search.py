@@ -25,6 +25,7 @@ matched (``benchmarks/bench_preview.py``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -46,6 +47,9 @@ __all__ = ["FilterEffect", "Preview", "PreviewItem", "preview", "warm"]
 
 #: A notice "has time left to bid" when its first deadline is at least this far off.
 TIME_TO_BID = timedelta(days=2)
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +280,17 @@ async def warm(services: Services, days: int = 30) -> int:
             loaded = await load_candidates(session, missing[start : start + 500])
         await asyncio.to_thread(_CACHE.remember, loaded)
     return len(missing)
+
+
+async def warm_quietly(services: Services) -> None:
+    """Previews answer people while they wait: prepare what they read, before anyone asks.
+    A cache: a failure is one warning line and never stops the bot."""
+    try:
+        count = await warm(services)
+    except Exception as exc:
+        log.warning("preview warm-up failed: %s: %s", type(exc).__name__, exc)
+        return
+    log.info("preview keys ready for %d notices", count)
 
 
 async def preview(services: Services, profile_data: Mapping[str, Any], days: int = 30) -> Preview:

@@ -36,6 +36,7 @@ from bot.chat import (
     keywords,
     onboarding,
     partners,
+    preview_search,
     previews,
     privacy,
     reminders,
@@ -193,9 +194,19 @@ async def on_unknown_button(update: Update, context: BotContext) -> None:
         await replies.answer(update.callback_query, GARBLED)
 
 
+async def _adviser_invite(update: Update, context: BotContext, payload: str) -> bool:
+    """``/start adv-<token>``: the roster invite (enquiries), then the adviser's own menu."""
+    await enquiries.on_invite(update, context, payload.removeprefix("adv-"))
+    await onboarding.after_invite(update, context)
+    return True
+
+
 def install(app: BotApplication, services: Services) -> None:
-    """Put ``services`` on the application and install every handler, in order."""
+    """Put ``services`` on the application and install every handler, in order (and the
+    caches to warm when it starts receiving)."""
     app.bot_data.services = services
+    app.bot_data.warmups = [lambda: preview_search.warm_quietly(services)]
+    app.bot_data.start_payloads = {"adv-": _adviser_invite}
     app.add_handler(TypeHandler(Update, throttle.check_flood), group=FLOOD_GROUP)
     app.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, enquiries.on_text),
