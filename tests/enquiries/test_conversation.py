@@ -98,7 +98,8 @@ async def test_plain_messages_go_both_ways(fake: FakeTelegram, database: Databas
         for reply in ADVISER_REPLIES:
             ann_mark = bot.mark(ANN)
             told = await bot.send(TESS, reply)
-            assert told.text == "Sent to the enterprise (Ann) about ENQ-000001.", reply
+            expected = "Sent to the enterprise (Ann's Kitchen CIC) about ENQ-000001."
+            assert told.text == expected, reply
             relayed = await bot.after(ANN, ann_mark)
             assert reply in relayed[-1].text and "Tess Tendering" in relayed[-1].text
         row = await bot.enquiry(1)
@@ -246,11 +247,11 @@ async def test_an_adviser_with_several_picks_the_enterprise(
         which = await bot.send(TESS, "I'll send the template tomorrow morning.")
         assert which.text.startswith("You have 2 open enquiries. Which enterprise is this for?")
         labels = [b["text"] for b in which.buttons]
-        assert labels[:2] == ["ENQ-000001 · Ann", "ENQ-000002 · Ben"]
+        assert labels[:2] == ["ENQ-000001 · Ann's Kitchen CIC", "ENQ-000002 · Ben's Bikes"]
         ann_mark, ben_mark = bot.mark(ANN), bot.mark(BEN)
         draft = int(verbs(which)[1].split(":")[3])
         toast = await bot.press(TESS, which, e(2, "to", draft))
-        assert toast == "Sent to the enterprise (Ben) about ENQ-000002."
+        assert toast == "Sent to the enterprise (Ben's Bikes) about ENQ-000002."
         (got,) = await bot.after(BEN, ben_mark)
         assert "I'll send the template tomorrow morning." in got.text
         await _nothing_more(bot, ANN, ann_mark)
@@ -321,7 +322,9 @@ async def test_resolve_confirms_and_the_adviser_sees_the_rating(
         tess_mark = bot.mark(TESS)
         await bot.press(ANN, rate, e(1, "up"))
         (seen,) = await bot.after(TESS, tess_mark)
-        assert seen.text == "Ann rated your help with ENQ-000001: 👍 “Yes, thanks” — it helped."
+        assert seen.text == (
+            "Ann's Kitchen CIC rated your help with ENQ-000001: 👍 “Yes, thanks” — it helped."
+        )
         # a rating changed later (by the email's link) is shown too; the same one is not
         service = bot.service
         await service.rate(1, False)
