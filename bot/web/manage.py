@@ -158,7 +158,7 @@ def preview_summary(found: Preview) -> dict[str, Any]:
         return {
             "available": False,
             "summary": f"Your settings can't be read: {found.problem}.",
-            "items": [],
+            "titles": [],
             "keywords": [],
             "filters": [],
         }
@@ -173,7 +173,7 @@ def preview_summary(found: Preview) -> dict[str, Any]:
     return {
         "available": True,
         "summary": summary,
-        "items": [item.title[:200] for item in best],
+        "titles": [item.title[:200] for item in best],
         "keywords": [f"{k}: {c}" for k, c in found.by_keyword[:20]],
         "filters": [f"{f.label}: {f.removed} kept out" for f in found.filters],
     }
@@ -188,7 +188,7 @@ async def _preview(services: Services, profile: ProfileRow) -> dict[str, Any]:
         return {
             "available": False,
             "summary": "The preview failed; try again later.",
-            "items": [],
+            "titles": [],
             "keywords": [],
             "filters": [],
         }

@@ -286,13 +286,14 @@ async def test_an_expired_or_superseded_manage_link_shows_nothing(site: Site) ->
     assert (await site.client.get(path)).status == 400
 
 
-async def test_the_preview_hook_says_plainly_when_there_is_no_preview(site: Site) -> None:
+async def test_the_page_shows_the_same_preview_as_the_chat(site: Site) -> None:
     _sub, mail = await _alerted(site)
     path = site.links(mail)["Manage your alerts"]
     _p, token = await site.form_of(path)
     status, page = await site.post(path, {"form": "preview", "csrf": token})
     assert status == 200
-    assert "The preview is not available yet." in page or "in the last 30 days" in page
+    assert "seen in the last 30 days" in page  # what was searched
+    assert "By keyword:" in page  # what each keyword contributed
 
 
 # --------------------------------------------------------------------------- actions
