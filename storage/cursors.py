@@ -81,3 +81,24 @@ async def release_lease(session: AsyncSession, name: str, owner: str) -> None:
         .where(col(JobLeaseRow.name) == name, col(JobLeaseRow.owner) == owner)
         .values(expires_at=utcnow())
     )
+
+
+async def lease_holder(session: AsyncSession, name: str) -> str | None:
+    """Who holds the lease ``name`` now (None when nobody does, or it has run out)."""
+    row = await session.get(JobLeaseRow, name)
+    if row is None or row.expires_at < utcnow():
+        return None
+    return row.owner
+
+
+async def take_over_lease(
+    session: AsyncSession, name: str, dead_owner: str, owner: str, ttl: timedelta
+) -> bool:
+    """Take the lease from ``dead_owner`` (known to be gone) — only if it still holds it, so
+    two workers that both saw it die can't both take it."""
+    result = await session.exec(
+        update(JobLeaseRow)
+        .where(col(JobLeaseRow.name) == name, col(JobLeaseRow.owner) == dead_owner)
+        .values(owner=owner, expires_at=utcnow() + ttl)
+    )
+    return bool(result.rowcount)

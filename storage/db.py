@@ -155,6 +155,17 @@ class Database:
         async with self._claims() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that reads and then writes (storing a feed page): on SQLite
+        ``BEGIN IMMEDIATE``, so it waits for the write lock up front. A deferred one that
+        read first fails at once with "database is locked" when another connection — the
+        sender in the same process, or another process — committed a write since its read
+        (SQLite cannot upgrade a stale snapshot, and does not wait). On PostgreSQL an
+        ordinary transaction."""
+        async with self._claims() as session, session.begin():
+            yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
