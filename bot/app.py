@@ -39,6 +39,7 @@ from bot.delivery.retry import RetryPolicy
 from bot.delivery.telegram import TelegramSender
 from bot.enquiries.model import Desk, EnquirySettings
 from bot.enquiries.service import EnquiryService
+from bot.errors import brief
 from bot.links import Links, Signer
 from bot.pipeline.cycle import CycleReport, Pipeline
 from bot.pipeline.matching import MatcherCache
@@ -47,7 +48,7 @@ from bot.services import Services
 from bot.telegram.context import BotApplication
 from feeds.http import FetchLimits, Sleep, make_client
 from feeds.http import RetryPolicy as FeedRetryPolicy
-from storage.db import Database, upgrade_async
+from storage.db import Database, unavailable_reason, upgrade_async
 from storage.settings import get_or_create
 from storage.subscribers import count_subscribers
 from storage.types import utcnow
@@ -220,13 +221,16 @@ class App:
                     await self.services.send_alerts()
                     await self.services.send_messages()
                 except Exception as exc:  # keep the service alive; the outbox keeps the work
-                    log.warning(
-                        "sending failed (%s: %s); retrying shortly", type(exc).__name__, exc
-                    )
+                    log.warning("sending failed (%s); retrying shortly", _why(exc))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=5)
         finally:
             scheduler.shutdown(wait=False)
+
+
+def _why(exc: Exception) -> str:
+    reason = unavailable_reason(exc)
+    return f"the database is unavailable: {reason}" if reason is not None else brief(exc)
 
 
 def protect_config_secrets(config: Config, secret: str) -> None:

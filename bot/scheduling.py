@@ -21,6 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import FeedConfig
 from bot.enquiries.mailbox import schedule_mailbox
+from bot.errors import brief
+from storage.db import unavailable_reason
 from storage.inbox import prune_updates
 
 if TYPE_CHECKING:
@@ -97,7 +99,11 @@ async def _quietly(name: str, work: Callable[[], Awaitable[object]]) -> None:
     except asyncio.CancelledError:
         log.info("%s: stopped (the service is shutting down)", name)
     except Exception as exc:
-        log.warning("%s failed: %s: %s", name, type(exc).__name__, exc)
+        reason = unavailable_reason(exc)
+        if reason is not None:
+            log.warning("%s: the database is unavailable (%s); next run as scheduled", name, reason)
+        else:
+            log.warning("%s failed: %s", name, brief(exc))
 
 
 async def poll_job(app: App, feed: FeedConfig) -> None:

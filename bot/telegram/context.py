@@ -8,6 +8,7 @@ purpose by :func:`bot.telegram.routes.install`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -34,6 +35,8 @@ class ChatOptions:
 class BotData:
     services: Services | None = None
     options: ChatOptions = field(default_factory=ChatOptions)
+    #: Updates whose person was already told "something went wrong" (the newest ids).
+    failed_updates: OrderedDict[int, None] = field(default_factory=OrderedDict)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
