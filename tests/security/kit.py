@@ -87,7 +87,9 @@ def toml(config: Mapping[str, Any]) -> str:
             table(f"{name}.{key}", value, f"[{name}.{key}]")
 
     for name, body in config.items():
-        if isinstance(body, list):
+        if body == []:  # "none at all" (``feeds = []``), a top-level key: before any table
+            lines.insert(0, f"{name} = []")
+        elif isinstance(body, list):
             for item in body:
                 table(name, item, f"[[{name}]]")
         else:
