@@ -346,6 +346,8 @@ async def channels(
 ) -> AsyncIterator[tuple[BotApplication | None, TelegramSender | None, EmailFactory | None]]:
     """The PTB application (initialised; receiving is started later, once handlers are
     installed), its sender, and the SMTP factory — whichever the config enables."""
+    # Before anything logs: PTB names the token in its first lines (the API URL).
+    protect_config_secrets(config, config.secret_key)
     email = email_factory(config)
     if not config.telegram.token:
         yield None, None, email
