@@ -285,7 +285,7 @@ def build_services(
         # The lease must outlast one send: a send that hangs up to its timeout can never
         # see its row claimed by another worker.
         settings=CourierSettings(
-            lease=max(timedelta(minutes=2), timedelta(seconds=4 * smtp_timeout))
+            lease=max(config.alerts.claim_lease, timedelta(seconds=4 * smtp_timeout))
         ),
     )
     alerts = AlertOutbox(

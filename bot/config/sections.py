@@ -575,6 +575,10 @@ class AlertsConfig(Section):
         tuple[Annotated[timedelta, duration(example="3d")], ...], AfterValidator(_reminders)
     ] = (timedelta(days=3), timedelta(days=1))
     max_attempts: Annotated[int, whole(1, 100)] = 8
+    #: How long a worker holds the messages it claimed to send before another may take them
+    #: over; each claim is renewed right before its send, and the lease is never shorter
+    #: than four times ``[email] timeout``.
+    claim_lease: Duration = timedelta(minutes=2)
     nudge: Flag = True
     types: AlertTypes = Field(default_factory=AlertTypes)
 

@@ -37,6 +37,7 @@ ALONE: dict[str, list[Any]] = {
     "alerts.closing_soon": ["1s", "3650d"],
     "alerts.remind_before": [[], ["1s"], ["3650d", "3650d"]],
     "alerts.max_attempts": [1, 100],
+    "alerts.claim_lease": ["1s", "3650d"],
     "alerts.nudge": [False],
     "alerts.types.instant": [[], ["pipeline", "planned", "dm_modified", "payments"]],
     "alerts.types.digest": [[], ["tender", "engagement", "dm_intention", "dm_established"]],
