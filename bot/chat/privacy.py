@@ -3,7 +3,9 @@
 /mydata sends one JSON document with every row about the subscriber (see
 :func:`storage.chat.export_subscriber`; other features add theirs through
 ``storage.chat.EXTRA_EXPORTS``). /forget asks for a tap to confirm, then deletes the subscriber
-and, by cascade, everything about them; a later /start begins from scratch.
+and, by cascade, everything about them; a later /start begins from scratch. Someone who only
+asked advisers questions (never subscribed) gets the same: /mydata shows the questions,
+/forget deletes them and every row about the chat (:func:`storage.chat.forget_chat`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from telegram.error import TelegramError
 
 from bot.chat.account import account
 from bot.chat.core import Turn, data, esc, kb
-from storage.chat import clear_state, export_subscriber, forget_subscriber, get_state
+from storage.chat import (
+    clear_state,
+    export_subscriber,
+    forget_chat,
+    forget_subscriber,
+    get_state,
+)
+from storage.enquiries import enquiries_of_chat, export_for_chat
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,12 +52,17 @@ async def on_privacy(turn: Turn) -> None:
 
 async def on_mydata(turn: Turn) -> None:
     async with account(turn) as acc:
-        if acc is None:
-            state = await get_state_for(turn)
-            extra = " (only that you started a conversation; /cancel clears it)" if state else ""
-            await turn.reply(f"I don't hold any data about this chat{extra}.")
-            return
-        export = await export_subscriber(acc.session, acc.id)
+        if acc is not None:
+            export = await export_subscriber(acc.session, acc.id)
+        else:
+            async with turn.services.db.session() as session:
+                asked = await export_for_chat(session, turn.chat_id)
+            if not asked:
+                state = await get_state_for(turn)
+                extra = " (only that you started a conversation; /cancel clears it)"
+                await turn.reply(f"I don't hold any data about this chat{extra if state else ''}.")
+                return
+            export = {"subscriber": None, "enquiries": asked}
     document = {
         "about": "Everything bestbot (BEST Procurement, Social Enterprise East Midlands) "
         "stores about you.",
@@ -80,16 +94,27 @@ FORGET_ASK = (
 )
 
 
+FORGET_ASK_QUESTIONS = (
+    "⚠️ <b>Delete everything?</b>\n\nThis deletes the questions you sent SEEM's advisers and "
+    "their answers, for good. You can ask again any time with /ask."
+)
+
+
 async def on_forget(turn: Turn) -> None:
     async with account(turn) as acc:
         subscribed = acc is not None
     if not subscribed:
         async with turn.services.db.session() as session:
-            await clear_state(session, turn.chat_id)
-        await turn.reply("I don't hold any data about this chat, so there is nothing to delete.")
-        return
+            asked = bool(await enquiries_of_chat(session, turn.chat_id))
+            if not asked:
+                await clear_state(session, turn.chat_id)
+        if not asked:
+            await turn.reply(
+                "I don't hold any data about this chat, so there is nothing to delete."
+            )
+            return
     await turn.reply(
-        FORGET_ASK,
+        FORGET_ASK if subscribed else FORGET_ASK_QUESTIONS,
         kb([[("🗑 Yes, delete everything", data("fg", "y")), ("No, keep it", data("fg", "n"))]]),
     )
 
@@ -105,11 +130,11 @@ async def on_forget_button(turn: Turn, args: list[str]) -> None:
         return
     async with account(turn) as acc:
         sub_id = acc.id if acc is not None else None
-    async with turn.services.db.session() as session:
+    async with turn.services.db.write_session() as session:
         if sub_id is not None:
             await forget_subscriber(session, sub_id, turn.chat_id, turn.user_id)
         else:
-            await clear_state(session, turn.chat_id)
+            await forget_chat(session, turn.chat_id, turn.user_id)
     await turn.answer("Deleted")
     await turn.show(
         esc("Done — everything about you is deleted. Send /start if you ever want alerts again."),

@@ -108,7 +108,7 @@ class AlertOutbox:
     ) -> AlertParcel | None:
         ids = [r.id for r in rows if r.id is not None]
         if recipient is None or not recipient.reachable(channel):
-            async with self.db.session() as session:
+            async with self.db.write_session() as session:
                 await mark_final(session, ids, CANCELLED, f"{channel} channel not active")
             return None
         if await self._hold_for_grouping(recipient, channel, rows, ids):
@@ -116,7 +116,7 @@ class AlertOutbox:
         views = [alert_view(r, notices[r.notice_id]) for r in rows if r.notice_id in notices]
         orphans = [r.id for r in rows if r.notice_id not in notices and r.id is not None]
         if orphans:
-            async with self.db.session() as session:
+            async with self.db.write_session() as session:
                 await mark_final(session, orphans, CANCELLED, "notice no longer stored")
         if not views:
             return None
@@ -164,7 +164,7 @@ class AlertOutbox:
         window = self.settings.group_within
         if window <= timedelta(0) or any(r.kind != "alert" for r in rows):
             return False
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             last = await last_sent_at(session, recipient.id, channel)
             if last is None or self.clock() - last >= window:
                 return False
@@ -175,12 +175,12 @@ class AlertOutbox:
 
     async def keep(self, parcel: AlertParcel, until: datetime) -> bool:
         ids = [*parcel.row_ids, *parcel.leftover]
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             kept = await keep_deliveries(session, ids, self.worker_id, until)
         return set(parcel.row_ids) <= kept
 
     async def sent(self, parcel: AlertParcel, ref: str) -> None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_sent(
                 session, parcel.row_ids, self.worker_id, message_ref=ref, sent_at=self.clock()
             )
@@ -192,7 +192,7 @@ class AlertOutbox:
     async def retry(
         self, parcel: AlertParcel, error: RetryLater, at: datetime, count: bool
     ) -> bool:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             return await mark_retry(
                 session,
                 [*parcel.row_ids, *parcel.leftover],
@@ -204,7 +204,7 @@ class AlertOutbox:
             )
 
     async def failed(self, parcel: AlertParcel, reason: str, *, cancelled: bool = False) -> None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_final(
                 session,
                 [*parcel.row_ids, *parcel.leftover],
@@ -214,7 +214,7 @@ class AlertOutbox:
 
     async def gone(self, parcel: AlertParcel, reason: str) -> None:
         assert parcel.recipient is not None
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_final(session, [*parcel.row_ids, *parcel.leftover], FAILED, reason)
             await deactivate_channel(session, parcel.recipient.id, parcel.channel)
         log.info("subscriber %s: %s deactivated (%s)", parcel.recipient.id, parcel.channel, reason)

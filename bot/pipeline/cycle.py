@@ -100,7 +100,7 @@ class Pipeline:
             cursor = Cursor.loads(row.cursor if row else None)
             return await poll_pages(db, feed.name, self._pages(feed, cursor))
         finally:
-            async with db.session() as session:
+            async with db.write_session() as session:
                 await release_lease(session, lease, worker)
 
     def _pages(self, feed: FeedConfig, cursor: Cursor) -> AsyncIterator[FeedPage]:
