@@ -82,7 +82,9 @@ async def store_page(
     async with db.write_session() as session:
         for notice in notices:
             report.count(await store_notice(session, notice))
-        await save_cursor(session, feed, cursor=cursor, watermark=watermark)
+        await save_cursor(
+            session, feed, cursor=cursor, watermark=watermark, skipped=[str(p) for p in problems]
+        )
     report.pages += 1
 
 
