@@ -336,6 +336,9 @@ class InboundEmailConfig(Section):
     folder: Text = "INBOX"
     every: Duration = timedelta(minutes=2)
     address: OptionalEmailAddress = None
+    #: The authserv-id our mail server writes in ``Authentication-Results``; only its
+    #: verdicts are believed. None: no mail is taken to come from an adviser's domain.
+    authserv_id: OptionalText = None
 
     @model_validator(mode="before")
     @classmethod

@@ -128,6 +128,7 @@ def to_incoming(mail: ParsedMail) -> IncomingMessage:
         message_id=mail.message_id,
         in_reply_to=mail.in_reply_to,
         references=mail.references,
+        authenticated=mail.authenticated,
     )
 
 
@@ -309,7 +310,7 @@ async def poll_mailbox(
         await asyncio.to_thread(box.connect)
         uids = await asyncio.to_thread(box.pending)
         report.left = max(0, len(uids) - batch)
-        await _handle(box, uids[:batch], receiver, own, report)
+        await _handle(box, uids[:batch], receiver, own, report, config.authserv_id)
     except _CONNECTION_ERRORS as exc:
         report.errors += 1
         report.problem = report.problem or _describe(exc)
@@ -324,7 +325,12 @@ async def poll_mailbox(
 
 
 async def _handle(
-    box: Mailbox, uids: list[int], receiver: Receiver, own: set[str], report: MailboxReport
+    box: Mailbox,
+    uids: list[int],
+    receiver: Receiver,
+    own: set[str],
+    report: MailboxReport,
+    authserv_id: str | None = None,
 ) -> None:
     for index, uid in enumerate(uids):
         fetched = await asyncio.to_thread(box.fetch, uid)
@@ -332,7 +338,7 @@ async def _handle(
             continue
         raw, flags = fetched
         report.fetched += 1
-        parsed = parse_mail(raw, own)
+        parsed = parse_mail(raw, own, authserv_id)
         if isinstance(parsed, Ignored):
             log.info("mail uid %s ignored: %s (message %s)", uid, parsed.reason, parsed.message_id)
             report.ignored_reasons.append(parsed.reason)

@@ -71,6 +71,7 @@ ALONE: dict[str, list[Any]] = {
     "email.inbound.folder": ["Enquiries/2026"],
     "email.inbound.every": ["1s", "3650d"],
     "email.inbound.address": ["enquiries@seem.example"],
+    "email.inbound.authserv_id": ["mx.seem.example"],
     "feeds.name": ["a", "x" * 64],
     "feeds.kind": ["find_a_tender", "contracts_finder"],
     "feeds.url": ["http://127.0.0.1:9/x"],
