@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.delivery.courier import Parcel
@@ -57,6 +57,10 @@ class AlertSettings:
 @dataclass
 class AlertParcel(Parcel):
     recipient: Recipient | None = None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class AlertOutbox:
@@ -160,13 +164,17 @@ class AlertOutbox:
     ) -> bool:
         """Defer new alerts that follow a message by less than ``group_within``.
 
-        Updates and reminders are not held: they are about something already sent."""
+        Updates and reminders are not held: they are about something already sent. Nor are
+        alerts queued before that message went out: they are what did not fit in it, which
+        it promised "in my next message" — they go now, not a grouping window later."""
         window = self.settings.group_within
         if window <= timedelta(0) or any(r.kind != "alert" for r in rows):
             return False
         async with self.db.write_session() as session:
             last = await last_sent_at(session, recipient.id, channel)
             if last is None or self.clock() - last >= window:
+                return False
+            if any(_aware(r.created_at) <= _aware(last) for r in rows):
                 return False
             await defer(session, ids, self.worker_id, last + window)
         return True
