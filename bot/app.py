@@ -211,7 +211,7 @@ class App:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """The service loop of ``bestbot run``: scheduled jobs and a steady sender."""
-        from bot.scheduling import build_scheduler
+        from bot.scheduling import build_scheduler, stop_jobs
 
         scheduler = build_scheduler(self)
         scheduler.start()
@@ -226,6 +226,7 @@ class App:
                     await asyncio.wait_for(stop.wait(), timeout=5)
         finally:
             scheduler.shutdown(wait=False)
+            await stop_jobs()
 
 
 def _why(exc: Exception) -> str:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -92,8 +92,27 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     return scheduler
 
 
+#: The job bodies running now, so that a shutdown can end them before the database closes.
+_RUNNING: set[asyncio.Task[Any]] = set()
+
+
+async def stop_jobs(within: float = 10.0) -> None:
+    """Cancel the jobs still running (a poll waiting out a Retry-After, a mailbox read) and
+    wait for them to clean up — release their lease, close their session — while the
+    database is still open; else they are cancelled later, mid-query, with a traceback."""
+    tasks = [t for t in _RUNNING if not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=within)
+
+
 async def _quietly(name: str, work: Callable[[], Awaitable[object]]) -> None:
     """Run a job body: failures become one warning line, a shutdown ends it silently."""
+    task = asyncio.current_task()
+    if task is not None:
+        _RUNNING.add(task)
+        task.add_done_callback(_RUNNING.discard)
     try:
         await work()
     except asyncio.CancelledError:
