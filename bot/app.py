@@ -41,6 +41,7 @@ from bot.delivery.retry import RetryPolicy
 from bot.delivery.telegram import TelegramSender
 from bot.enquiries.model import Desk, EnquirySettings
 from bot.enquiries.service import EnquiryService
+from bot.errors import brief
 from bot.links import Links, Signer
 from bot.pipeline.cycle import CycleReport, Pipeline
 from bot.pipeline.matching import MatcherCache
@@ -51,7 +52,7 @@ from bot.services import Services
 from bot.telegram.context import BotApplication
 from feeds.http import FetchLimits, Sleep, make_client
 from feeds.http import RetryPolicy as FeedRetryPolicy
-from storage.db import Database, upgrade_async
+from storage.db import Database, unavailable_reason, upgrade_async
 from storage.settings import get_or_create
 from storage.subscribers import count_subscribers
 from storage.types import utcnow
@@ -214,7 +215,7 @@ class App:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """The service loop of ``bestbot run``: scheduled jobs and a steady sender."""
-        from bot.scheduling import build_scheduler
+        from bot.scheduling import build_scheduler, stop_jobs
 
         scheduler = build_scheduler(self)
         scheduler.start()
@@ -224,13 +225,17 @@ class App:
                     await self.services.send_alerts()
                     await self.services.send_messages()
                 except Exception as exc:  # keep the service alive; the outbox keeps the work
-                    log.warning(
-                        "sending failed (%s: %s); retrying shortly", type(exc).__name__, exc
-                    )
+                    log.warning("sending failed (%s); retrying shortly", _why(exc))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=5)
         finally:
             scheduler.shutdown(wait=False)
+            await stop_jobs()
+
+
+def _why(exc: Exception) -> str:
+    reason = unavailable_reason(exc)
+    return f"the database is unavailable: {reason}" if reason is not None else brief(exc)
 
 
 def protect_config_secrets(config: Config, secret: str) -> None:
@@ -293,7 +298,7 @@ def build_services(
         # The lease must outlast one send: a send that hangs up to its timeout can never
         # see its row claimed by another worker.
         settings=CourierSettings(
-            lease=max(timedelta(minutes=2), timedelta(seconds=4 * smtp_timeout))
+            lease=max(config.alerts.claim_lease, timedelta(seconds=4 * smtp_timeout))
         ),
     )
     alerts = AlertOutbox(
@@ -365,6 +370,8 @@ async def channels(
 ) -> AsyncIterator[tuple[BotApplication | None, TelegramSender | None, EmailFactory | None]]:
     """The PTB application (initialised; receiving is started later, once handlers are
     installed), its sender, and the SMTP factory — whichever the config enables."""
+    # Before anything logs: PTB names the token in its first lines (the API URL).
+    protect_config_secrets(config, config.secret_key)
     email = email_factory(config)
     if not config.telegram.token:
         yield None, None, email

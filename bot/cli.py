@@ -1,7 +1,8 @@
 """The ``bestbot`` command line: parse arguments, dispatch, map errors to exit codes.
 
-Exit status: 0 on success, 2 on bad input or config (one line on stderr), 1 on an
-unexpected failure. Commands themselves live in :mod:`bot.commands`.
+Exit status: 0 on success, 2 on bad input or config (one line on stderr), 1 when the
+database can't be used (one line: which database, and why) or on an unexpected failure.
+Commands themselves live in :mod:`bot.commands`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Callable, Sequence
 
 from bot.commands import COMMAND_MODULES
 from bot.errors import UserError
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
+from storage.db import DatabaseUnavailable, unavailable_reason
 
 CommandFunc = Callable[[argparse.Namespace], int]
 
@@ -54,6 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except DatabaseUnavailable as exc:
+        print(redact(f"bestbot: cannot use the database {exc}"), file=sys.stderr)
+        return 1
+    except Exception as exc:
+        reason = unavailable_reason(exc)
+        if reason is None:
+            raise
+        print(redact(f"bestbot: cannot use the database: {reason}"), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,7 @@ unsubscribe or manage token is a credential). Redaction happens where records ar
 the exception text of a traceback too:
 
 * every secret the service was configured with (:func:`protect`), wherever it appears;
-* anything shaped like a Telegram bot token (``123456:AA…``);
+* anything shaped like a Telegram bot token (``123456:AA…``, also inside ``/bot123456:AA…``);
 * the password part of ``scheme://user:password@host`` URLs;
 * bestbot's signed link tokens, new and old style.
 """
@@ -24,7 +24,8 @@ from collections.abc import Iterable
 __all__ = ["protect", "redact", "setup_logging"]
 
 MASK = "***"
-_BOT_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}")
+# No \b before the digits: in a Bot API URL the token follows "bot" (``/bot123:AA…``).
+_BOT_TOKEN = re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{30,}")
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?P<pw>[^@\s/]+)(?=@)", re.I)
 _LINK_TOKEN = re.compile(
     r"\b[A-Za-z0-9]{1,40}[.-][0-9a-z]{1,8}[.-][0-9a-z]{1,8}[.-][A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])"
@@ -74,6 +75,17 @@ def install() -> None:
         logging.setLogRecordFactory(_factory)
 
 
+#: Libraries whose debug lines carry what people wrote and what was sent to them (every
+#: update, every request's parameters): with ``-v`` they still log at INFO — ``-v`` is
+#: bestbot's own detail, not a transcript of its users.
+CONTENT_LOGGERS = ("telegram", "httpx", "httpcore", "aiosmtplib", "aiohttp", "asyncio")
+#: Database drivers log every statement with its values (addresses, names, questions,
+#: codes) from INFO down: they stay at WARNING, ``-v`` or not.
+SQL_LOGGERS = ("sqlalchemy", "aiosqlite", "psycopg")
+#: Libraries that are too chatty at INFO for everyday logs.
+NOISY_LOGGERS = ("alembic", "httpx", "apscheduler", "telegram.ext.Updater")
+
+
 def setup_logging(verbose: bool) -> None:
     """The CLI's logging: one line a record on stderr, redacted; quiet libraries."""
     install()
@@ -82,8 +94,13 @@ def setup_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if not verbose:
-        for noisy in ("alembic", "httpx", "apscheduler", "telegram.ext.Updater", "aiosqlite"):
+    for name in SQL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if verbose:
+        for name in CONTENT_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO)
+    else:
+        for noisy in NOISY_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

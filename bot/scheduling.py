@@ -15,12 +15,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import FeedConfig
 from bot.enquiries.mailbox import schedule_mailbox
+from bot.errors import brief
+from storage.db import unavailable_reason
 from storage.inbox import prune_updates
 
 if TYPE_CHECKING:
@@ -103,14 +105,37 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     return scheduler
 
 
+#: The job bodies running now, so that a shutdown can end them before the database closes.
+_RUNNING: set[asyncio.Task[Any]] = set()
+
+
+async def stop_jobs(within: float = 10.0) -> None:
+    """Cancel the jobs still running (a poll waiting out a Retry-After, a mailbox read) and
+    wait for them to clean up — release their lease, close their session — while the
+    database is still open; else they are cancelled later, mid-query, with a traceback."""
+    tasks = [t for t in _RUNNING if not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=within)
+
+
 async def _quietly(name: str, work: Callable[[], Awaitable[object]]) -> None:
     """Run a job body: failures become one warning line, a shutdown ends it silently."""
+    task = asyncio.current_task()
+    if task is not None:
+        _RUNNING.add(task)
+        task.add_done_callback(_RUNNING.discard)
     try:
         await work()
     except asyncio.CancelledError:
         log.info("%s: stopped (the service is shutting down)", name)
     except Exception as exc:
-        log.warning("%s failed: %s: %s", name, type(exc).__name__, exc)
+        reason = unavailable_reason(exc)
+        if reason is not None:
+            log.warning("%s: the database is unavailable (%s); next run as scheduled", name, reason)
+        else:
+            log.warning("%s failed: %s", name, brief(exc))
 
 
 async def poll_job(app: App, feed: FeedConfig) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.enquiries import export_for_subscriber
+from storage.enquiries import export_for_subscriber, forget_enquirer
 from storage.models import (
     ChatStateRow,
     ChatThrottleRow,
@@ -33,10 +33,12 @@ from storage.models import (
     EmailCodeRow,
     FeedbackRow,
     ForecastShownRow,
+    MessageRow,
     NoticeRow,
     PartnerInterestRow,
     ProfileRow,
     SubscriberRow,
+    TelegramInboxRow,
 )
 from storage.partners import export_interest
 from storage.types import UTCDateTime, utcnow
@@ -330,17 +332,36 @@ async def export_subscriber(session: AsyncSession, subscriber_id: int) -> dict[s
     return data
 
 
+async def forget_chat(session: AsyncSession, chat_id: int | None, user_id: int | None) -> int:
+    """Delete every row about a chat that is not tied to a subscription: its questions to
+    advisers (with their messages, events, timers and outgoing messages), the conversation
+    in progress, the flood counter, messages still waiting to go to it, and the webhook
+    updates it sent that are already handled. Returns how many enquiries went."""
+    gone = 0
+    if chat_id is not None:
+        gone = await forget_enquirer(session, chat_id=chat_id)
+        await clear_state(session, chat_id)
+        await session.exec(delete(MessageRow).where(col(MessageRow.chat_id) == chat_id))
+        await session.exec(
+            delete(TelegramInboxRow).where(
+                col(TelegramInboxRow.chat_key) == chat_id, col(TelegramInboxRow.status) != "pending"
+            )
+        )
+    if user_id is not None:
+        await session.exec(delete(ChatThrottleRow).where(col(ChatThrottleRow.user_id) == user_id))
+    return gone
+
+
 async def forget_subscriber(
     session: AsyncSession, subscriber_id: int, chat_id: int | None, user_id: int | None
 ) -> bool:
     """Delete the subscriber and every row about them; False if already gone."""
     sub = await session.get(SubscriberRow, subscriber_id)
-    if chat_id is not None:
-        await clear_state(session, chat_id)
-    if user_id is not None:
-        await session.exec(delete(ChatThrottleRow).where(col(ChatThrottleRow.user_id) == user_id))
+    await forget_chat(session, chat_id, user_id)
     if sub is None:
         return False
+    if sub.email:  # questions sent by email before the address was subscribed
+        await forget_enquirer(session, email=sub.email)
     # Explicit deletes first (the database cascades too, but SQLite only with its pragma on).
     await session.exec(delete(DeliveryRow).where(col(DeliveryRow.subscriber_id) == subscriber_id))
     await session.exec(delete(FeedbackRow).where(col(FeedbackRow.subscriber_id) == subscriber_id))

@@ -7,6 +7,7 @@ job run on one worker at a time when several share a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -16,6 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import FeedCursorRow, JobLeaseRow
 from storage.types import utcnow
+
+#: How many skipped releases a feed's cursor remembers (for /healthz).
+SKIPPED_KEPT = 20
 
 
 async def get_cursor(session: AsyncSession, feed: str) -> FeedCursorRow | None:
@@ -29,11 +33,17 @@ async def save_cursor(
     cursor: str | None,
     watermark: datetime | None,
     error: str | None = None,
+    skipped: Sequence[str] = (),
 ) -> None:
-    """Record where the next poll of ``feed`` starts (call inside the page's transaction)."""
+    """Record where the next poll of ``feed`` starts (call inside the page's transaction),
+    and the releases this page skipped."""
     row = await session.get(FeedCursorRow, feed)
     if row is None:
         row = FeedCursorRow(feed=feed)
+    if skipped:
+        at = utcnow().isoformat(timespec="seconds")
+        fresh = [{"at": at, "problem": p[:300]} for p in skipped]
+        row.skipped = (fresh + list(row.skipped or []))[:SKIPPED_KEPT]
     row.cursor = cursor
     if watermark is not None:
         row.watermark = watermark
@@ -81,3 +91,24 @@ async def release_lease(session: AsyncSession, name: str, owner: str) -> None:
         .where(col(JobLeaseRow.name) == name, col(JobLeaseRow.owner) == owner)
         .values(expires_at=utcnow())
     )
+
+
+async def lease_holder(session: AsyncSession, name: str) -> str | None:
+    """Who holds the lease ``name`` now (None when nobody does, or it has run out)."""
+    row = await session.get(JobLeaseRow, name)
+    if row is None or row.expires_at < utcnow():
+        return None
+    return row.owner
+
+
+async def take_over_lease(
+    session: AsyncSession, name: str, dead_owner: str, owner: str, ttl: timedelta
+) -> bool:
+    """Take the lease from ``dead_owner`` (known to be gone) — only if it still holds it, so
+    two workers that both saw it die can't both take it."""
+    result = await session.exec(
+        update(JobLeaseRow)
+        .where(col(JobLeaseRow.name) == name, col(JobLeaseRow.owner) == dead_owner)
+        .values(owner=owner, expires_at=utcnow() + ttl)
+    )
+    return bool(result.rowcount)

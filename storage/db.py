@@ -8,8 +8,8 @@ service uses (aiosqlite, psycopg) and the sync driver Alembic uses.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,51 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 class DatabaseUrlError(ValueError):
     """The database URL names a backend bestbot does not support."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database can't be used at all (down, refused, a file that can't be opened).
+
+    Its message is one line — the URL with any password masked, then the reason — for
+    the CLI to print instead of a driver's traceback."""
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown to people: any password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the configured database"
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database can't be used, in one line, when ``exc`` (or what caused it) is a
+    connection-level failure; None for anything else (a bug keeps its traceback)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DatabaseUnavailable):
+            return str(current)
+        if isinstance(current, OperationalError | InterfaceError):
+            return _first_line(current.orig if current.orig is not None else current)
+        name = type(current).__name__
+        module = type(current).__module__.split(".")[0]
+        if module in {"sqlite3", "psycopg", "aiosqlite"} and name in {
+            "OperationalError",
+            "InterfaceError",
+        }:
+            return _first_line(current)
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text.removeprefix("connection failed: ")[:300]
 
 
 def _parse(url: str) -> URL:
@@ -155,15 +200,41 @@ class Database:
         async with self._claims() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that reads and then writes (storing a feed page): on SQLite
+        ``BEGIN IMMEDIATE``, so it waits for the write lock up front. A deferred one that
+        read first fails at once with "database is locked" when another connection — the
+        sender in the same process, or another process — committed a write since its read
+        (SQLite cannot upgrade a stale snapshot, and does not wait). On PostgreSQL an
+        ordinary transaction."""
+        async with self._claims() as session, session.begin():
+            yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply Alembic migrations up to ``revision`` (blocking)."""
+    """Apply Alembic migrations up to ``revision`` (blocking); a database that can't be
+    reached or opened raises :class:`DatabaseUnavailable` naming it."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    with naming_the_database(url):
+        command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def naming_the_database(url: str) -> Iterator[None]:
+    """Turn a connection-level failure inside into :class:`DatabaseUnavailable` with the
+    (masked) URL, so that the one line printed says which database."""
+    try:
+        yield
+    except Exception as exc:
+        reason = unavailable_reason(exc)
+        if reason is None:
+            raise
+        raise DatabaseUnavailable(f"{shown_url(url)}: {reason}") from None
 
 
 async def upgrade_async(url: str) -> None:
@@ -178,7 +249,7 @@ def current_revision(url: str) -> str | None:
 
     engine = create_sync_engine(sync_url(url))
     try:
-        with engine.connect() as conn:
+        with naming_the_database(url), engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()

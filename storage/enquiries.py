@@ -640,8 +640,27 @@ def _iso(moment: datetime | None) -> str:
 
 async def export_for_subscriber(session: AsyncSession, subscriber_id: int) -> list[dict[str, Any]]:
     """For ``/mydata``: each enquiry with its conversation (advisers shown by role only)."""
+    return await _export(session, await enquiries_for_subscriber(session, subscriber_id))
+
+
+async def questions_of_chat(session: AsyncSession, chat_id: int) -> list[EnquiryRow]:
+    """The enquiries a chat made without being (or while not) a subscriber."""
+    query = (
+        select(EnquiryRow)
+        .where(col(EnquiryRow.telegram_chat_id) == chat_id, col(EnquiryRow.subscriber_id).is_(None))
+        .order_by(col(EnquiryRow.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def export_for_chat(session: AsyncSession, chat_id: int) -> list[dict[str, Any]]:
+    """For ``/mydata`` from someone who only asked questions: those, with their conversation."""
+    return await _export(session, await questions_of_chat(session, chat_id))
+
+
+async def _export(session: AsyncSession, enquiries: Sequence[EnquiryRow]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for enquiry in await enquiries_for_subscriber(session, subscriber_id):
+    for enquiry in enquiries:
         messages = await session.exec(
             select(EnquiryMessageRow)
             .where(col(EnquiryMessageRow.enquiry_id) == enquiry.id)

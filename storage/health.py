@@ -21,6 +21,7 @@ async def health_report(session: AsyncSession, now: datetime) -> dict[str, Any]:
             "last_poll_at": c.last_poll_at.isoformat() if c.last_poll_at else None,
             "last_error": c.last_error,
             "last_success_at": c.last_success_at.isoformat() if c.last_success_at else None,
+            "skipped": list(c.skipped or []),
         }
         for c in cursors
     }

@@ -103,6 +103,11 @@ class FeedCursorRow(SQLModel, table=True):
     last_success_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    #: The releases recent polls skipped (newest first, at most 20): ``{"at", "problem"}``,
+    #: the problem naming the release's id — shown by /healthz until newer ones replace them.
+    skipped: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class JobLeaseRow(SQLModel, table=True):

@@ -3,7 +3,9 @@
 /mydata sends one JSON document with every row about the subscriber (see
 :func:`storage.chat.export_subscriber`; other features add theirs through
 ``storage.chat.EXTRA_EXPORTS``). /forget asks for a tap to confirm, then deletes the subscriber
-and, by cascade, everything about them; a later /start begins from scratch.
+and, by cascade, everything about them; a later /start begins from scratch. Someone who only
+asked advisers questions (never subscribed) gets the same: /mydata shows the questions,
+/forget deletes them and every row about the chat (:func:`storage.chat.forget_chat`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from telegram.error import TelegramError
 
 from bot.chat.account import account
 from bot.chat.core import Turn, data, esc, kb
-from storage.chat import clear_state, export_subscriber, forget_subscriber, get_state
+from storage.chat import (
+    clear_state,
+    export_subscriber,
+    forget_chat,
+    forget_subscriber,
+    get_state,
+)
+from storage.enquiries import export_for_chat
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,12 +53,17 @@ async def on_privacy(turn: Turn) -> None:
 
 async def on_mydata(turn: Turn) -> None:
     async with account(turn) as acc:
-        if acc is None:
-            state = await get_state_for(turn)
-            extra = " (only that you started a conversation; /cancel clears it)" if state else ""
-            await turn.reply(f"I don't hold any data about this chat{extra}.")
-            return
-        export = await export_subscriber(acc.session, acc.id)
+        if acc is not None:
+            export = await export_subscriber(acc.session, acc.id)
+        else:
+            async with turn.services.db.session() as session:
+                asked = await export_for_chat(session, turn.chat_id)
+            if not asked:
+                state = await get_state_for(turn)
+                extra = " (only that you started a conversation; /cancel clears it)"
+                await turn.reply(f"I don't hold any data about this chat{extra if state else ''}.")
+                return
+            export = {"subscriber": None, "enquiries": asked}
     document = {
         "about": "Everything bestbot (BEST Procurement, Social Enterprise East Midlands) "
         "stores about you.",
@@ -126,13 +140,13 @@ async def on_forget_button(turn: Turn, args: list[str]) -> None:
     async with account(turn) as acc:
         sub_id = acc.id if acc is not None else None
     enquiries = turn.services.enquiries
-    async with turn.services.db.session() as session:
+    async with turn.services.db.write_session() as session:
         # the advisers are told in the same transaction as the delete (rows that outlive it)
         ended = await enquiries.withdraw(session, turn.chat_id, sub_id)
         if sub_id is not None:
             await forget_subscriber(session, sub_id, turn.chat_id, turn.user_id)
-        else:
-            await clear_state(session, turn.chat_id)
+        else:  # someone who only asked questions: every row that names them
+            await forget_chat(session, turn.chat_id, turn.user_id)
     await enquiries.flush()
     told = f" Your adviser has been told that {', '.join(ended)} is closed." if ended else ""
     await turn.answer("Deleted")

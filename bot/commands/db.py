@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.config import load_config
 from bot.errors import UserError
-from storage.db import DatabaseUrlError, current_revision, upgrade
+from storage.db import DatabaseUnavailable, DatabaseUrlError, current_revision, upgrade
 
 
 def register(subparsers: Any) -> None:
@@ -26,6 +26,8 @@ def run_upgrade(args: argparse.Namespace) -> int:
         after = current_revision(url)
     except DatabaseUrlError as exc:
         raise UserError(f"config error: database.url: {exc}") from None
+    except DatabaseUnavailable:
+        raise
     except Exception as exc:  # connection refused, permissions, ...
         raise UserError(f"database error: cannot migrate: {type(exc).__name__}: {exc}") from None
     if before == after:

@@ -336,6 +336,9 @@ class InboundEmailConfig(Section):
     folder: Text = "INBOX"
     every: Duration = timedelta(minutes=2)
     address: OptionalEmailAddress = None
+    #: The authserv-id our mail server writes in ``Authentication-Results``; only its
+    #: verdicts are believed. None: no mail is taken to come from an adviser's domain.
+    authserv_id: OptionalText = None
 
     @model_validator(mode="before")
     @classmethod
@@ -592,6 +595,10 @@ class AlertsConfig(Section):
         tuple[Annotated[timedelta, duration(example="3d")], ...], AfterValidator(_reminders)
     ] = (timedelta(days=3), timedelta(days=1))
     max_attempts: Annotated[int, whole(1, 100)] = 8
+    #: How long a worker holds the messages it claimed to send before another may take them
+    #: over; each claim is renewed right before its send, and the lease is never shorter
+    #: than four times ``[email] timeout``.
+    claim_lease: Duration = timedelta(minutes=2)
     nudge: Flag = True
     #: Open notices offered right after sign-up or a keyword change go out this long after
     #: the offer, so "Don't send them" can still withdraw them; "0s" sends at once.

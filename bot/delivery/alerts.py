@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,10 @@ class ForecastSource(Protocol):
     async def for_subscriber(self, subscriber_id: int, channel: str) -> list[ForecastView]: ...
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class AlertOutbox:
     """The :class:`~bot.delivery.courier.Outbox` of alerts, updates and reminders."""
 
@@ -121,7 +125,7 @@ class AlertOutbox:
     ) -> AlertParcel | None:
         ids = [r.id for r in rows if r.id is not None]
         if recipient is None or not recipient.reachable(channel):
-            async with self.db.session() as session:
+            async with self.db.write_session() as session:
                 await mark_final(session, ids, CANCELLED, f"{channel} channel not active")
             return None
         if await self._hold_for_grouping(recipient, channel, rows, ids):
@@ -129,7 +133,7 @@ class AlertOutbox:
         views = [alert_view(r, notices[r.notice_id]) for r in rows if r.notice_id in notices]
         orphans = [r.id for r in rows if r.notice_id not in notices and r.id is not None]
         if orphans:
-            async with self.db.session() as session:
+            async with self.db.write_session() as session:
                 await mark_final(session, orphans, CANCELLED, "notice no longer stored")
         if not views:
             return None
@@ -203,17 +207,17 @@ class AlertOutbox:
     ) -> bool:
         """Defer new alerts that follow a message by less than ``group_within``.
 
-        Updates and reminders are not held: they are about something already sent. Nor
-        are alerts that were already waiting when that message went (what did not fit in
-        it): they go in the next message at once."""
+        Updates and reminders are not held: they are about something already sent. Nor are
+        alerts queued before that message went out: they are what did not fit in it, which
+        it promised "in my next message" — they go now, not a grouping window later."""
         window = self.settings.group_within
         if window <= timedelta(0) or any(r.kind != "alert" for r in rows):
             return False
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             last = await last_sent_at(session, recipient.id, channel)
             if last is None or self.clock() - last >= window:
                 return False
-            if any(r.created_at <= last for r in rows):
+            if any(_aware(r.created_at) <= _aware(last) for r in rows):
                 return False
             await defer(session, ids, self.worker_id, last + window)
         return True
@@ -222,12 +226,12 @@ class AlertOutbox:
 
     async def keep(self, parcel: AlertParcel, until: datetime) -> bool:
         ids = [*parcel.row_ids, *parcel.leftover]
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             kept = await keep_deliveries(session, ids, self.worker_id, until)
         return set(parcel.row_ids) <= kept
 
     async def sent(self, parcel: AlertParcel, ref: str) -> None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_sent(
                 session, parcel.row_ids, self.worker_id, message_ref=ref, sent_at=self.clock()
             )
@@ -243,7 +247,7 @@ class AlertOutbox:
     async def retry(
         self, parcel: AlertParcel, error: RetryLater, at: datetime, count: bool
     ) -> bool:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             return await mark_retry(
                 session,
                 [*parcel.row_ids, *parcel.leftover],
@@ -255,7 +259,7 @@ class AlertOutbox:
             )
 
     async def failed(self, parcel: AlertParcel, reason: str, *, cancelled: bool = False) -> None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_final(
                 session,
                 [*parcel.row_ids, *parcel.leftover],
@@ -265,7 +269,7 @@ class AlertOutbox:
 
     async def gone(self, parcel: AlertParcel, reason: str) -> None:
         assert parcel.recipient is not None
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_final(session, [*parcel.row_ids, *parcel.leftover], FAILED, reason)
             await deactivate_channel(session, parcel.recipient.id, parcel.channel)
         log.info("subscriber %s: %s deactivated (%s)", parcel.recipient.id, parcel.channel, reason)

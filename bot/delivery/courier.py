@@ -265,7 +265,7 @@ class Courier:
         if isinstance(exc, RecipientGone):
             log.info("%s: recipient gone (%s); not sending to it again", outbox.name, reason)
             if parcel.channel == "email" and parcel.address:
-                async with self.db.session() as session:
+                async with self.db.write_session() as session:
                     await suppress(session, parcel.address, "gone", reason)
             await outbox.gone(parcel, reason)
             report.failed += len(parcel.row_ids)

@@ -128,12 +128,12 @@ class MessageOutbox:
         return parcel
 
     async def keep(self, parcel: MessageParcel, until: datetime) -> bool:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             kept = await keep_messages(session, parcel.row_ids, self.worker_id, until)
         return set(parcel.row_ids) <= kept
 
     async def sent(self, parcel: MessageParcel, ref: str) -> None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_message_sent(
                 session, parcel.row_ids[0], self.worker_id, ref=ref, at=self.clock()
             )
@@ -141,7 +141,7 @@ class MessageOutbox:
     async def retry(
         self, parcel: MessageParcel, error: RetryLater, at: datetime, count: bool
     ) -> bool:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             return await mark_message_retry(
                 session,
                 parcel.row_ids[0],
@@ -153,13 +153,13 @@ class MessageOutbox:
             )
 
     async def failed(self, parcel: MessageParcel, reason: str, *, cancelled: bool = False) -> None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_message_final(
                 session, parcel.row_ids[0], CANCELLED if cancelled else FAILED, reason
             )
 
     async def gone(self, parcel: MessageParcel, reason: str) -> None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await mark_message_final(session, parcel.row_ids[0], FAILED, reason)
             if parcel.subscriber_id is not None:
                 await deactivate_channel(session, parcel.subscriber_id, parcel.channel)

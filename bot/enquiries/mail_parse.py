@@ -27,6 +27,8 @@ from email.parser import BytesParser
 from html import unescape
 from html.parser import HTMLParser
 
+from bot.enquiries.mail_auth import vouches_for
+
 __all__ = [
     "MAX_RAW_BYTES",
     "MAX_TEXT_CHARS",
@@ -69,6 +71,8 @@ class ParsedMail:
     references: tuple[str, ...]
     text: str
     truncated: bool = False
+    #: Our mail server vouches for the sender's domain (:mod:`bot.enquiries.mail_auth`).
+    authenticated: bool = False
 
 
 @dataclass(frozen=True)
@@ -367,20 +371,24 @@ def _body(msg: Message) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
-def parse_mail(raw: bytes, own_addresses: Iterable[str] = ()) -> ParsedMail | Ignored:
+def parse_mail(
+    raw: bytes, own_addresses: Iterable[str] = (), authserv_id: str | None = None
+) -> ParsedMail | Ignored:
     """Parse one raw RFC 5322 message; never raises.
 
     ``own_addresses`` are the addresses bestbot sends from (and its enquiries
-    mailbox): mail from them is ours coming back and is ignored.
+    mailbox): mail from them is ours coming back and is ignored. ``authserv_id`` names our
+    mail server in ``Authentication-Results``: only its verdicts are read.
     """
     try:
-        return _parse(raw, frozenset(a.strip().casefold() for a in own_addresses if a))
+        own = frozenset(a.strip().casefold() for a in own_addresses if a)
+        return _parse(raw, own, authserv_id)
     except Exception as exc:  # last line of defence: one bad mail must not stop intake
         log.warning("unparseable mail ignored: %s", type(exc).__name__)
         return Ignored(reason=f"unparseable ({type(exc).__name__})")
 
 
-def _parse(raw: bytes, own: frozenset[str]) -> ParsedMail | Ignored:
+def _parse(raw: bytes, own: frozenset[str], authserv_id: str | None) -> ParsedMail | Ignored:
     if not isinstance(raw, bytes | bytearray):
         return Ignored(reason="not bytes")
     data = bytes(raw[:MAX_RAW_BYTES])
@@ -413,4 +421,5 @@ def _parse(raw: bytes, own: frozenset[str]) -> ParsedMail | Ignored:
         references=references,
         text=text,
         truncated=truncated,
+        authenticated=vouches_for(msg.get_all("Authentication-Results") or [], authserv_id, sender),
     )

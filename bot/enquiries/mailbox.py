@@ -144,6 +144,7 @@ def to_incoming(mail: ParsedMail) -> IncomingMessage:
         message_id=mail.message_id,
         in_reply_to=mail.in_reply_to,
         references=mail.references,
+        authenticated=mail.authenticated,
     )
 
 
@@ -329,7 +330,7 @@ async def poll_mailbox(
         await asyncio.to_thread(box.connect)
         uids = await asyncio.to_thread(box.pending)
         report.left = max(0, len(uids) - batch)
-        await _handle(box, uids[:batch], receiver, own, report, reports)
+        await _handle(box, uids[:batch], receiver, own, report, reports, config.authserv_id)
     except _CONNECTION_ERRORS as exc:
         report.errors += 1
         report.problem = report.problem or _describe(exc)
@@ -350,6 +351,7 @@ async def _handle(
     own: set[str],
     report: MailboxReport,
     reports: ReportReader | None = None,
+    authserv_id: str | None = None,
 ) -> None:
     for index, uid in enumerate(uids):
         fetched = await asyncio.to_thread(box.fetch, uid)
@@ -372,7 +374,7 @@ async def _handle(
                 await asyncio.to_thread(box.mark_done, uid, report=True)
                 report.reports += 1
                 continue
-        parsed = parse_mail(raw, own)
+        parsed = parse_mail(raw, own, authserv_id)
         if isinstance(parsed, Ignored):
             log.info("mail uid %s ignored: %s (message %s)", uid, parsed.reason, parsed.message_id)
             report.ignored_reasons.append(parsed.reason)

@@ -74,7 +74,7 @@ class EnquiryService:
         """A new enquiry, or a message joined to an existing one; idempotent by Message-ID."""
         now = self.clock()
         try:
-            async with self.db.session() as session:
+            async with self.db.write_session() as session:
                 result = await intake.receive(self.desk, session, msg, now)
         except IntegrityError:
             # The same Message-ID stored concurrently by another worker: that one wins.
@@ -106,7 +106,7 @@ class EnquiryService:
             PASS: actions.pass_on,
             RESOLVE: actions.resolve,
         }
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             enquiry = await store.get_enquiry(session, enquiry_id)
             refused = await actions.refuse(session, enquiry, actor, verb, now)
             if refused is not None:
@@ -120,7 +120,7 @@ class EnquiryService:
         return outcome
 
     async def rate(self, enquiry_id: int, up: bool, *, chat_id: int | None = None) -> Outcome:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             outcome = await actions.rate(self.desk, session, enquiry_id, up, self.clock(), chat_id)
         await self.flush()
         return outcome
@@ -155,7 +155,7 @@ class EnquiryService:
         """Pass on to the adviser ``to`` (an adviser row id; None: whoever is best), with a
         note for them."""
         now = self.clock()
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             enquiry = await store.get_enquiry(session, enquiry_id)
             refused = await actions.refuse(session, enquiry, actor, PASS, now)
             if refused is not None:
@@ -170,14 +170,14 @@ class EnquiryService:
 
     async def relay_from_adviser(self, enquiry_id: int, actor: Actor, text: str) -> Outcome:
         """An adviser's (or admin's) answer, passed on to the enterprise."""
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             outcome = await self._from_adviser(session, enquiry_id, actor, text)
         await self.flush()
         return outcome
 
     async def relay_from_enterprise(self, enquiry_id: int, chat_id: int, text: str) -> Outcome:
         """A follow-up from the enterprise's chat, passed on to the adviser."""
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             outcome = await self._from_enterprise(session, enquiry_id, chat_id, text)
         await self.flush()
         return outcome
@@ -243,7 +243,7 @@ class EnquiryService:
         """Send a kept message to the enquiry its sender picked: as the enterprise when the
         enquiry is this chat's, else as the adviser ``actor`` (refused, and audited, when it
         is not theirs). The draft goes once sent; a refused one stays for another pick."""
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             draft = await store.get_draft(session, draft_id, chat_id, self.clock())
             if draft is None:
                 return Outcome(False, "I no longer have that message. Please send it again.")
@@ -318,7 +318,7 @@ class EnquiryService:
                 break
             for timer in due:
                 try:
-                    async with self.db.session() as session:
+                    async with self.db.write_session() as session:
                         await timers.fire(self.desk, session, timer, now)
                         await store.finish_timer(session, timer.id, self.worker_id)
                     fired += 1
@@ -327,7 +327,7 @@ class EnquiryService:
                         "enquiry timer %s failed (%s); retried after its lease", timer.id, exc
                     )
         try:
-            async with self.db.session() as session:
+            async with self.db.write_session() as session:
                 await timers.sweep_away(self.desk, session, now)
         except Exception as exc:
             log.warning("rerouting away advisers' enquiries failed: %s", exc)
@@ -337,17 +337,17 @@ class EnquiryService:
     # ------------------------------------------------------------------ advisers
 
     async def set_away(self, telegram_id: int, until: datetime | None) -> AdviserRow | None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             return await store.set_adviser_away(session, telegram_id, True, until)
 
     async def set_back(self, telegram_id: int) -> AdviserRow | None:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             return await store.set_adviser_away(session, telegram_id, False, None)
 
     async def link_adviser(self, adviser_pk: int, telegram_id: int) -> AdviserRow | None:
         """Link an invite's adviser to a Telegram user; None when the invite is used up
         (linked to someone else) or that user is already another adviser."""
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             adviser = await store.get_adviser(session, adviser_pk)
             if adviser is None or not adviser.active:
                 return None
@@ -369,7 +369,7 @@ class EnquiryService:
 
     async def await_question(self, chat_id: int, notice_id: int | None = None) -> None:
         """``/ask`` with no text (or the ❓ button): the chat's next message is the question."""
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             await set_state(
                 session,
                 chat_id,
@@ -380,7 +380,7 @@ class EnquiryService:
 
     async def take_question_state(self, chat_id: int) -> tuple[bool, int | None]:
         """Whether the chat was asked for a question (the state is consumed), and its notice."""
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             data = await take_state(session, chat_id, ASK_STEP, self.clock())
         if data is None:
             return False, None

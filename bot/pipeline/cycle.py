@@ -20,13 +20,14 @@ import httpx
 
 from bot.config import FeedConfig
 from bot.delivery.courier import DeliveryReport
+from bot.leases import take_lease
 from bot.pipeline.matching import MatchReport, TimingDefaults, match_pending
 from bot.pipeline.polling import PollReport, poll_file, poll_pages
 from bot.services import Services
 from feeds.http import FetchLimits, RetryPolicy, Sleep
 from feeds.paging import Cursor, FeedPage, fetch_feed
 from feeds.status import FeedActivity
-from storage.cursors import acquire_lease, get_cursor, release_lease
+from storage.cursors import get_cursor, release_lease
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,9 @@ class Pipeline:
         # The lease outlasts the longest poll (its deadline), or a second worker could start
         # the same feed while the first is still reading it.
         ttl = max(2 * feed.every, feed.deadline + timedelta(minutes=1))
-        async with db.session() as session:
-            if not await acquire_lease(session, lease, worker, ttl):
-                log.info("%s: another worker is polling it; skipped", feed.name)
-                return PollReport(feed.name, not_run="another worker is polling this feed")
+        if not await take_lease(db, lease, worker, ttl):
+            log.info("%s: another worker is polling it; skipped", feed.name)
+            return PollReport(feed.name, not_run="another worker is polling this feed")
         try:
             if feed.kind == "file":
                 assert feed.path is not None
@@ -100,7 +100,7 @@ class Pipeline:
             cursor = Cursor.loads(row.cursor if row else None)
             return await poll_pages(db, feed.name, self._pages(feed, cursor))
         finally:
-            async with db.session() as session:
+            async with db.write_session() as session:
                 await release_lease(session, lease, worker)
 
     def _pages(self, feed: FeedConfig, cursor: Cursor) -> AsyncIterator[FeedPage]:

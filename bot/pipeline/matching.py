@@ -177,7 +177,7 @@ async def _match_batch(
     changed = [p for p in pending if p.status == "changed" and _worth_telling(p.changes)]
     deliveries = await _alerts(db, fresh, defaults, now, matchers, report)
     updates, moved = await _updates(db, changed, defaults, now)
-    async with db.session() as session:
+    async with db.write_session() as session:
         report.queued += await enqueue(session, deliveries, now)
         report.updates += await enqueue(session, updates, now)
         for canonical_id, deadline in moved:

@@ -44,7 +44,7 @@ async def queue_nudges(db: Database, now: datetime, tz: ZoneInfo, mailer: Mailer
             return report
         checked = await notices_checked(session, now)
     for sub in due:
-        async with db.session() as session:
+        async with db.write_session() as session:
             if not await take_nudge(session, sub.id, now):
                 continue
             queue_message(session, _nudge(sub, checked, now, mailer))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bot.errors import brief
 from feeds.local import parse_file
 from feeds.notice import Notice
 from feeds.ocds import ParseProblem
@@ -82,10 +83,12 @@ async def store_page(
     # does so fails at once with "database is locked" when another connection committed
     # between its first read and its first write (e.g. the sender claiming messages); a
     # write transaction from the start waits for the lock instead (busy timeout).
-    async with db.claim_session() as session:
+    async with db.write_session() as session:
         for notice in notices:
             report.count(await store_notice(session, notice))
-        await save_cursor(session, feed, cursor=cursor, watermark=watermark)
+        await save_cursor(
+            session, feed, cursor=cursor, watermark=watermark, skipped=[str(p) for p in problems]
+        )
     report.pages += 1
 
 
@@ -104,9 +107,9 @@ async def poll_pages(db: Database, feed: str, pages: AsyncIterator[FeedPage]) ->
                 watermark=page.resume.since,
             )
     except Exception as exc:  # the service must carry on whatever a feed does
-        report.error = f"{type(exc).__name__}: {exc}"[:500]
+        report.error = brief(exc, 500)
         log.error("%s: poll stopped: %s", feed, report.error)
-        async with db.session() as session:
+        async with db.write_session() as session:
             await record_poll_error(session, feed, report.error)
     return report
 
@@ -118,7 +121,7 @@ async def poll_file(db: Database, feed: str, path: str | Path) -> PollReport:
         result = await asyncio.to_thread(parse_file, path)
     except Exception as exc:
         report.error = str(exc)[:500]
-        async with db.session() as session:
+        async with db.write_session() as session:
             await record_poll_error(session, feed, report.error)
         return report
     await store_page(db, feed, result.notices, result.problems, report, cursor=None, watermark=None)

@@ -10,6 +10,10 @@ short bursts to one person, and replies in a conversation must not wait a second
 by Telegram's answer — a 429 pushes the ``global`` slot past ``retry_after``, so every worker
 pauses, then the request is tried again (up to ``max_retries``). Used when the database is
 PostgreSQL (a fleet is possible); one process on SQLite keeps ``AIORateLimiter``.
+
+While the database is unavailable the budget can't be shared, so each process paces itself
+at the same rate (said once per outage): a reply such as "something went wrong, try again"
+still reaches the person instead of failing with the database.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from storage.db import Database
+from storage.db import Database, unavailable_reason
 from storage.send_budget import pause, reserve
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,9 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         self.group_burst = (group_per_minute - 1) * self.group_step  # as AIORateLimiter allows
         self.max_retries = max_retries
         self._db: Database | None = None
+        self._local = asyncio.Lock()
+        self._local_next = 0.0
+        self._outage = False
 
     async def initialize(self) -> None:
         self._db = Database(self.database_url)
@@ -58,13 +65,36 @@ class SharedRateLimiter(BaseRateLimiter[int]):
 
     async def _wait_for_slot(self, chat_id: int) -> None:
         assert self._db is not None
-        async with self._db.session() as session:
-            wait = await reserve(session, "global", self.global_step)
-            if chat_id < 0:  # a group or channel: 20 a minute, all 20 at once if need be
-                own = await reserve(session, f"chat:{chat_id}", self.group_step, self.group_burst)
-                wait = max(wait, own)
+        try:
+            async with self._db.session() as session:
+                wait = await reserve(session, "global", self.global_step)
+                if chat_id < 0:  # a group or channel: 20 a minute, all 20 at once if need be
+                    key = f"chat:{chat_id}"
+                    own = await reserve(session, key, self.group_step, self.group_burst)
+                    wait = max(wait, own)
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            if not self._outage:
+                log.warning("telegram: send budget unavailable (%s); pacing this process", reason)
+                self._outage = True
+            wait = await self._local_slot()
+        else:
+            if self._outage:
+                log.info("telegram: send budget shared again")
+                self._outage = False
         if wait > 0:
             await asyncio.sleep(wait)
+
+    async def _local_slot(self) -> float:
+        """This process's own pacing at the fleet's rate, for while the database is away."""
+        loop = asyncio.get_running_loop()
+        async with self._local:
+            now = loop.time()
+            start = max(now, self._local_next)
+            self._local_next = start + self.global_step
+            return start - now
 
     async def process_request(
         self,

@@ -8,6 +8,7 @@ purpose by :func:`bot.routes.install`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -48,6 +49,8 @@ class BotData:
     #: ``/start`` deep-link payloads by prefix (``adv-``: an adviser invite), each with its
     #: handler (True: handled), listed by :func:`~bot.routes.install`.
     start_payloads: dict[str, StartPayloadHandler] = field(default_factory=dict)
+    #: Updates whose person was already told "something went wrong" (the newest ids).
+    failed_updates: OrderedDict[int, None] = field(default_factory=OrderedDict)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

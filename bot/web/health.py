@@ -10,7 +10,9 @@ each check with "ok" or what is wrong; any problem makes the answer 503:
 * an outbox row or an inbox update has been due for 15 minutes (no worker is sending);
 * a feed has had no successful poll for three of its intervals (at least 30 minutes) —
   the feed is down, or no worker is polling. A feed never polled yet is reported, not
-  failed, so a fresh install is healthy until its first poll is due.
+  failed, so a fresh install is healthy until its first poll is due. Releases a poll had
+  to skip (unparseable, or unsafe to store) are named, by id, under the feed and in its
+  check — "ok (…)": the feed itself goes on.
 """
 
 from __future__ import annotations
@@ -77,4 +79,9 @@ def _feed_check(feed: FeedConfig, state: dict[str, Any], now: datetime) -> str:
         error = state.get("last_error")
         why = f"; last error: {error}" if error else ""
         return f"no successful poll for {hours:.1f} h (expected every {feed.every}){why}"
+    skipped = state.get("skipped") or []
+    if skipped:  # the feed goes on; what it could not store is named for someone to look at
+        latest = skipped[0]
+        count = f"{len(skipped)} release{'s' if len(skipped) > 1 else ''} skipped lately"
+        return f"ok ({count}; the latest at {latest['at']}: {latest['problem']})"
     return "ok"

@@ -305,3 +305,30 @@ def test_alert_emails_carry_the_manage_by_telegram_link() -> None:
     link = _links().telegram_link(person)
     assert link is not None and link in message.get_body(("plain",)).get_content()
     assert "P" * 22 in link and "42" not in link.rpartition("=")[2].split("-")[0]
+
+
+async def test_an_old_manage_link_never_reaches_whoever_gets_a_reused_id(chat: Chat) -> None:
+    """#17.4: SQLite gives a deleted subscriber's id to the next one; the old email's
+    "manage by Telegram" link names the first one's random public id, so it does nothing
+    for the second — no code to their address, no link to the opener's chat."""
+    from sqlalchemy import text
+
+    from storage.models import SubscriberRow
+
+    first = await _email_subscriber(chat, "first@example.org")
+    old = (await _link_of(chat, first)).rpartition("=")[2]
+    async with chat.db.session() as session:
+        await session.delete(await session.get(SubscriberRow, first))
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            await session.exec(  # a sequence never goes back by itself; a restore can
+                text("SELECT setval(pg_get_serial_sequence('subscriber', 'id'), :id, false)"),
+                params={"id": first},
+            )
+    second = await _email_subscriber(chat, "second@example.org")
+    assert second == first  # the id was reused
+    reply = await chat.send(ANN, f"/start {old}")
+    assert reply.text.startswith("Sorry, that link didn't work")
+    assert chat.smtp is not None and chat.smtp.to("second@example.org") == []
+    async with chat.db.session() as session:
+        row = await session.get(SubscriberRow, second)
+    assert row is not None and row.telegram_chat_id is None

@@ -96,6 +96,7 @@ def test_to_incoming_maps_every_field() -> None:
         message_id="<reply-2@mail.greenbikes.example>",
         in_reply_to="<bestbot.111@seem.example>",
         references=("<CAF1234abc@mail.greenbikes.example>", "<bestbot.111@seem.example>"),
+        authenticated=False,  # no Authentication-Results from our server
     )
 
 

@@ -159,8 +159,11 @@ class SmtpSink:
         require_starttls: bool = False,
         implicit_tls: bool = False,
         hostname: str = "127.0.0.1",
+        delay: float = 0.0,
     ) -> None:
         self.hostname = hostname
+        #: Seconds each DATA takes before it is answered: a slow mail server.
+        self.delay = delay
         self.port = 0
         self.auth = auth
         self.messages: list[ReceivedMail] = []
@@ -315,6 +318,8 @@ class _Handler:
             failure = self.sink._fail_data.pop(0) if self.sink._fail_data else None
         if failure is not None:
             return f"{failure[0]} {failure[1]}"
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
         raw = envelope.original_content or envelope.content or b""
         data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
         parsed = email.message_from_bytes(data, policy=email.policy.default)
