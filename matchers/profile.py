@@ -3,7 +3,9 @@
 The JSON shape is fixed by DESIGN.md (``bestbot match --profiles``, ``subscribers import``):
 ``{"id", "keywords", "exclude", "cpv", "regions", "min_value", "max_value", "vcse_only",
 "sme_only", "stages"}`` plus two flags of our own, ``local_only`` (drop UK-wide and
-England-wide notices) and ``require_value`` (drop notices that state no value). Unknown keys
+England-wide notices) and ``require_value`` (drop notices that state no value), and
+``reserved`` (only contracts reserved for supported employment providers, public service
+mutuals...). Unknown keys
 are ignored so that subscriber files (with names and emails) can be read as profiles too.
 
 Errors name the profile and the field, because a user fixing a file of a hundred profiles
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from feeds.notice import RESERVATIONS
 from matchers import cpv as cpv_codes
 from matchers import regions as region_codes
 from matchers.text import tokenize
@@ -53,6 +56,9 @@ class Profile:
     stages: tuple[str, ...] = DEFAULT_STAGES
     local_only: bool = False
     require_value: bool = False
+    #: Reservation codes (:data:`feeds.notice.RESERVATIONS`): when given, only contracts or
+    #: lots reserved for one of them match (see :mod:`matchers.lots`).
+    reserved: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
@@ -74,6 +80,7 @@ class Profile:
             "stages": list(self.stages),
             "local_only": self.local_only,
             "require_value": self.require_value,
+            "reserved": list(self.reserved),
         }
 
 
@@ -168,6 +175,12 @@ def parse_profile(data: Mapping[str, Any]) -> Profile:
             known = ", ".join(sorted(KNOWN_STAGES))
             raise ProfileError(pid, "stages", f"{stage!r} is not a stage (one of: {known})")
 
+    reserved = _strings(pid, "reserved", data.get("reserved"))
+    for code in reserved:
+        if code not in RESERVATIONS:
+            known = ", ".join(sorted(RESERVATIONS))
+            raise ProfileError(pid, "reserved", f"{code!r} is not a reservation (one of: {known})")
+
     return Profile(
         id=pid,
         keywords=keywords,
@@ -181,6 +194,7 @@ def parse_profile(data: Mapping[str, Any]) -> Profile:
         stages=stages,
         local_only=_flag(pid, "local_only", data.get("local_only")),
         require_value=_flag(pid, "require_value", data.get("require_value")),
+        reserved=reserved,
     )
 
 

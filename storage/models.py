@@ -168,6 +168,14 @@ class ProfileRow(SQLModel, table=True):
     vcse_only: bool = False
     sme_only: bool = False
     local_only: bool = False
+    #: Notice kinds (``feeds.kinds.KINDS`` ids) switched off with /types; empty = defaults.
+    kinds_off: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    #: Reservation codes asked for (``feeds.notice.RESERVATIONS``); empty = no filter.
+    reserved: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -223,6 +231,10 @@ class DeliveryRow(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    #: Ids of the notice's lots that fitted the profile, best first (empty: the whole notice).
+    lots: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class FeedbackRow(SQLModel, table=True):

@@ -28,6 +28,8 @@ PROFILE_FIELDS = (
     "vcse_only",
     "sme_only",
     "local_only",
+    "kinds_off",
+    "reserved",
 )
 
 
@@ -258,6 +260,8 @@ def profile_data(row: ProfileRow) -> dict[str, Any]:
         "sme_only": row.sme_only,
         "stages": list(row.stages),
         "local_only": row.local_only,
+        "kinds_off": list(row.kinds_off or ()),
+        "reserved": list(row.reserved or ()),
     }
 
 

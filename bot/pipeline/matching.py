@@ -19,21 +19,39 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.delivery.alerts import AlertSettings
+from bot.delivery.edits import EditTarget, queue_edits
+from bot.kinds import advanced, clean_kinds_off, delivery_for, follow_up_of, is_withdrawn
+from bot.render.phrases import CLOSING_SOON
 from bot.timing import QuietHours, due_at, parse_quiet_hours
-from feeds.notice import Notice, still_open
+from feeds.kinds import DIGEST, INSTANT
+from feeds.notice import Notice, first_deadline, still_open
 from matchers.engine import Match, Matcher
+from matchers.lots import LotMatch, match_lots
 from matchers.profile import Profile, ProfileError, parse_profile
 from storage.db import Database
 from storage.notices import PendingVersion, load_notices, mark_matched, unmatched_versions
-from storage.outbox import NewDelivery, alerted_to, enqueue, reschedule_reminders
+from storage.outbox import (
+    CANCELLED,
+    PENDING,
+    Alerted,
+    NewDelivery,
+    alerted_to,
+    bring_forward,
+    enqueue,
+    mark_final,
+    reschedule_reminders,
+)
 from storage.subscribers import Audience, Recipient, alert_audience, recipients
 
 log = logging.getLogger(__name__)
-UPDATE_FIELDS = ("title", "deadline", "value")
+UPDATE_FIELDS = ("title", "deadline", "value", "expression_of_interest", "engagement_end")
+#: Changes that can move the first deadline (and so the reminders).
+DEADLINE_FIELDS = ("deadline", "expression_of_interest", "engagement_end", "kind", "stage")
 
 __all__ = ["MatchReport", "MatcherCache", "TimingDefaults", "match_pending"]
 
@@ -45,6 +63,7 @@ class TimingDefaults:
     timezone: ZoneInfo
     quiet_hours: QuietHours | None
     default_stages: tuple[str, ...] = ("planning", "tender")
+    closing_soon: timedelta = CLOSING_SOON
 
 
 @dataclass
@@ -53,12 +72,29 @@ class MatchReport:
     matches: int = 0
     queued: int = 0
     updates: int = 0
+    #: Telegram alerts queued to be edited in place (their procurement moved on).
+    edits: int = 0
 
     def add(self, other: MatchReport) -> None:
         self.notices += other.notices
         self.matches += other.matches
         self.queued += other.queued
         self.updates += other.updates
+        self.edits += other.edits
+
+
+def digest_due(sub: Recipient, now: datetime, defaults: TimingDefaults) -> datetime:
+    """The subscriber's next digest: theirs if they take one, else a daily one at their
+    digest hour (where an instant subscriber's early sight goes)."""
+    weekly = sub.frequency == "weekly"
+    return due_at(
+        now,
+        frequency="weekly" if weekly else "daily",
+        tz=defaults.timezone,
+        quiet=None,
+        digest_hour=sub.digest_hour,
+        weekly_day=sub.weekly_day,
+    )
 
 
 def subscriber_due(sub: Recipient, now: datetime, defaults: TimingDefaults) -> datetime:
@@ -110,6 +146,11 @@ class MatcherCache:
     def match(self, profiles: list[Profile], notices: list[Notice]) -> list[Match]:
         return self.get(profiles).match(notices)
 
+    def match_lots(self, profiles: list[Profile], notices: list[Notice]) -> list[LotMatch]:
+        """Each notice and each of its lots (:mod:`matchers.lots`): one match per profile
+        and notice, naming the lots that fitted."""
+        return match_lots(self.get(profiles).match, notices, profiles)
+
 
 def _profiles(audience: Sequence[Audience], defaults: TimingDefaults) -> list[Profile]:
     """The matcher's profiles; one that no longer parses is skipped (and logged), never
@@ -147,53 +188,92 @@ async def _match_batch(
     report: MatchReport,
 ) -> None:
     fresh = [p for p in pending if p.status == "new" and p.canonical_id == p.notice_id]
-    changed = [p for p in pending if p.status == "changed" and _worth_telling(p.changes)]
-    deliveries = await _alerts(db, fresh, defaults, now, matchers, report)
-    updates, moved = await _updates(db, changed, defaults, now)
+    changed = [p for p in pending if p.status == "changed"]
+    told = [p for p in changed if _worth_telling(p.changes)]
+    # A procurement that became another kind of chance (planned -> tender) is matched again
+    # for everyone not yet alerted to it; those alerted get the follow-up instead.
+    again = [p for p in changed if p.canonical_id == p.notice_id and advanced(p.changes)]
+    async with db.session() as session:
+        alerted = await alerted_to(session, list({p.canonical_id for p in (*told, *again)}))
+        latest = await load_notices(session, [p.notice_id for p in changed])
+    already: dict[int, set[int]] = {}
+    for item in alerted:
+        already.setdefault(item.notice_id, set()).add(item.subscriber_id)
+    deliveries = await _alerts(db, [*fresh, *again], defaults, now, matchers, report, already)
+    plan = await _follow_ups(db, told, alerted, latest, defaults, now)
     async with db.session() as session:
         report.queued += await enqueue(session, deliveries, now)
-        report.updates += await enqueue(session, updates, now)
-        for canonical_id, deadline in moved:
-            await reschedule_reminders(session, canonical_id, deadline, now)
+        report.updates += await enqueue(session, plan.updates, now)
+        for delivery_id, due in plan.sooner:
+            await bring_forward(session, [delivery_id], due)
+        if plan.withdrawn:
+            await mark_final(session, plan.withdrawn, CANCELLED, "procurement withdrawn")
+        settings = AlertSettings(timezone=defaults.timezone, closing_soon=defaults.closing_soon)
+        report.edits += await queue_edits(session, plan.edits, now, settings)
+        for change in changed:
+            notice = latest.get(change.notice_id)
+            if notice is not None and any(n in change.changes for n in DEADLINE_FIELDS):
+                await reschedule_reminders(
+                    session, change.canonical_id, first_deadline(notice), now
+                )
         await mark_matched(session, [i for p in pending for i in p.version_ids], now)
 
 
 def _worth_telling(changes: dict[str, object]) -> bool:
+    """Worth a follow-up to those alerted: a changed title, deadline or value, the tender
+    out, a dynamic market open or changed, the procurement cancelled or closed."""
     if any(name in changes for name in UPDATE_FIELDS):
         return True
-    stage = changes.get("stage")
-    return isinstance(stage, list) and stage[-1] == "cancelled"
+    return follow_up_of(changes) != "changed" or advanced(changes)
 
 
 async def _alerts(
     db: Database,
-    fresh: Sequence[PendingVersion],
+    pending: Sequence[PendingVersion],
     defaults: TimingDefaults,
     now: datetime,
     matchers: MatcherCache,
     report: MatchReport,
+    already: dict[int, set[int]],
 ) -> list[NewDelivery]:
-    if not fresh:
+    """New alerts for these notices, for every subscriber they fit and not yet alerted.
+
+    Each kind reaches a subscriber as ``bot.kinds.delivery_for`` says: instant kinds when
+    the subscriber takes alerts (after quiet hours, or at their digest time), digest kinds
+    (pipeline, planned) only at their digest time, kinds switched off or never sent not at
+    all."""
+    if not pending:
         return []
     async with db.session() as session:
         audience = await alert_audience(session)
-        notices = await load_notices(session, [p.notice_id for p in fresh]) if audience else {}
-    # A notice that can no longer be acted on (its first deadline has passed) is of no use
-    # to anyone: never alert it.
+        notices = await load_notices(session, [p.notice_id for p in pending]) if audience else {}
+    # A notice that can no longer be acted on (its first deadline has passed, or it is
+    # award or contract history) is of no use to anyone: never alert it.
     notices = {k: n for k, n in notices.items() if still_open(n, now)}
     if not notices:
         return []
-    version_of = {p.notice_id: p.version for p in fresh}
+    version_of = {p.notice_id: p.version for p in pending}
     by_ocid = {n.ocid: nid for nid, n in notices.items()}
     profiles = _profiles(audience, defaults)
-    matches = await asyncio.to_thread(matchers.match, profiles, list(notices.values()))
+    matches = await asyncio.to_thread(matchers.match_lots, profiles, list(notices.values()))
     report.notices += len(notices)
-    report.matches += len(matches)
-    people = {str(a.recipient.id): a.recipient for a in audience}
+    people = {str(a.recipient.id): a for a in audience}
     deliveries = []
-    for match in matches:
-        sub, notice_id = people[match.profile_id], by_ocid[match.notice_ocid]
-        when = subscriber_due(sub, now, defaults)
+    for found in matches:
+        match = found.match
+        member, notice_id = people[match.profile_id], by_ocid[match.notice_ocid]
+        sub = member.recipient
+        if sub.id in already.get(notice_id, ()):
+            continue
+        how = delivery_for(
+            notices[notice_id].kind, clean_kinds_off(member.profile.get("kinds_off", ()))
+        )
+        if how not in (INSTANT, DIGEST):
+            continue
+        report.matches += 1
+        when = (
+            subscriber_due(sub, now, defaults) if how == INSTANT else digest_due(sub, now, defaults)
+        )
         for channel in sub.channels:
             deliveries.append(
                 NewDelivery(
@@ -205,31 +285,50 @@ async def _alerts(
                     score=match.score,
                     reasons=match.reasons,
                     keywords=match.matched_keywords,
+                    lots=found.lots,
                 )
             )
     return deliveries
 
 
-async def _updates(
+@dataclass
+class _FollowUpPlan:
+    updates: list[NewDelivery] = field(default_factory=list)
+    edits: list[EditTarget] = field(default_factory=list)
+    #: Pending alerts (waiting for a digest) of notices now worth an instant alert.
+    sooner: list[tuple[int, datetime]] = field(default_factory=list)
+    #: Pending alerts of withdrawn procurements: never sent.
+    withdrawn: list[int] = field(default_factory=list)
+
+
+async def _follow_ups(
     db: Database,
-    changed: Sequence[PendingVersion],
+    told: Sequence[PendingVersion],
+    alerted: Sequence[Alerted],
+    latest: dict[int, Notice],
     defaults: TimingDefaults,
     now: datetime,
-) -> tuple[list[NewDelivery], list[tuple[int, datetime | None]]]:
-    """One short update for each subscriber already alerted to a changed notice."""
-    if not changed:
-        return [], []
-    canonical = {p.canonical_id: p for p in changed}
+) -> _FollowUpPlan:
+    """For each subscriber already alerted to a changed procurement: one follow-up message
+    (the update), and in Telegram an in-place edit of the alert they have.
+
+    An alert not sent yet needs neither: it will show the newest version when it goes. It
+    is brought forward if the notice is now worth an instant alert (a planned procurement
+    waiting for the digest, now a tender), and dropped if the procurement was withdrawn."""
+    plan = _FollowUpPlan()
+    canonical = {p.canonical_id: p for p in told}
+    if not canonical:
+        return plan
     async with db.session() as session:
-        alerted = await alerted_to(session, list(canonical))
         people = await recipients(session, list({a.subscriber_id for a in alerted}))
-    deliveries = []
     for item in alerted:
-        sub = people.get(item.subscriber_id)
-        if sub is None or item.channel not in sub.channels:
+        change, sub = canonical.get(item.notice_id), people.get(item.subscriber_id)
+        if change is None or sub is None or item.channel not in sub.channels:
             continue
-        change = canonical[item.notice_id]
-        deliveries.append(
+        if item.status == PENDING:
+            _waiting_alert(plan, item, change, latest.get(change.notice_id), sub, defaults, now)
+            continue
+        plan.updates.append(
             NewDelivery(
                 subscriber_id=sub.id,
                 notice_id=item.notice_id,
@@ -241,11 +340,24 @@ async def _updates(
                 reasons=item.reasons,
                 keywords=item.keywords,
                 changes=change.changes,
+                lots=item.lots,
             )
         )
-    moved = []
-    for change in changed:
-        if "deadline" in change.changes:
-            new = change.changes["deadline"][1]
-            moved.append((change.canonical_id, datetime.fromisoformat(new) if new else None))
-    return deliveries, moved
+        if item.channel == "telegram" and item.message_ref:
+            plan.edits.append(EditTarget(sub, item.message_ref, item.notice_id, change.changes))
+    return plan
+
+
+def _waiting_alert(
+    plan: _FollowUpPlan,
+    item: Alerted,
+    change: PendingVersion,
+    notice: Notice | None,
+    sub: Recipient,
+    defaults: TimingDefaults,
+    now: datetime,
+) -> None:
+    if is_withdrawn(change.changes):
+        plan.withdrawn.append(item.delivery_id)
+    elif notice is not None and delivery_for(notice.kind) == INSTANT:
+        plan.sooner.append((item.delivery_id, subscriber_due(sub, now, defaults)))

@@ -39,8 +39,8 @@ async def test_demo_shows_the_product_as_a_person_meets_it(tmp_path: Path) -> No
     assert "👤 Sam: school meals, community catering, holiday food\n🤖 bestbot → Sam:" in text
     assert "👤 Sam taps [ " in text
     # 2. one rich single alert, with its "why", its place by name and a line of description
-    single = _block(text, "🔔 Supported living services for adults with learning disabilities")
-    assert "🤖 bestbot → Homeward Care CIC (Mansfield):\n   🔔 Supported living" in text
+    single = _block(text, "🔔 Bid by 7 Mar — tender\n   Supported living services for adults")
+    assert "🤖 bestbot → Homeward Care CIC (Mansfield):\n   🔔 Bid by 7 Mar — tender\n" in text
     assert "Nottinghamshire County Council is commissioning supported living" in single
     assert "📍 North Nottinghamshire" in single
     assert "Why: matched “supported living” in the title" in single
