@@ -141,6 +141,8 @@ HELP = (
     "/cpv — CPV codes: /cpv 555 or /cpv catering\n"
     "/value — contract value: /value 10k 500k or /value any\n"
     "/vcse, /sme — only notices suitable for VCSEs / SMEs: on or off\n"
+    "/types — which kinds reach you: tenders, market engagement, dynamic markets, "
+    "pipeline; and contracts reserved for supported employment or mutuals\n"
     "/frequency — instant, daily or weekly: /frequency daily 8\n"
     "/quiet — quiet hours: /quiet 21:00-07:00 or /quiet off\n"
     "/email — get alerts by email too; /verify — enter the emailed code\n"

@@ -45,6 +45,7 @@ COMMANDS = (
     ("value", "Contract value range, e.g. /value 10k 500k"),
     ("vcse", "Only notices suitable for VCSEs (on/off)"),
     ("sme", "Only notices suitable for SMEs (on/off)"),
+    ("types", "Which kinds of notice reach you"),
     ("frequency", "Instant, daily or weekly"),
     ("quiet", "Quiet hours"),
     ("email", "Get alerts by email too"),
