@@ -225,6 +225,8 @@ class PendingVersion:
     status: StoreStatus
     changes: dict[str, Any]
     version_ids: tuple[int, ...]
+    #: The first of the unmatched versions (the version before it is the one people saw).
+    first_version: int = 1
 
 
 async def unmatched_versions(session: AsyncSession, limit: int = 5000) -> list[PendingVersion]:
@@ -262,9 +264,32 @@ async def unmatched_versions(session: AsyncSession, limit: int = 5000) -> list[P
                 status="new" if first.version == 1 else "changed",
                 changes=changes,
                 version_ids=tuple(v.id for v in versions if v.id is not None),
+                first_version=first.version,
             )
         )
     return pending
+
+
+async def notice_before(session: AsyncSession, notice_id: int, version: int) -> Notice | None:
+    """The notice as its newest version before ``version`` was (what an alert sent before
+    that version showed), or None when there is none."""
+    row = await session.get(NoticeRow, notice_id)
+    if row is None:
+        return None
+    older = (
+        await session.exec(
+            select(NoticeVersionRow)
+            .where(
+                NoticeVersionRow.notice_id == notice_id,
+                col(NoticeVersionRow.version) < version,
+            )
+            .order_by(col(NoticeVersionRow.version).desc())
+            .limit(1)
+        )
+    ).first()
+    if older is None:
+        return None
+    return Notice.from_json_dict({"source": row.source, "ocid": row.ocid, **older.data})
 
 
 async def mark_matched(session: AsyncSession, version_ids: list[int], at: datetime) -> None:

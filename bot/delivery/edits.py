@@ -28,7 +28,7 @@ from bot.delivery.alerts import AlertSettings, alert_view, telegram_message
 from bot.delivery.messages import EDIT_TEXT_OF
 from bot.render.model import AlertView, TelegramMessage
 from storage.messages import NewMessage, queue_message
-from storage.notices import load_notices
+from storage.notices import load_notices, notice_before
 from storage.outbox import sent_in_message
 from storage.subscribers import Recipient
 
@@ -45,6 +45,9 @@ class EditTarget:
     message_ref: str
     notice_id: int
     changes: Mapping[str, Any]
+    #: For a withdrawn procurement: the version that withdrew it. The alert is struck
+    #: through as it read before (the cancellation notice itself is a stub with no dates).
+    withdrawn_at: int | None = None
 
 
 def _buttons_json(message: TelegramMessage) -> list[list[dict[str, Any]]]:
@@ -71,24 +74,27 @@ async def queue_edits(
     returns how many were queued. Messages without a Telegram id, or whose deliveries are
     gone, are skipped: the follow-up message still goes."""
     by_message: dict[tuple[int, str], list[EditTarget]] = {}
-    for target in targets:
-        if target.message_ref.isdigit() and target.recipient.telegram_chat_id is not None:
-            key = (target.recipient.id, target.message_ref)
-            by_message.setdefault(key, []).append(target)
+    for item in targets:
+        if item.message_ref.isdigit() and item.recipient.telegram_chat_id is not None:
+            key = (item.recipient.id, item.message_ref)
+            by_message.setdefault(key, []).append(item)
     queued = 0
     for (subscriber_id, ref), items in by_message.items():
         recipient = items[0].recipient
         rows = await sent_in_message(session, subscriber_id, "telegram", ref)
         notices = await load_notices(session, list({r.notice_id for r in rows}))
-        changed = {t.notice_id: t.changes for t in items}
+        changed = {t.notice_id: t for t in items}
         views: list[AlertView] = []
         for row in rows:
             notice = notices.get(row.notice_id)
+            target = changed.get(row.notice_id)
+            if target is not None and target.withdrawn_at is not None:
+                notice = await notice_before(session, row.notice_id, target.withdrawn_at) or notice
             if notice is None or row.kind != "alert":
                 continue
             view = alert_view(row, notice)
-            if row.notice_id in changed:
-                edit = {k: (v[0], v[1]) for k, v in changed[row.notice_id].items()}
+            if target is not None:
+                edit = {k: (v[0], v[1]) for k, v in target.changes.items()}
                 view = dataclasses.replace(view, edit=edit)
             views.append(view)
         if not any(v.edit is not None for v in views):

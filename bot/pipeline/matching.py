@@ -344,7 +344,10 @@ async def _follow_ups(
             )
         )
         if item.channel == "telegram" and item.message_ref:
-            plan.edits.append(EditTarget(sub, item.message_ref, item.notice_id, change.changes))
+            gone = change.first_version if is_withdrawn(change.changes) else None
+            plan.edits.append(
+                EditTarget(sub, item.message_ref, item.notice_id, change.changes, gone)
+            )
     return plan
 
 

@@ -408,10 +408,29 @@ _FOLLOW_UP_WORDS = {
     "closed": "the dynamic market has closed",
 }
 _KIND_CHANGE_WORDS = {
+    "pipeline": "now in the buyer's pipeline: a tender is expected in the coming months",
+    "engagement": "the buyer wants suppliers' views now",
+    "planned": (
+        "a planned procurement notice is out: the tender may allow only "
+        f"{PLANNED_MINIMUM_DAYS} days"
+    ),
+    "tender": "is open for bids now",
+    "dm_intention": "a dynamic market is coming",
+    "dm_established": "the dynamic market is open to join now",
     "dm_modified": "the dynamic market's rules or scope have changed",
     "award": "has been awarded",
     "direct_award": "is to be awarded directly, without competition",
     "contract": "the contract has been signed",
+}
+
+
+#: The kinds whose notices have each date: when a procurement changes kind, a date that
+#: its new kind does not have simply went away (an engagement's close, once the tender is
+#: out), and saying so would only confuse.
+_DATES_OF = {
+    "deadline": frozenset({"tender", "dm_established", "dm_modified", "unknown"}),
+    "expression_of_interest": frozenset({"tender", "dm_established", "dm_modified", "unknown"}),
+    "engagement_end": frozenset({"engagement"}),
 }
 
 
@@ -437,12 +456,15 @@ def changes_in_words(changes: Mapping[str, object], now: datetime, tz: ZoneInfo)
     follow_up = follow_up_of(changes)
     if follow_up in _FOLLOW_UP_WORDS:
         phrases.append(_FOLLOW_UP_WORDS[follow_up])
+    kind = _pair(changes, "kind")
     for name in changes:
         both = _pair(changes, name)
         if both is None:
             phrases.append(f"{clean(name, 30)} changed")
             continue
         old, new = both
+        if kind is not None and name in _DATES_OF and kind[1] not in _DATES_OF[name]:
+            continue  # a date the notice's new kind does not have: not news
         if name == "kind":
             words = _KIND_CHANGE_WORDS.get(str(new))
             if words and follow_up == "changed" and words not in phrases:
@@ -461,12 +483,17 @@ def changes_in_words(changes: Mapping[str, object], now: datetime, tz: ZoneInfo)
                     f"to {_short_date(after, before, now, tz)}"
                 )
             elif after is not None:
-                phrases.append(f"{what} close on {_short_date(after, None, now, tz)}")
+                verb = "close" if name == "expression_of_interest" else "closes"
+                phrases.append(f"{what} {verb} on {_short_date(after, None, now, tz)}")
             elif before is not None:
                 phrases.append(f"{what} close date removed")
         elif name == "deadline":
             before, after = _parse_when(old), _parse_when(new)
-            if before is not None and after is not None:
+            if follow_up in ("out_now", "open_now"):
+                # what the planned notice gave was only the date the buyer expected
+                if after is not None:
+                    phrases.append(f"bids close {_short_date(after, None, now, tz)}")
+            elif before is not None and after is not None:
                 phrases.append(
                     f"deadline moved from {_short_date(before, after, now, tz)} "
                     f"to {_short_date(after, before, now, tz)}"
