@@ -290,6 +290,10 @@ def kind_line(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
         return "Closed — dynamic market"
     if kind == "cancelled":
         return "Cancelled — procurement"
+    if kind == "unknown":  # not classified: say what is known, the closing date
+        if view.deadline is not None and _open(view.deadline, now):
+            return f"Closes {_on(view.deadline, now, tz)} — notice"
+        return "Closed — notice" if view.deadline is not None else "Notice — no closing date given"
     known = KINDS.get(kind)
     return known.name if known is not None else "Notice"
 
