@@ -198,3 +198,53 @@ async def test_dynamic_market_from_intention_to_cessation(
         assert DM_TITLE in struck(closed) and closed.buttons == []
     assert len(await deliveries(database, subscriber_id=ann, kind="update")) == 3
     _no_errors(fake)
+
+
+async def test_an_alert_still_waiting_for_the_digest_shows_the_newest_version(
+    fake: FakeTelegram, smtp: SmtpSink, database: Database, tmp_path: Path
+) -> None:
+    """A UK3 waits for Ann's 08:00 digest; the UK4 arrives first. She gets one alert, at once,
+    for the tender — not the planned notice, then an update. Ben's waiting UK3 alert is
+    dropped when the procurement is terminated before his digest."""
+    life = heat_network_life()
+    ann = await subscribe(database, chat=ANN, keywords=["heat networks"], cpv=["09"])
+
+    def step(code: str) -> object:
+        return life_config(fake, smtp, database, write_feed(tmp_path, code, life[code]))
+
+    await cycle(step("UK3"), datetime(2026, 5, 2, 9, 5, tzinfo=UTC))
+    assert fake.messages(ANN) == []
+    (waiting,) = await deliveries(database, subscriber_id=ann)
+    assert waiting.status == "pending" and waiting.due_at == datetime(2026, 5, 3, 7, tzinfo=UTC)
+    report = await cycle(step("UK4"), datetime(2026, 5, 2, 15, 5, tzinfo=UTC))
+    (alert,) = fake.messages(ANN)
+    assert alert.text.startswith(f"🔔 Bid by 10 Jul — tender\n{TITLE}\n")
+    assert report.matching.updates == 0 and report.matching.queued == 0
+    assert [r.kind for r in await deliveries(database, subscriber_id=ann)] == ["alert"]
+
+    ben = await subscribe(database, chat=BEN, keywords=["heat networks"], cpv=["09"])
+    await set_profile(database, ben, kinds_off=["engagement"])
+    # Ben's early sight: a planned notice of another procurement of the buyer, terminated
+    # before his digest
+    other = {**life["UK3"], "ocid": "ocds-h6vhtk-0other", "id": "041999-2026"}
+    await cycle(
+        life_config(fake, smtp, database, write_feed(tmp_path, "other-uk3", other)),
+        datetime(2026, 5, 2, 16, 5, tzinfo=UTC),
+    )
+    (ben_waiting,) = await deliveries(database, subscriber_id=ben)
+    assert ben_waiting.status == "pending"
+    gone = {
+        **life["UK12"],
+        "ocid": "ocds-h6vhtk-0other",
+        "id": "042999-2026",
+        "date": "2026-05-02T18:00:00+01:00",
+    }
+    await cycle(
+        life_config(fake, smtp, database, write_feed(tmp_path, "other-uk12", gone)),
+        datetime(2026, 5, 2, 17, 5, tzinfo=UTC),
+    )
+    await cycle(step("UK4"), datetime(2026, 5, 3, 7, 1, tzinfo=UTC))  # Ben's digest time
+    (dropped,) = await deliveries(database, subscriber_id=ben)
+    assert (dropped.status, dropped.last_error) == ("cancelled", "procurement withdrawn")
+    assert fake.messages(BEN) == []
+    _no_errors(fake)
