@@ -16,7 +16,7 @@ to the procurement: they are about something already in their hands.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,6 +29,7 @@ __all__ = [
     "advanced",
     "clean_kinds_off",
     "delivery_for",
+    "digest_period",
     "follow_up_of",
     "group_on",
     "is_withdrawn",
@@ -133,6 +134,19 @@ def kinds_summary(kinds_off: Collection[str]) -> str:
     if not on:
         return "none — only follow-ups to alerts you had"
     return ", ".join(on)
+
+
+def digest_period(frequency: str, alert_kinds: Sequence[str]) -> str | None:
+    """The digest a message of new alerts of these kinds makes: a daily or weekly
+    subscriber's, or an instant subscriber's daily early sight (pipeline, planned: they go
+    only in a digest); None for an instant alert or a group."""
+    if frequency in ("daily", "weekly"):
+        return frequency
+    if alert_kinds and all(
+        (KINDS.get(k) or KINDS["unknown"]).delivery == DIGEST for k in alert_kinds
+    ):
+        return "daily"
+    return None
 
 
 #: For docs and tests: how each default delivery reads.

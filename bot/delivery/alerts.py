@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from bot.delivery.courier import Parcel
 from bot.delivery.errors import RetryLater
 from bot.delivery.mail import Mailer
+from bot.kinds import digest_period as kinds_digest_period
 from bot.render.model import AlertView, LotLine, TelegramMessage
 from bot.render.phrases import CLOSING_SOON
 from bot.render.telegram import telegram_alert, telegram_digest, telegram_group
-from feeds.kinds import DIGEST, KINDS
 from feeds.notice import Lot, Notice, first_deadline
 from matchers.lots import tender_reserved
 from storage.db import Database
@@ -232,12 +232,9 @@ def digest_period(recipient: Recipient, views: Sequence[AlertView]) -> str | Non
     """The digest these views make for this subscriber, or None for an alert or a group:
     a daily or weekly subscriber's, or an instant subscriber's early sight (pipeline and
     planned notices go only in a digest, at the subscriber's digest hour)."""
-    if recipient.frequency in {"daily", "weekly"}:
-        return recipient.frequency
-    alerts = [v for v in views if v.kind == "alert"]
-    if alerts and all(KINDS[v.notice_kind].delivery == DIGEST for v in alerts):
-        return "daily"
-    return None
+    return kinds_digest_period(
+        recipient.frequency, [v.notice_kind for v in views if v.kind == "alert"]
+    )
 
 
 def telegram_message(

@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from bot.delivery.email import ListHeaders, build_message
+from bot.kinds import digest_period
 from bot.links import Links, bounce_tag
 from bot.render.email import Actions, email_alert, email_digest, email_message, nudge_email
 from bot.render.model import AlertView, Brand, RenderedEmail
@@ -147,6 +148,9 @@ class Mailer:
         telegram = self.links.telegram_link(recipient, now)
         brand = self.settings.brand
         actions = self.actions(recipient, views, now)
+        period = digest_period(
+            recipient.frequency, [v.notice_kind for v in views if v.kind == "alert"]
+        )
         if len(views) == 1 and recipient.frequency == "instant":
             rendered = email_alert(
                 views[0],
@@ -169,7 +173,7 @@ class Mailer:
                 telegram_url=telegram,
                 brand=brand,
                 actions=actions,
-                period=recipient.frequency,
+                period=period or recipient.frequency,
                 closing_soon=self.settings.closing_soon,
             )
             kind = "digest"
