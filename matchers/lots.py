@@ -4,10 +4,11 @@ A tender in lots is several contracts under one notice: "Adult social care" with
 £1.5m residential lot and a £120,000 day-support lot. Matched as a whole, its total
 value hides the small lot from a profile asking for at most £200,000, and "suitable for
 VCSEs" on one lot says nothing of the others. So each lot of a notice with two or more
-lots is also matched as a notice of its own — a *lot view*: the notice's title followed
-by the lot's title, the lot's description, CPV codes, places, value, suitability and
-reservation (the notice's where the lot states none) — and the verdicts are folded back
-into one match per profile and notice that says which lots fitted, best first.
+lots is also matched as a notice of its own — a *lot view*: the notice's title, then a
+description that opens with the lot's title and description and goes on with the
+notice's, and the lot's CPV codes, places, value, suitability and reservation (the
+notice's where the lot states none) — and the verdicts are folded back into one match per
+profile and notice that says which lots fitted, best first.
 
 The rules (:mod:`matchers.rules`) are not changed: a lot view is just a notice. Kept in
 its own module so the rules and the index can change without touching lots.
@@ -66,9 +67,12 @@ def _states_suitability(lot: Lot) -> bool:
 
 def lot_view(notice: Notice, lot: Lot) -> Notice:
     """The lot as a notice of its own (see the module docstring)."""
-    title = notice.title
-    if lot.title and lot.title.casefold() not in notice.title.casefold():
-        title = f"{notice.title}: {lot.title}" if notice.title else lot.title
+    # The lot's own words open the description: a lot title is a sub-heading, weaker
+    # evidence than the notice's title (a one-word keyword there needs its CPV division, as
+    # in any description), and the notice's text follows, so that its exclusions still veto
+    # and its acronyms and context still read.
+    opening = ". ".join(t for t in (lot.title, lot.description) if t)
+    description = "\n".join(t for t in (opening, notice.description) if t)
     if any(_states_suitability(other) for other in notice.lots):
         # the notice's own flags are then the lots' (feeds.lots): only this lot's count
         sme, vcse = lot.suitable_sme, lot.suitable_vcse
@@ -77,9 +81,8 @@ def lot_view(notice: Notice, lot: Lot) -> Notice:
     return replace(
         notice,
         ocid=f"{notice.ocid}{LOT_MARK}{lot.id}",
-        title=title,
-        description=lot.description or notice.description,
-        cpv=lot.cpv or notice.cpv,
+        description=description,
+        cpv=_lot_cpv(notice, lot),
         regions=lot.regions or notice.regions,
         value=lot.value or notice.value,
         suitable_sme=sme,
@@ -87,6 +90,17 @@ def lot_view(notice: Notice, lot: Lot) -> Notice:
         reserved=tuple(dict.fromkeys((*tender_reserved(notice), *lot.reserved))),
         lots=(),
     )
+
+
+def _lot_cpv(notice: Notice, lot: Lot) -> tuple[str, ...]:
+    """The notice's main CPV code, then the lot's: the main code says what kind of contract
+    the whole is (works, supplies, services: the rules' contract-type check reads it), so a
+    lot never turns a works contract into a service one; the lot's codes still meet a
+    profile's CPV codes."""
+    if not notice.cpv:
+        return lot.cpv
+    main = notice.cpv[0]
+    return (main, *(code for code in lot.cpv if code != main))
 
 
 def lot_views(notices: Iterable[Notice]) -> list[Notice]:

@@ -38,13 +38,15 @@ def test_lot_view_carries_the_lots_own_facts() -> None:
     assert view.ocid == notice.ocid + LOT_MARK + "3"
     assert split_ocid(view.ocid) == (notice.ocid, "3")
     assert split_ocid(notice.ocid) == (notice.ocid, None)
-    assert view.title.endswith(": Site surveys and grounds clearance")
+    assert view.title == notice.title  # the lot's words open the description
+    assert view.description.startswith("Site surveys and grounds clearance\n")
     assert view.value is not None and view.value.amount == 5721
-    assert view.cpv == ("77310000",) and view.regions == ("UKE22",)
+    assert view.cpv == ("79314000", "77310000")  # the notice's main code, then the lot's
+    assert view.regions == ("UKE22",)
     # the notice's "suitable for VCSEs" comes from lot 1: lot 3 states nothing
     assert (view.suitable_sme, view.suitable_vcse) == (None, None)
     assert view.reserved == ("supported_employment",)
-    assert view.description == notice.description  # the lot has none of its own
+    assert view.description.endswith(notice.description)  # the notice's text follows
 
 
 def test_only_notices_with_two_or_more_lots_get_views() -> None:
