@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from feeds.kinds import DIGEST, FOLLOW_UP, INSTANT, KINDS, NEVER, OPPORTUNITY_KINDS, Delivery
+from feeds.kinds import DIGEST, KINDS, NEVER, OPPORTUNITY_KINDS, Delivery
 
 __all__ = [
     "BY_KEY",
@@ -47,10 +47,6 @@ class KindGroup:
     kinds: tuple[str, ...]
     codes: str  # the UK notice codes, for those who know them
     what: str  # one line: what they get
-
-    @property
-    def delivery(self) -> Delivery:
-        return KINDS[self.kinds[0]].delivery
 
 
 KIND_GROUPS: tuple[KindGroup, ...] = (
@@ -147,15 +143,6 @@ def digest_period(frequency: str, alert_kinds: Sequence[str]) -> str | None:
     ):
         return "daily"
     return None
-
-
-#: For docs and tests: how each default delivery reads.
-DELIVERY_WORDS: dict[str, str] = {
-    INSTANT: "as they appear",
-    DIGEST: "in your digest",
-    FOLLOW_UP: "only to those alerted to the procurement",
-    NEVER: "never (kept for market intelligence)",
-}
 
 
 # --------------------------------------------------------------------------- follow-ups
