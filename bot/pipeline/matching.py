@@ -5,11 +5,19 @@ Every stored notice version starts *unmatched* (``notice_version.matched_at`` is
 behind — and in one transaction queues its alerts and marks it matched. So a kill between
 storing a page and queueing its alerts loses nothing: the next cycle matches what is left.
 
-New notices are matched against every active profile (off the event loop: matching is
-CPU-bound); each match becomes one delivery per active channel, due now, after quiet
-hours, or at the subscriber's digest time. A changed notice is *not* matched again: only
-the subscribers already alerted to it get a short update saying what changed. A notice
-that duplicates one from the other feed is skipped, so one procurement is alerted once.
+New notices are matched against every active profile, lot by lot (off the event loop:
+matching is CPU-bound); each match becomes one delivery per active channel, as the
+notice's kind reaches that subscriber (``bot.kinds``): due now or after quiet hours
+(tenders, market engagement, dynamic markets), at the subscriber's digest time (daily or
+weekly subscribers; pipeline and planned notices for everyone), or not at all (awards and
+contract history, kinds switched off with /types).
+
+A changed notice is a later notice of the same procurement: the subscribers already
+alerted to it get a follow-up (the tender out, cancelled, a moved deadline...) and, in
+Telegram, their alert edited in place (``bot.delivery.edits``). It is matched again only
+when it became another kind of chance (a planned procurement now a tender), for those not
+yet alerted. A notice that duplicates one from the other feed is skipped, so one
+procurement is alerted once.
 """
 
 from __future__ import annotations
