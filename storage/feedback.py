@@ -238,10 +238,14 @@ async def schedule_reminders(
     """
     delivery, sub = owned.delivery, owned.subscriber
     notice = await session.get(NoticeRow, delivery.notice_id)
-    deadline = notice_first_deadline(notice) if notice is not None else None
-    if notice is None or deadline is None:
+    if notice is None:
         return ReminderPlan(None, closed=False, times=[])
-    if deadline <= now or _history(notice):
+    if _history(notice):  # awarded, signed, cancelled: nothing left to remind of
+        return ReminderPlan(notice.deadline, closed=True, times=[])
+    deadline = notice_first_deadline(notice)
+    if deadline is None:
+        return ReminderPlan(None, closed=False, times=[])
+    if deadline <= now:
         return ReminderPlan(deadline, closed=True, times=[])
     plan = sorted(
         ((deadline - lead, variant_for(lead)) for lead in before if deadline - lead > now),
