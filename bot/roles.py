@@ -71,6 +71,7 @@ ENTERPRISE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("value", "Contract value range, e.g. /value 10k 500k"),
     ("vcse", "Only notices suitable for VCSEs (on/off)"),
     ("sme", "Only notices suitable for SMEs (on/off)"),
+    ("types", "Which kinds of notice reach you"),
     ("frequency", "Instant, daily or weekly"),
     ("quiet", "Quiet hours"),
     ("email", "Get alerts by email too"),
@@ -164,6 +165,8 @@ ENTERPRISE_HELP = (
     "/cpv — CPV codes: /cpv 555 or /cpv catering\n"
     "/value — contract value: /value 10k 500k or /value any\n"
     "/vcse, /sme — only notices suitable for VCSEs / SMEs: on or off\n"
+    "/types — which kinds reach you: tenders, market engagement, dynamic markets, "
+    "pipeline; and contracts reserved for supported employment or mutuals\n"
     "/frequency — instant, daily or weekly: /frequency daily 8\n"
     "/quiet — quiet hours: /quiet 21:00-07:00 or /quiet off\n"
     "/email — get alerts by email too; /verify — enter the emailed code\n\n"

@@ -34,6 +34,7 @@ from bot.chat import (
     alert_buttons,
     email_link,
     keywords,
+    kinds_menu,
     onboarding,
     partners,
     preview_search,
@@ -107,6 +108,7 @@ CHAT_COMMANDS: tuple[ChatCommand, ...] = (
     ChatCommand(("email",), email_link.on_email),
     ChatCommand(("verify",), email_link.on_verify),
     ChatCommand(("reminders",), reminders.on_reminders, admin=False),
+    ChatCommand(("types",), kinds_menu.on_types, admin=False),
     ChatCommand(("privacy",), privacy.on_privacy, admin=False),
     ChatCommand(("mydata",), privacy.on_mydata),
     ChatCommand(("forget",), privacy.on_forget),
@@ -138,6 +140,7 @@ SETTINGS_BUTTONS: dict[str, ButtonFn] = {
     "pv": previews.on_preview_button,
     "bfs": previews.on_send_button,
     "bfx": previews.on_withdraw_button,
+    kinds_menu.STEP: kinds_menu.on_types_button,
 }
 
 #: Advisers' and admins' commands (each checks the sender's role itself).

@@ -16,12 +16,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.kinds import CHOOSABLE, clean_kinds_off
 from matchers.profile import ProfileError, parse_profile
 from storage.subscribers import SubscriberInput
 
 FREQUENCIES = ("instant", "daily", "weekly")
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
-LIST_COLUMNS = ("keywords", "exclude", "cpv", "regions", "stages")
+LIST_COLUMNS = ("keywords", "exclude", "cpv", "regions", "stages", "reserved", "kinds_off")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
@@ -114,12 +115,19 @@ def _validate(item: Any, where: str) -> SubscriberInput:
     except ProfileError as exc:
         raise SubscriberFileError(f"{where}: field {exc.field!r}: {exc.problem}") from None
     name = item.get("name")
+    # Set only when the file says: a re-import must not undo a choice made in the chat.
+    chosen: dict[str, Any] = {}
+    if item.get("reserved") not in (None, "", []):
+        chosen["reserved"] = list(profile.reserved)
+    if item.get("kinds_off") not in (None, "", []):
+        chosen["kinds_off"] = _kinds_off(item.get("kinds_off"), where)
     return SubscriberInput(
         name=str(name).strip()[:200] if name else None,
         email=email,
         telegram_chat_id=telegram,
         frequency=frequency,
         profile={
+            **chosen,
             "keywords": list(profile.keywords),
             "exclude": list(profile.exclude),
             "cpv": list(profile.cpv),
@@ -132,6 +140,20 @@ def _validate(item: Any, where: str) -> SubscriberInput:
             "local_only": profile.local_only,
         },
     )
+
+
+def _kinds_off(value: Any, where: str) -> list[str]:
+    """Kinds switched off (``pipeline;planned``): only kinds a subscriber may switch off."""
+    items = value if isinstance(value, list) else [value]
+    kinds = [str(k).strip() for k in items if str(k).strip()]
+    bad = [k for k in kinds if k not in CHOOSABLE]
+    if bad:
+        known = ", ".join(sorted(CHOOSABLE))
+        raise SubscriberFileError(
+            f"{where}: field 'kinds_off': {bad[0][:40]!r} is not a kind one can switch off "
+            f"(one of: {known})"
+        )
+    return clean_kinds_off(kinds)
 
 
 def _email(value: Any, where: str) -> str | None:

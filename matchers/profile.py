@@ -7,7 +7,8 @@ England-wide notices) and ``require_value`` (drop notices that state no value), 
 ``description``: what the enterprise says it does, in its own words (kept by onboarding). The
 description is never a keyword: it only backs up weak evidence for the "maybe" tier
 (:mod:`matchers.tiers`); ``strict``: the stricter rules, for a profile whose alerts were
-mostly turned down (:func:`matchers.feedback.wants_strict`). Unknown keys
+mostly turned down (:func:`matchers.feedback.wants_strict`); ``reserved`` (only contracts
+reserved for supported employment providers, public service mutuals...). Unknown keys
 are ignored so that subscriber files (with names and emails) can be read as profiles too.
 
 Errors name the profile and the field, because a user fixing a file of a hundred profiles
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from feeds.notice import RESERVATIONS
 from matchers import cpv as cpv_codes
 from matchers import regions as region_codes
 from matchers.text import tokenize
@@ -59,6 +61,9 @@ class Profile:
     require_value: bool = False
     description: str = ""
     strict: bool = False
+    #: Reservation codes (:data:`feeds.notice.RESERVATIONS`): when given, only contracts or
+    #: lots reserved for one of them match (see :mod:`matchers.lots`).
+    reserved: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
@@ -82,6 +87,7 @@ class Profile:
             "require_value": self.require_value,
             "description": self.description,
             "strict": self.strict,
+            "reserved": list(self.reserved),
         }
 
 
@@ -188,6 +194,12 @@ def parse_profile(data: Mapping[str, Any]) -> Profile:
             known = ", ".join(sorted(KNOWN_STAGES))
             raise ProfileError(pid, "stages", f"{stage!r} is not a stage (one of: {known})")
 
+    reserved = _strings(pid, "reserved", data.get("reserved"))
+    for code in reserved:
+        if code not in RESERVATIONS:
+            known = ", ".join(sorted(RESERVATIONS))
+            raise ProfileError(pid, "reserved", f"{code!r} is not a reservation (one of: {known})")
+
     return Profile(
         id=pid,
         keywords=keywords,
@@ -203,6 +215,7 @@ def parse_profile(data: Mapping[str, Any]) -> Profile:
         require_value=_flag(pid, "require_value", data.get("require_value")),
         description=_description(pid, data.get("description")),
         strict=_flag(pid, "strict", data.get("strict")),
+        reserved=reserved,
     )
 
 

@@ -19,6 +19,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from feeds.kinds import FOLLOW_UP, KINDS, NEVER
+from feeds.notice import Notice, first_deadline
 from storage.models import DeliveryRow, FeedbackRow, NoticeRow, ProfileRow, SubscriberRow
 from storage.outbox import CANCELLED, PENDING, NewDelivery, enqueue
 from storage.types import utcnow
@@ -236,10 +238,14 @@ async def schedule_reminders(
     """
     delivery, sub = owned.delivery, owned.subscriber
     notice = await session.get(NoticeRow, delivery.notice_id)
-    deadline = notice.deadline if notice is not None else None
-    if notice is None or deadline is None:
+    if notice is None:
         return ReminderPlan(None, closed=False, times=[])
-    if deadline <= now or notice.stage in {"cancelled", "award", "contract"}:
+    if _history(notice):  # awarded, signed, cancelled: nothing left to remind of
+        return ReminderPlan(notice.deadline, closed=True, times=[])
+    deadline = notice_first_deadline(notice)
+    if deadline is None:
+        return ReminderPlan(None, closed=False, times=[])
+    if deadline <= now:
         return ReminderPlan(deadline, closed=True, times=[])
     plan = sorted(
         ((deadline - lead, variant_for(lead)) for lead in before if deadline - lead > now),
@@ -264,6 +270,29 @@ async def schedule_reminders(
     created = await enqueue(session, new)
     await _follow_deadline(session, sub.id, delivery.notice_id, dict((v, w) for w, v in plan))
     return ReminderPlan(deadline, closed=False, times=[when for when, _ in plan], created=created)
+
+
+def _as_notice(row: NoticeRow) -> Notice | None:
+    try:
+        return Notice.from_json_dict({"source": row.source, "ocid": row.ocid, **(row.data or {})})
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def notice_first_deadline(row: NoticeRow) -> datetime | None:
+    """The deadline a supplier must meet first (:func:`feeds.notice.first_deadline`): a
+    two-stage tender's request to take part, a market engagement's close, else the tender
+    deadline. Reminders are set before it."""
+    notice = _as_notice(row)
+    return first_deadline(notice) if notice is not None else row.deadline
+
+
+def _history(row: NoticeRow) -> bool:
+    """Nothing to be reminded of: an award, a contract, a cancellation."""
+    notice = _as_notice(row)
+    if notice is None:
+        return row.stage in {"cancelled", "award", "contract"}
+    return KINDS[notice.kind].delivery in (NEVER, FOLLOW_UP)
 
 
 async def _follow_deadline(
@@ -336,7 +365,7 @@ async def pending_reminders(session: AsyncSession, subscriber_id: int) -> list[P
             notice_id=notice_id,
             title=notice.title,
             url=(notice.data or {}).get("url"),
-            deadline=notice.deadline,
+            deadline=notice_first_deadline(notice),
             times=tuple(times),
         )
         for notice_id, (notice, times) in found.items()

@@ -188,6 +188,14 @@ class ProfileRow(SQLModel, table=True):
     local_only: bool = False
     #: What the enterprise said it does, in its own words (the keywords were read from it).
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: Notice kinds (``feeds.kinds.KINDS`` ids) switched off with /types; empty = defaults.
+    kinds_off: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    #: Reservation codes asked for (``feeds.notice.RESERVATIONS``); empty = no filter.
+    reserved: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -243,6 +251,10 @@ class DeliveryRow(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    #: Ids of the notice's lots that fitted the profile, best first (empty: the whole notice).
+    lots: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class FeedbackRow(SQLModel, table=True):

@@ -31,7 +31,10 @@ from storage.models import NoticeRow, NoticeVersionRow
 from storage.types import utcnow
 
 StoreStatus = Literal["new", "changed", "unchanged"]
-WATCHED_FIELDS = ("title", "deadline", "value", "stage")
+WATCHED_FIELDS = ("title", "deadline", "value", "stage", "kind")
+#: Dates a supplier must meet besides the tender deadline (``data["dates"]``), watched too:
+#: a moved request-to-participate or engagement close is worth an update.
+WATCHED_DATES = ("expression_of_interest", "engagement_end")
 DUPLICATE_TITLE_SIMILARITY = 85.0
 _BUYER_NOISE = re.compile(r"[^0-9a-z]+")
 
@@ -56,12 +59,28 @@ def buyer_key(buyer: str | None) -> str | None:
 
 
 def diff_fields(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """The watched fields that differ, as ``{"field": [old, new]}``."""
-    return {
+    """The watched fields that differ, as ``{"field": [old, new]}``.
+
+    ``kind`` is compared only when both versions state one (a version stored before kinds
+    existed has none: its kind is derived, not a change); the watched dates are compared
+    under their own names."""
+    changes = {
         name: [old.get(name), new.get(name)]
         for name in WATCHED_FIELDS
         if old.get(name) != new.get(name)
     }
+    if changes.get("kind", [None])[0] is None or changes.get("kind", [None, None])[1] is None:
+        changes.pop("kind", None)
+    old_dates, new_dates = _dates(old), _dates(new)
+    for name in WATCHED_DATES:
+        if old_dates.get(name) != new_dates.get(name):
+            changes[name] = [old_dates.get(name), new_dates.get(name)]
+    return changes
+
+
+def _dates(data: dict[str, Any]) -> dict[str, Any]:
+    dates = data.get("dates")
+    return dates if isinstance(dates, dict) else {}
 
 
 async def store_notice(session: AsyncSession, notice: Notice) -> StoreResult:
@@ -206,6 +225,8 @@ class PendingVersion:
     status: StoreStatus
     changes: dict[str, Any]
     version_ids: tuple[int, ...]
+    #: The first of the unmatched versions (the version before it is the one people saw).
+    first_version: int = 1
 
 
 async def unmatched_versions(session: AsyncSession, limit: int = 5000) -> list[PendingVersion]:
@@ -243,9 +264,32 @@ async def unmatched_versions(session: AsyncSession, limit: int = 5000) -> list[P
                 status="new" if first.version == 1 else "changed",
                 changes=changes,
                 version_ids=tuple(v.id for v in versions if v.id is not None),
+                first_version=first.version,
             )
         )
     return pending
+
+
+async def notice_before(session: AsyncSession, notice_id: int, version: int) -> Notice | None:
+    """The notice as its newest version before ``version`` was (what an alert sent before
+    that version showed), or None when there is none."""
+    row = await session.get(NoticeRow, notice_id)
+    if row is None:
+        return None
+    older = (
+        await session.exec(
+            select(NoticeVersionRow)
+            .where(
+                NoticeVersionRow.notice_id == notice_id,
+                col(NoticeVersionRow.version) < version,
+            )
+            .order_by(col(NoticeVersionRow.version).desc())
+            .limit(1)
+        )
+    ).first()
+    if older is None:
+        return None
+    return Notice.from_json_dict({"source": row.source, "ocid": row.ocid, **older.data})
 
 
 async def mark_matched(session: AsyncSession, version_ids: list[int], at: datetime) -> None:

@@ -43,6 +43,7 @@ class NewDelivery:
     reasons: Sequence[str] = ()
     keywords: Sequence[str] = ()
     changes: dict[str, Any] = field(default_factory=dict)
+    lots: Sequence[str] = ()
 
 
 async def enqueue(
@@ -68,6 +69,7 @@ async def enqueue(
             "reasons": list(d.reasons),
             "keywords": list(d.keywords),
             "changes": dict(d.changes),
+            "lots": list(d.lots),
             "created_at": created,
         }
         for d in deliveries
@@ -266,6 +268,11 @@ class Alerted:
     reasons: tuple[str, ...]
     keywords: tuple[str, ...]
     message_ref: str | None
+    #: ``sent`` or ``pending`` (the alert has not gone yet: it will show the newest version).
+    status: str = SENT
+    lots: tuple[str, ...] = ()
+    #: The alert row itself (its message, when sent, is the one to edit in place).
+    delivery_id: int = 0
 
 
 async def alerted_to(session: AsyncSession, notice_ids: Sequence[int]) -> list[Alerted]:
@@ -293,6 +300,47 @@ async def alerted_to(session: AsyncSession, notice_ids: Sequence[int]) -> list[A
                 reasons=tuple(row.reasons or ()),
                 keywords=tuple(row.keywords or ()),
                 message_ref=row.message_ref,
+                status=row.status,
+                lots=tuple(row.lots or ()),
+                delivery_id=row.id or 0,
             ),
         )
     return list(seen.values())
+
+
+async def sent_in_message(
+    session: AsyncSession, subscriber_id: int, channel: str, message_ref: str
+) -> list[DeliveryRow]:
+    """The deliveries one sent message showed (one alert, or every item of a group or digest),
+    in the order they were queued: what an in-place edit of that message must show again."""
+    rows = await session.exec(
+        select(DeliveryRow)
+        .where(
+            col(DeliveryRow.subscriber_id) == subscriber_id,
+            col(DeliveryRow.channel) == channel,
+            col(DeliveryRow.message_ref) == message_ref,
+            col(DeliveryRow.status) == SENT,
+        )
+        .order_by(col(DeliveryRow.id))
+    )
+    return list(rows.all())
+
+
+async def bring_forward(session: AsyncSession, delivery_ids: Sequence[int], due: datetime) -> int:
+    """Make pending alerts due no later than ``due`` (a notice that has just become worth an
+    instant alert, while it waited for a digest). Returns how many rows moved."""
+    if not delivery_ids:
+        return 0
+    rows = await session.exec(
+        select(DeliveryRow).where(
+            col(DeliveryRow.id).in_(list(delivery_ids)),
+            col(DeliveryRow.status) == PENDING,
+            col(DeliveryRow.due_at) > due,
+        )
+    )
+    moved = 0
+    for row in rows:
+        row.due_at = due
+        session.add(row)
+        moved += 1
+    return moved

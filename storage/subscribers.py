@@ -29,6 +29,8 @@ PROFILE_FIELDS = (
     "sme_only",
     "local_only",
     "description",
+    "kinds_off",
+    "reserved",
 )
 
 
@@ -260,6 +262,8 @@ def profile_data(row: ProfileRow) -> dict[str, Any]:
         "stages": list(row.stages),
         "local_only": row.local_only,
         "description": row.description,
+        "kinds_off": list(row.kinds_off or ()),
+        "reserved": list(row.reserved or ()),
     }
 
 

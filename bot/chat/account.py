@@ -15,7 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.chat import regions_menu
 from bot.chat.core import Turn, esc
 from bot.chat.text import DAY_NAMES, value_range
+from bot.kinds import clean_kinds_off, kinds_summary
 from bot.telegram.wording import NOT_SUBSCRIBED
+from feeds.notice import RESERVATIONS
 from matchers import cpv as cpv_codes
 from matchers.profile import ProfileError, parse_profile
 from storage.chat import get_state, profile_of, subscriber_for_chat
@@ -105,6 +107,7 @@ def profile_problem(profile: ProfileRow) -> str | None:
                 "sme_only": profile.sme_only,
                 "stages": list(profile.stages) or None,
                 "local_only": profile.local_only,
+                "reserved": list(profile.reserved or ()),
             }
         )
     except ProfileError as exc:
@@ -157,6 +160,8 @@ def describe(sub: SubscriberRow, profile: ProfileRow) -> str:
         suit.append("only VCSE-suitable")
     if profile.sme_only:
         suit.append("only SME-suitable")
+    for code in profile.reserved or ():
+        suit.append("only " + RESERVATIONS.get(code, f"reserved ({code})"))
     email = "not linked — /email to add one"
     if sub.email and sub.email_verified:
         email = esc(sub.email)
@@ -167,6 +172,7 @@ def describe(sub: SubscriberRow, profile: ProfileRow) -> str:
         f"🗂 <b>CPV codes</b>: {cpv}",
         f"💷 <b>Value</b>: {value_range(profile.min_value, profile.max_value)}",
         f"🤝 <b>Suitability</b>: {', '.join(suit) or 'any'}",
+        f"📨 <b>Kinds</b>: {esc(kinds_summary(clean_kinds_off(profile.kinds_off or ())))}",
         f"⏱ <b>Alerts</b>: {frequency_text(sub)}; quiet hours {quiet_text(sub)}",
         f"📨 <b>Sent by</b>: {channels_text(sub)}",
         f"✉️ <b>Email</b>: {email}",

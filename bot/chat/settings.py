@@ -58,6 +58,7 @@ def settings_markup(acc: Account, manage_url: str | None = None) -> InlineKeyboa
             (tick(profile.vcse_only, "VCSE-suitable only"), data("tg", "vcse")),
             (tick(profile.sme_only, "SME-suitable only"), data("tg", "sme")),
         ],
+        [("📨 Kinds of notice", data("ty", "menu", "s"))],
         [
             (tick(sub.frequency == "instant", "Instant"), data("fq", "instant", "s")),
             (tick(sub.frequency == "daily", "Daily"), data("fq", "daily", "s")),

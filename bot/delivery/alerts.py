@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 from bot.delivery.courier import Parcel
 from bot.delivery.errors import RetryLater
 from bot.delivery.mail import Mailer
-from bot.render.model import AlertView, ForecastView, TelegramMessage
+from bot.kinds import digest_period as kinds_digest_period
+from bot.render.model import AlertView, ForecastView, LotLine, TelegramMessage
 from bot.render.phrases import CLOSING_SOON
 from bot.render.telegram import telegram_alert, telegram_digest, telegram_group
-from feeds.notice import Notice
+from feeds.notice import Lot, Notice, first_deadline
+from matchers.lots import tender_reserved
 from storage.db import Database
 from storage.models import DeliveryRow
 from storage.notices import load_notices
@@ -44,7 +46,15 @@ from storage.subscribers import Recipient, deactivate_channel, recipients
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AlertOutbox", "AlertParcel", "AlertSettings", "ForecastSource", "alert_view"]
+__all__ = [
+    "AlertOutbox",
+    "AlertParcel",
+    "AlertSettings",
+    "ForecastSource",
+    "alert_view",
+    "digest_period",
+    "telegram_message",
+]
 
 
 @dataclass(frozen=True)
@@ -190,17 +200,7 @@ class AlertOutbox:
         now: datetime,
         forecasts: Sequence[ForecastView] = (),
     ) -> TelegramMessage:
-        tz = self.settings.timezone
-        if any(v.kind == "maybe" for v in views):  # "worth a look" only ever in a digest
-            period = recipient.frequency if recipient.frequency != "instant" else "weekly"
-            return telegram_digest(views, now, tz, period, self.settings.closing_soon, forecasts)
-        if recipient.frequency in {"daily", "weekly"} and (len(views) > 1 or forecasts):
-            return telegram_digest(
-                views, now, tz, recipient.frequency, self.settings.closing_soon, forecasts
-            )
-        if len(views) == 1:
-            return telegram_alert(views[0], now, tz)
-        return telegram_group(views, now, tz)
+        return telegram_message(recipient, views, now, self.settings, forecasts)
 
     async def _hold_for_grouping(
         self, recipient: Recipient, channel: str, rows: Sequence[DeliveryRow], ids: list[int]
@@ -275,10 +275,67 @@ class AlertOutbox:
         log.info("subscriber %s: %s deactivated (%s)", parcel.recipient.id, parcel.channel, reason)
 
 
+def digest_period(recipient: Recipient, views: Sequence[AlertView]) -> str | None:
+    """The digest these views make for this subscriber, or None for an alert or a group:
+    a daily or weekly subscriber's, or an instant subscriber's early sight (pipeline and
+    planned notices go only in a digest, at the subscriber's digest hour)."""
+    return kinds_digest_period(
+        recipient.frequency, [v.notice_kind for v in views if v.kind == "alert"]
+    )
+
+
+def telegram_message(
+    recipient: Recipient,
+    views: Sequence[AlertView],
+    now: datetime,
+    settings: AlertSettings,
+    forecasts: Sequence[ForecastView] = (),
+) -> TelegramMessage:
+    """One message for these deliveries: an alert, a group, or a digest. The in-place edit
+    of a sent message renders its deliveries again through here, so it keeps its shape.
+    "Worth a look" matches only ever come in a digest (an instant subscriber's weekly one),
+    and so do re-tender ``forecasts``."""
+    tz = settings.timezone
+    if any(v.kind == "maybe" for v in views):
+        weekly = recipient.frequency if recipient.frequency != "instant" else "weekly"
+        return telegram_digest(views, now, tz, weekly, settings.closing_soon, forecasts)
+    if len(views) == 1 and not forecasts:
+        return telegram_alert(views[0], now, tz)
+    period = digest_period(recipient, views)
+    if period is not None or forecasts:
+        shown = period or recipient.frequency
+        return telegram_digest(views, now, tz, shown, settings.closing_soon, forecasts)
+    return telegram_group(views, now, tz)
+
+
+def lot_line(lot: Lot) -> LotLine:
+    value = lot.value
+    return LotLine(
+        id=lot.id,
+        title=lot.title,
+        value_amount=value.amount if value is not None else None,
+        value_min=value.min if value is not None else None,
+        currency=value.currency if value is not None else None,
+        suitable_sme=lot.suitable_sme,
+        suitable_vcse=lot.suitable_vcse,
+        reserved=lot.reserved,
+    )
+
+
+def _matched_lots(row: DeliveryRow, notice: Notice) -> tuple[LotLine, ...]:
+    by_id = {lot.id: lot for lot in notice.lots}
+    return tuple(lot_line(by_id[i]) for i in (row.lots or ()) if i in by_id)
+
+
 def alert_view(row: DeliveryRow, notice: Notice) -> AlertView:
-    """What the renderer needs, from the outbox row and the stored notice."""
+    """What the renderer needs, from the outbox row and the stored notice.
+
+    ``deadline`` is the first deadline that applies to the notice's kind (a two-stage
+    tender's request to take part, an engagement's close), so reminders, "closing soon"
+    and the sort order all use the date a supplier must act by."""
     value = notice.value
     changes = {k: (v[0], v[1]) for k, v in (row.changes or {}).items()}
+    lotted = len(notice.lots) >= 2
     return AlertView(
         delivery_id=row.id or 0,
         notice_id=row.notice_id,
@@ -289,7 +346,7 @@ def alert_view(row: DeliveryRow, notice: Notice) -> AlertView:
         value_amount=value.amount if value is not None else None,
         value_min=value.min if value is not None else None,
         currency=value.currency if value is not None else None,
-        deadline=notice.deadline,
+        deadline=first_deadline(notice),
         regions=notice.regions,
         suitable_sme=notice.suitable_sme,
         suitable_vcse=notice.suitable_vcse,
@@ -298,4 +355,12 @@ def alert_view(row: DeliveryRow, notice: Notice) -> AlertView:
         changes=changes,
         days_before=int(row.variant[:-1]) if row.kind == "reminder" and row.variant else None,
         description=notice.description,
+        notice_kind=notice.kind,
+        tender_deadline=notice.deadline,
+        expression_of_interest=notice.dates.expression_of_interest,
+        engagement_end=notice.dates.engagement_end,
+        future_notice=notice.dates.future_notice,
+        lots=_matched_lots(row, notice) if lotted else (),
+        lot_count=len(notice.lots),
+        reserved=tender_reserved(notice) if lotted else notice.reserved,
     )

@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from bot.delivery.email import ListHeaders, build_message
+from bot.kinds import digest_period
 from bot.links import Links, bounce_tag
 from bot.render.email import Actions, email_alert, email_digest, email_message, nudge_email
 from bot.render.model import AlertView, Attachment, Brand, ForecastView, RenderedEmail
@@ -152,7 +153,12 @@ class Mailer:
         telegram = self.links.telegram_link(recipient, now)
         brand = self.settings.brand
         actions = self.actions(recipient, views, now)
-        single = len(views) == 1 and views[0].kind != "maybe"  # "worth a look": digests only
+        period = digest_period(
+            recipient.frequency, [v.notice_kind for v in views if v.kind == "alert"]
+        )
+        if period is None and any(v.kind == "maybe" for v in views):  # digests only
+            period = "weekly" if recipient.frequency == "instant" else recipient.frequency
+        single = len(views) == 1 and views[0].kind != "maybe"
         if single and recipient.frequency == "instant" and not forecasts:
             rendered = email_alert(
                 views[0],
@@ -175,11 +181,7 @@ class Mailer:
                 telegram_url=telegram,
                 brand=brand,
                 actions=actions,
-                period=(
-                    "weekly"
-                    if recipient.frequency == "instant" and any(v.kind == "maybe" for v in views)
-                    else recipient.frequency
-                ),
+                period=period or recipient.frequency,
                 closing_soon=self.settings.closing_soon,
                 forecasts=forecasts,
             )

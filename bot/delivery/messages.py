@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "EDIT_OF",
+    "EDIT_TEXT_OF",
     "MessageOutbox",
     "MessageParcel",
     "buttons_from_json",
@@ -46,6 +47,9 @@ __all__ = [
 EDIT_OF = "edit_of"
 """Header of a Telegram row that changes an earlier message's buttons (its message id)
 instead of sending a new message (:attr:`TelegramMessage.edit_of`)."""
+EDIT_TEXT_OF = "edit_text_of"
+"""Header of a Telegram row that replaces an earlier message's text and buttons (its message
+id): an alert edited in place when its procurement moves on (:mod:`bot.delivery.edits`)."""
 
 
 @dataclass
@@ -102,12 +106,16 @@ class MessageOutbox:
         )
         if row.channel == "telegram":
             parcel.chat_id = row.chat_id
-            edit_of = (row.headers or {}).get(EDIT_OF)
+            headers = row.headers or {}
+            edit_of, edit_text_of = headers.get(EDIT_OF), headers.get(EDIT_TEXT_OF)
+            if isinstance(edit_text_of, int):
+                edit_of = edit_text_of
             parcel.telegram = TelegramMessage(
                 row.body,
                 buttons_from_json(row.buttons),
                 edit_of=int(edit_of) if isinstance(edit_of, int) else None,
                 photos=report_photos(report),
+                edit_text=isinstance(edit_text_of, int),
             )
             return parcel
         assert self.mailer is not None

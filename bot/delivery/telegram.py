@@ -49,12 +49,16 @@ class TelegramSender:
 
     async def send(self, chat_id: int, message: TelegramMessage) -> int:
         """Send and return the Telegram message id, or raise a delivery error. A message
-        with ``edit_of`` replaces that message's buttons instead.
+        with ``edit_of`` replaces that message's buttons instead (and its text too, with
+        ``edit_text``).
 
         A message with photos is its text, then the photos (one, or an album of up to ten).
         A failure after the text was sent is retried whole, so the text may arrive twice —
         the courier's rule: a message in flight may repeat, none is lost.
         """
+        if message.edit_of is not None and message.edit_text:
+            await self.edit(chat_id, message.edit_of, message)
+            return message.edit_of
         if message.edit_of is not None:
             await self.set_buttons(chat_id, message.edit_of, message)
             return message.edit_of

@@ -79,6 +79,7 @@ class Pipeline:
             timezone=ZoneInfo(config.alerts.timezone),
             quiet_hours=config.alerts.quiet_hours,
             default_stages=tuple(config.matching.default_stages),
+            closing_soon=config.alerts.closing_soon,
         )
 
     async def poll(self, feed: FeedConfig) -> PollReport:

@@ -5,13 +5,21 @@ Every stored notice version starts *unmatched* (``notice_version.matched_at`` is
 behind — and in one transaction queues its alerts and marks it matched. So a kill between
 storing a page and queueing its alerts loses nothing: the next cycle matches what is left.
 
-New notices are matched against every active profile (off the event loop: matching is
-CPU-bound) in two tiers: an ``alert`` match becomes one delivery per active channel, due
-now, after quiet hours, or at the subscriber's digest time; a ``maybe`` match ("worth a
-look") waits for the subscriber's digest, for an instant subscriber the weekly one, where it
-has its own section. A changed notice is *not* matched again: only
-the subscribers already alerted to it get a short update saying what changed. A notice
-that duplicates one from the other feed is skipped, so one procurement is alerted once.
+New notices are matched against every active profile, lot by lot (off the event loop:
+matching is CPU-bound), in two tiers. An ``alert`` match becomes one delivery per active
+channel, as the notice's kind reaches that subscriber (``bot.kinds``): due now or after
+quiet hours (tenders, market engagement, dynamic markets), at the subscriber's digest time
+(daily or weekly subscribers; pipeline and planned notices for everyone), or not at all
+(awards and contract history, kinds switched off with /types). A ``maybe`` match ("worth a
+look") waits for the subscriber's digest — for an instant subscriber the weekly one — where
+it has its own section.
+
+A changed notice is a later notice of the same procurement: the subscribers already
+alerted to it get a follow-up (the tender out, cancelled, a moved deadline...) and, in
+Telegram, their alert edited in place (``bot.delivery.edits``). It is matched again only
+when it became another kind of chance (a planned procurement now a tender), for those not
+yet alerted. A notice that duplicates one from the other feed is skipped, so one
+procurement is alerted once.
 """
 
 from __future__ import annotations
@@ -21,21 +29,39 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.delivery.alerts import AlertSettings
+from bot.delivery.edits import EditTarget, queue_edits
+from bot.kinds import advanced, clean_kinds_off, delivery_for, follow_up_of, is_withdrawn
+from bot.render.phrases import CLOSING_SOON
 from bot.timing import QuietHours, due_at, parse_quiet_hours
-from feeds.notice import Notice, still_open
+from feeds.kinds import DIGEST, INSTANT
+from feeds.notice import Notice, first_deadline, still_open
 from matchers.engine import Match, Matcher
+from matchers.lots import LotMatch, match_lots
 from matchers.profile import Profile, ProfileError, parse_profile
 from storage.db import Database
 from storage.notices import PendingVersion, load_notices, mark_matched, unmatched_versions
-from storage.outbox import NewDelivery, alerted_to, enqueue, reschedule_reminders
+from storage.outbox import (
+    CANCELLED,
+    PENDING,
+    Alerted,
+    NewDelivery,
+    alerted_to,
+    bring_forward,
+    enqueue,
+    mark_final,
+    reschedule_reminders,
+)
 from storage.subscribers import Audience, Recipient, alert_audience, recipients
 
 log = logging.getLogger(__name__)
-UPDATE_FIELDS = ("title", "deadline", "value")
+UPDATE_FIELDS = ("title", "deadline", "value", "expression_of_interest", "engagement_end")
+#: Changes that can move the first deadline (and so the reminders).
+DEADLINE_FIELDS = ("deadline", "expression_of_interest", "engagement_end", "kind", "stage")
 MAYBE = "maybe"
 """Delivery kind of a "worth a look" match: digests only, in its own section."""
 
@@ -49,6 +75,7 @@ class TimingDefaults:
     timezone: ZoneInfo
     quiet_hours: QuietHours | None
     default_stages: tuple[str, ...] = ("planning", "tender")
+    closing_soon: timedelta = CLOSING_SOON
 
 
 @dataclass
@@ -59,6 +86,8 @@ class MatchReport:
     updates: int = 0
     #: "worth a look" matches (the maybe tier), queued for digests only
     maybes: int = 0
+    #: Telegram alerts queued to be edited in place (their procurement moved on).
+    edits: int = 0
 
     def add(self, other: MatchReport) -> None:
         self.notices += other.notices
@@ -66,6 +95,21 @@ class MatchReport:
         self.maybes += other.maybes
         self.queued += other.queued
         self.updates += other.updates
+        self.edits += other.edits
+
+
+def digest_due(sub: Recipient, now: datetime, defaults: TimingDefaults) -> datetime:
+    """The subscriber's next digest: theirs if they take one, else a daily one at their
+    digest hour (where an instant subscriber's early sight goes)."""
+    weekly = sub.frequency == "weekly"
+    return due_at(
+        now,
+        frequency="weekly" if weekly else "daily",
+        tz=defaults.timezone,
+        quiet=None,
+        digest_hour=sub.digest_hour,
+        weekly_day=sub.weekly_day,
+    )
 
 
 def maybe_due(sub: Recipient, now: datetime, defaults: TimingDefaults) -> datetime:
@@ -133,9 +177,22 @@ class MatcherCache:
     def match_tiers(self, profiles: list[Profile], notices: list[Notice]) -> list[Match]:
         """Both tiers (``Match.tier``: "alert" goes out at once, "maybe" only in digests),
         with the same cached matcher; the maybe tier's index is built on its first use and
-        kept with the matcher. The pipeline queues "alert" as alerts and "maybe" for the
-        subscriber's next digest (:func:`maybe_due`)."""
+        kept with the matcher."""
         return self.get(profiles).match_tiers(notices)
+
+    def match_lots(self, profiles: list[Profile], notices: list[Notice]) -> list[LotMatch]:
+        """Each notice and each of its lots (:mod:`matchers.lots`), in both tiers: one match
+        per profile and notice, naming the lots that fitted — an alert where the notice or a
+        lot is sure, else a "maybe" where one is worth a look."""
+        matcher = self.get(profiles)
+        sure = match_lots(matcher.match, notices, profiles)
+        taken = {(m.match.profile_id, m.match.notice_ocid) for m in sure}
+        weak = match_lots(
+            lambda views: [m for m in matcher.match_tiers(views) if m.tier == "maybe"],
+            notices,
+            profiles,
+        )
+        return sure + [m for m in weak if (m.match.profile_id, m.match.notice_ocid) not in taken]
 
 
 def _profiles(audience: Sequence[Audience], defaults: TimingDefaults) -> list[Profile]:
@@ -174,55 +231,99 @@ async def _match_batch(
     report: MatchReport,
 ) -> None:
     fresh = [p for p in pending if p.status == "new" and p.canonical_id == p.notice_id]
-    changed = [p for p in pending if p.status == "changed" and _worth_telling(p.changes)]
-    deliveries = await _alerts(db, fresh, defaults, now, matchers, report)
-    updates, moved = await _updates(db, changed, defaults, now)
+    changed = [p for p in pending if p.status == "changed"]
+    told = [p for p in changed if _worth_telling(p.changes)]
+    # A procurement that became another kind of chance (planned -> tender) is matched again
+    # for everyone not yet alerted to it; those alerted get the follow-up instead.
+    again = [p for p in changed if p.canonical_id == p.notice_id and advanced(p.changes)]
+    async with db.session() as session:
+        alerted = await alerted_to(session, list({p.canonical_id for p in (*told, *again)}))
+        latest = await load_notices(session, [p.notice_id for p in changed])
+    already: dict[int, set[int]] = {}
+    for item in alerted:
+        already.setdefault(item.notice_id, set()).add(item.subscriber_id)
+    deliveries = await _alerts(db, [*fresh, *again], defaults, now, matchers, report, already)
+    plan = await _follow_ups(db, told, alerted, latest, defaults, now)
     async with db.write_session() as session:
         report.queued += await enqueue(session, deliveries, now)
-        report.updates += await enqueue(session, updates, now)
-        for canonical_id, deadline in moved:
-            await reschedule_reminders(session, canonical_id, deadline, now)
+        report.updates += await enqueue(session, plan.updates, now)
+        for delivery_id, due in plan.sooner:
+            await bring_forward(session, [delivery_id], due)
+        if plan.withdrawn:
+            await mark_final(session, plan.withdrawn, CANCELLED, "procurement withdrawn")
+        settings = AlertSettings(timezone=defaults.timezone, closing_soon=defaults.closing_soon)
+        report.edits += await queue_edits(session, plan.edits, now, settings)
+        for change in changed:
+            notice = latest.get(change.notice_id)
+            if notice is not None and any(n in change.changes for n in DEADLINE_FIELDS):
+                await reschedule_reminders(
+                    session, change.canonical_id, first_deadline(notice), now
+                )
         await mark_matched(session, [i for p in pending for i in p.version_ids], now)
 
 
 def _worth_telling(changes: dict[str, object]) -> bool:
+    """Worth a follow-up to those alerted: a changed title, deadline or value, the tender
+    out, a dynamic market open or changed, the procurement cancelled or closed."""
     if any(name in changes for name in UPDATE_FIELDS):
         return True
-    stage = changes.get("stage")
-    return isinstance(stage, list) and stage[-1] == "cancelled"
+    return follow_up_of(changes) != "changed" or advanced(changes)
 
 
 async def _alerts(
     db: Database,
-    fresh: Sequence[PendingVersion],
+    pending: Sequence[PendingVersion],
     defaults: TimingDefaults,
     now: datetime,
     matchers: MatcherCache,
     report: MatchReport,
+    already: dict[int, set[int]],
 ) -> list[NewDelivery]:
-    if not fresh:
+    """New alerts for these notices, for every subscriber they fit and not yet alerted.
+
+    Each kind reaches a subscriber as ``bot.kinds.delivery_for`` says: instant kinds when
+    the subscriber takes alerts (after quiet hours, or at their digest time), digest kinds
+    (pipeline, planned) only at their digest time, kinds switched off or never sent not at
+    all."""
+    if not pending:
         return []
     async with db.session() as session:
         audience = await alert_audience(session)
-        notices = await load_notices(session, [p.notice_id for p in fresh]) if audience else {}
-    # A notice that can no longer be acted on (its first deadline has passed) is of no use
-    # to anyone: never alert it.
+        notices = await load_notices(session, [p.notice_id for p in pending]) if audience else {}
+    # A notice that can no longer be acted on (its first deadline has passed, or it is
+    # award or contract history) is of no use to anyone: never alert it.
     notices = {k: n for k, n in notices.items() if still_open(n, now)}
     if not notices:
         return []
-    version_of = {p.notice_id: p.version for p in fresh}
+    version_of = {p.notice_id: p.version for p in pending}
     by_ocid = {n.ocid: nid for nid, n in notices.items()}
     profiles = _profiles(audience, defaults)
-    matches = await asyncio.to_thread(matchers.match_tiers, profiles, list(notices.values()))
+    matches = await asyncio.to_thread(matchers.match_lots, profiles, list(notices.values()))
     report.notices += len(notices)
-    report.matches += sum(1 for m in matches if m.tier == "alert")
-    report.maybes += sum(1 for m in matches if m.tier == "maybe")
-    people = {str(a.recipient.id): a.recipient for a in audience}
+    people = {str(a.recipient.id): a for a in audience}
     deliveries = []
-    for match in matches:
-        sub, notice_id = people[match.profile_id], by_ocid[match.notice_ocid]
+    for found in matches:
+        match = found.match
+        member, notice_id = people[match.profile_id], by_ocid[match.notice_ocid]
+        sub = member.recipient
+        if sub.id in already.get(notice_id, ()):
+            continue
+        how = delivery_for(
+            notices[notice_id].kind, clean_kinds_off(member.profile.get("kinds_off", ()))
+        )
+        if how not in (INSTANT, DIGEST):
+            continue
         maybe = match.tier == "maybe"
-        when = maybe_due(sub, now, defaults) if maybe else subscriber_due(sub, now, defaults)
+        if maybe:
+            report.maybes += 1
+            when = maybe_due(sub, now, defaults)
+        else:
+            report.matches += 1
+            when = (
+                subscriber_due(sub, now, defaults)
+                if how == INSTANT
+                else digest_due(sub, now, defaults)
+            )
         for channel in sub.channels:
             deliveries.append(
                 NewDelivery(
@@ -235,31 +336,50 @@ async def _alerts(
                     score=match.score,
                     reasons=match.reasons,
                     keywords=match.matched_keywords,
+                    lots=found.lots,
                 )
             )
     return deliveries
 
 
-async def _updates(
+@dataclass
+class _FollowUpPlan:
+    updates: list[NewDelivery] = field(default_factory=list)
+    edits: list[EditTarget] = field(default_factory=list)
+    #: Pending alerts (waiting for a digest) of notices now worth an instant alert.
+    sooner: list[tuple[int, datetime]] = field(default_factory=list)
+    #: Pending alerts of withdrawn procurements: never sent.
+    withdrawn: list[int] = field(default_factory=list)
+
+
+async def _follow_ups(
     db: Database,
-    changed: Sequence[PendingVersion],
+    told: Sequence[PendingVersion],
+    alerted: Sequence[Alerted],
+    latest: dict[int, Notice],
     defaults: TimingDefaults,
     now: datetime,
-) -> tuple[list[NewDelivery], list[tuple[int, datetime | None]]]:
-    """One short update for each subscriber already alerted to a changed notice."""
-    if not changed:
-        return [], []
-    canonical = {p.canonical_id: p for p in changed}
+) -> _FollowUpPlan:
+    """For each subscriber already alerted to a changed procurement: one follow-up message
+    (the update), and in Telegram an in-place edit of the alert they have.
+
+    An alert not sent yet needs neither: it will show the newest version when it goes. It
+    is brought forward if the notice is now worth an instant alert (a planned procurement
+    waiting for the digest, now a tender), and dropped if the procurement was withdrawn."""
+    plan = _FollowUpPlan()
+    canonical = {p.canonical_id: p for p in told}
+    if not canonical:
+        return plan
     async with db.session() as session:
-        alerted = await alerted_to(session, list(canonical))
         people = await recipients(session, list({a.subscriber_id for a in alerted}))
-    deliveries = []
     for item in alerted:
-        sub = people.get(item.subscriber_id)
-        if sub is None or item.channel not in sub.channels:
+        change, sub = canonical.get(item.notice_id), people.get(item.subscriber_id)
+        if change is None or sub is None or item.channel not in sub.channels:
             continue
-        change = canonical[item.notice_id]
-        deliveries.append(
+        if item.status == PENDING:
+            _waiting_alert(plan, item, change, latest.get(change.notice_id), sub, defaults, now)
+            continue
+        plan.updates.append(
             NewDelivery(
                 subscriber_id=sub.id,
                 notice_id=item.notice_id,
@@ -271,11 +391,27 @@ async def _updates(
                 reasons=item.reasons,
                 keywords=item.keywords,
                 changes=change.changes,
+                lots=item.lots,
             )
         )
-    moved = []
-    for change in changed:
-        if "deadline" in change.changes:
-            new = change.changes["deadline"][1]
-            moved.append((change.canonical_id, datetime.fromisoformat(new) if new else None))
-    return deliveries, moved
+        if item.channel == "telegram" and item.message_ref:
+            gone = change.first_version if is_withdrawn(change.changes) else None
+            plan.edits.append(
+                EditTarget(sub, item.message_ref, item.notice_id, change.changes, gone)
+            )
+    return plan
+
+
+def _waiting_alert(
+    plan: _FollowUpPlan,
+    item: Alerted,
+    change: PendingVersion,
+    notice: Notice | None,
+    sub: Recipient,
+    defaults: TimingDefaults,
+    now: datetime,
+) -> None:
+    if is_withdrawn(change.changes):
+        plan.withdrawn.append(item.delivery_id)
+    elif notice is not None and delivery_for(notice.kind) == INSTANT:
+        plan.sooner.append((item.delivery_id, subscriber_due(sub, now, defaults)))

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from bot.kinds import follow_up_of
 from bot.render.model import AlertView, Brand, ForecastView, RenderedEmail
 from bot.render.phrases import (
     CLOSING_SOON,
@@ -30,14 +31,20 @@ from bot.render.phrases import (
     day_month,
     deadline_phrase,
     digest_parts,
+    expected_phrase,
     forecast_phrase,
     is_cancelled,
+    kind_line,
+    later_deadline_phrase,
+    lot_phrase,
+    lots_more,
     maybe_part,
     nudge_text,
     period_title,
     reasons_line,
     region_names,
     reminder_lead,
+    reserved_phrase,
     suitability,
     value_phrase,
 )
@@ -161,7 +168,7 @@ def alert_subject(
     if view.kind == "update":
         lead = "update"
         if is_cancelled(view):
-            tail = "cancelled"
+            tail = "closed" if follow_up_of(view.changes) == "closed" else "cancelled"
         else:
             changes = change_phrases(view, now, tz)
             tail = changes[0] if changes else ""
@@ -170,7 +177,7 @@ def alert_subject(
         tail = _lower_first(reminder_lead(view, now, tz))
     else:
         lead = "alert"
-        tail = _closes(view, now, tz)
+        tail = _closes(view, now, tz) if view.notice_kind == "tender" else _kind_lead(view, now, tz)
     head = f"{clean(brand.short, 40)} {lead}: "
     tail = f" — {clean(tail, 50)}" if tail else ""
     room = max(20, _SUBJECT_MAX - len(head) - len(tail))
@@ -178,19 +185,53 @@ def alert_subject(
     return _subject(f"{head}{title}{tail}")
 
 
+def _kind_lead(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
+    """The action half of the kind line, for a subject ("have your say by 12 Mar")."""
+    return _lower_first(kind_line(view, now, tz).split(" — ")[0])
+
+
+def _when(view: AlertView, now: datetime, tz: ZoneInfo) -> tuple[str, str]:
+    """("Deadline", "closes …") or, for a pipeline or planned notice, ("Expected", "…")."""
+    expected = expected_phrase(view, now, tz)
+    if expected and view.deadline is None:
+        return "Expected", expected
+    later = later_deadline_phrase(view, now, tz)
+    text = deadline_phrase(view.deadline, now, tz)
+    return "Deadline", f"{text} ({later})" if later else text
+
+
+def _lots(view: AlertView) -> list[str]:
+    lines = [lot_phrase(lot) for lot in view.lots[:3]]
+    more = lots_more(view, min(3, len(view.lots)))
+    if more:
+        lines.append(more)
+    if not view.lots and view.lot_count > 1:
+        lines.append(f"{view.lot_count} lots")
+    return lines
+
+
 def _facts(view: AlertView, now: datetime, tz: ZoneInfo) -> list[tuple[str, str]]:
     facts: list[tuple[str, str]] = []
     buyer = clean(view.buyer, 300)
     if buyer:
         facts.append(("Buyer", buyer))
-    facts.append(("Value", value_phrase(view.value_amount, view.value_min, view.currency)))
+    value = value_phrase(view.value_amount, view.value_min, view.currency)
+    if view.lots and value != "value not stated":
+        value += " in all"
+    facts.append(("Value", value))
     if not is_cancelled(view):
-        facts.append(("Deadline", deadline_phrase(view.deadline, now, tz)))
+        facts.append(_when(view, now, tz))
     regions = region_names(view.regions, shown=8)
     if regions:
         facts.append(("Region", regions))
+    lots = _lots(view) if view.kind not in ("update", "reminder") else []
+    for index, line in enumerate(lots):
+        facts.append(("Lots that fit" if index == 0 and view.lots else "", line))
+    reserved = reserved_phrase(view.reserved)
+    if reserved:
+        facts.append(("Reserved", reserved))
     suited = suitability(view)
-    if suited:
+    if suited and not view.lots:
         facts.append(("Suitability", suited))
     return facts
 
@@ -215,13 +256,15 @@ def _notice(
         "changes": "; ".join(change_phrases(view, now, tz)) if view.kind == "update" else "",
         "lead": reminder_lead(view, now, tz) if view.kind == "reminder" else "",
         "reasons": reasons_line(view.reasons) if view.kind not in ("update", "reminder") else "",
+        "kind_line": kind_line(view, now, tz),
+        "lots": _lots(view)[:2],
         "detail": " · ".join(
             d
             for d in (
                 clean(view.buyer, 150),
                 region_names(view.regions, 2),
                 value_phrase(view.value_amount, view.value_min, view.currency),
-                deadline_phrase(view.deadline, now, tz),
+                _when(view, now, tz)[1],
             )
             if d
         ),

@@ -13,10 +13,26 @@ __all__ = [
     "Brand",
     "Button",
     "ForecastView",
+    "LotLine",
     "Photo",
     "RenderedEmail",
     "TelegramMessage",
 ]
+
+
+@dataclass(frozen=True)
+class LotLine:
+    """One lot of a notice as an alert names it ("Lot 3 — Day support, £120,000, suitable
+    for VCSEs")."""
+
+    id: str
+    title: str = ""
+    value_amount: float | None = None
+    value_min: float | None = None
+    currency: str | None = None
+    suitable_sme: bool | None = None
+    suitable_vcse: bool | None = None
+    reserved: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,23 @@ class AlertView:
     changes: Mapping[str, tuple[Any, Any]]  # kind == "update": field -> (old, new)
     days_before: int | None = None  # kind == "reminder"
     description: str = ""
+    #: What kind of chance it is (``feeds.kinds.KINDS`` id): the alert's first line.
+    notice_kind: str = "tender"
+    #: ``deadline`` is the first deadline that applies (``feeds.notice.first_deadline``):
+    #: a two-stage tender's request to take part, an engagement's close. These are the
+    #: dates behind it, and the expected tender date of a pipeline or planned notice.
+    tender_deadline: datetime | None = None
+    expression_of_interest: datetime | None = None
+    engagement_end: datetime | None = None
+    future_notice: datetime | None = None
+    #: The lots that fitted the profile, best first, and how many lots the notice has.
+    lots: tuple[LotLine, ...] = ()
+    lot_count: int = 0
+    #: Reservations of the whole contract (``feeds.notice.RESERVATIONS`` codes).
+    reserved: tuple[str, ...] = ()
+    #: Set when an alert already sent is shown again, edited in place: what has changed
+    #: since (field -> (old, new), as in ``changes``).
+    edit: Mapping[str, tuple[Any, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +146,8 @@ class TelegramMessage:
 
     ``edit_of``: not a new message but new buttons (``buttons``, often none) for the
     earlier message with that id — how an adviser's old buttons are taken away when the
-    enquiry they act on has moved on, through the same outbox as every message.
+    enquiry they act on has moved on, through the same outbox as every message — or, with
+    ``edit_text``, its new text and buttons.
     """
 
     text: str
@@ -121,6 +155,9 @@ class TelegramMessage:
     shown: tuple[int, ...] = ()
     edit_of: int | None = None
     photos: tuple[Photo, ...] = ()
+    #: With ``edit_of``: replace that message's text too (editMessageText), not only its
+    #: buttons — how an alert already sent is corrected in place when its notice changes.
+    edit_text: bool = False
 
 
 @dataclass(frozen=True)

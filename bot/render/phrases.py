@@ -13,8 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.render.model import AlertView
+from bot.kinds import follow_up_of, is_withdrawn
+from bot.render.model import AlertView, LotLine
 from bot.render.text import clean
+from feeds.kinds import KINDS
+from feeds.notice import RESERVATIONS
 from matchers.regions import NUTS_NAMES
 
 _REASON_MAX = 160
@@ -225,6 +228,147 @@ def why_short(reasons: Sequence[str], limit: int = 120) -> str:
     return clean("; ".join(parts), limit)
 
 
+# --- kinds, expected dates, lots, reservations -------------------------------------------------
+
+#: A planned procurement notice lets the buyer shorten the tender to 10 days (Procurement
+#: Act 2023, s. 54 and reg. 19): the reason to prepare now.
+PLANNED_MINIMUM_DAYS = 10
+
+
+def _on(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """ "12 Mar" (with the year when it is not this year's)."""
+    return day_month(aware(moment).astimezone(tz), aware(now).astimezone(tz), weekday=False)
+
+
+def _month(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """ "Sep" (with the year when it is not this year's): a pipeline's date is a plan."""
+    local, now_local = aware(moment).astimezone(tz), aware(now).astimezone(tz)
+    text = _MONTHS[local.month - 1]
+    return text if local.year == now_local.year else f"{text} {local.year}"
+
+
+def _open(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and aware(moment) > aware(now)
+
+
+def kind_line(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
+    """The first line of every alert: what kind of chance it is, and what to do by when.
+
+    "Have your say by 12 Mar — market engagement" (UK2), "Tender expected about Sep —
+    pipeline" (UK1), "Tender may allow only 10 days — planned procurement" (UK3), "Apply to
+    join — dynamic market" (UK13, UK14), "Bid by 7 Mar — tender" or "Request to take part
+    by 2 Nov — tender" (UK4, the first stage of a two-stage tender). Plain text."""
+    kind = view.notice_kind
+    if kind == "tender":
+        if view.deadline is not None and not _open(view.deadline, now):
+            return "Closed — tender"
+        if view.expression_of_interest is not None and view.deadline is not None:
+            return f"Request to take part by {_on(view.deadline, now, tz)} — tender"
+        if view.deadline is not None:
+            return f"Bid by {_on(view.deadline, now, tz)} — tender"
+        return "Open for bids — tender"
+    if kind == "engagement":
+        if view.deadline is not None and not _open(view.deadline, now):
+            return "Engagement closed — market engagement"
+        if view.deadline is not None:
+            return f"Have your say by {_on(view.deadline, now, tz)} — market engagement"
+        return "Have your say — market engagement"
+    if kind == "pipeline":
+        if _open(view.future_notice, now):
+            assert view.future_notice is not None
+            return f"Tender expected about {_month(view.future_notice, now, tz)} — pipeline"
+        return "Tender expected later — pipeline"
+    if kind == "planned":
+        return f"Tender may allow only {PLANNED_MINIMUM_DAYS} days — planned procurement"
+    if kind == "dm_intention":
+        return "Apply to join when it opens — dynamic market"
+    if kind == "dm_established":
+        return "Apply to join — dynamic market"
+    if kind == "dm_modified":
+        return "Rules changed — dynamic market"
+    if kind == "dm_ceased":
+        return "Closed — dynamic market"
+    if kind == "cancelled":
+        return "Cancelled — procurement"
+    if kind == "unknown":  # not classified: say what is known, the closing date
+        if view.deadline is not None and _open(view.deadline, now):
+            return f"Closes {_on(view.deadline, now, tz)} — notice"
+        return "Closed — notice" if view.deadline is not None else "Notice — no closing date given"
+    known = KINDS.get(kind)
+    return known.name if known is not None else "Notice"
+
+
+def expected_phrase(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
+    """ "tender expected about 1 Jun; bids likely due about 6 Jul" for a pipeline or planned
+    notice (its dates are the buyer's plan, never a deadline); "" otherwise."""
+    if view.notice_kind not in ("pipeline", "planned"):
+        return ""
+    parts: list[str] = []
+    if _open(view.future_notice, now):
+        assert view.future_notice is not None
+        when = (
+            _month(view.future_notice, now, tz)
+            if view.notice_kind == "pipeline"
+            else _on(view.future_notice, now, tz)
+        )
+        parts.append(f"tender expected about {when}")
+    if view.notice_kind == "planned" and _open(view.tender_deadline, now):
+        assert view.tender_deadline is not None
+        parts.append(f"bids likely due about {_on(view.tender_deadline, now, tz)}")
+    if not parts:
+        return "no tender date given yet"
+    return "; ".join(parts)
+
+
+def later_deadline_phrase(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
+    """ "then tenders close 5 Dec" when the first deadline is a request to take part."""
+    first, tender = view.deadline, view.tender_deadline
+    if first is None or tender is None or aware(tender) <= aware(first):
+        return ""
+    return f"then tenders close {_on(tender, now, tz)}"
+
+
+def reserved_phrase(codes: Sequence[str]) -> str:
+    """ "Reserved for supported employment providers" ("" when not reserved)."""
+    words = [RESERVATIONS.get(code, f"reserved ({clean(code, 40)})") for code in codes]
+    if not words:
+        return ""
+    text = "; ".join(dict.fromkeys(words))
+    return text[:1].upper() + text[1:]
+
+
+def _suited(sme: bool | None, vcse: bool | None) -> str:
+    who = [w for w, flag in (("SMEs", sme), ("VCSEs", vcse)) if flag is True]
+    return f"suitable for {' and '.join(who)}" if who else ""
+
+
+def lot_name(lot: LotLine) -> str:
+    """ "Lot 3" for a number, the id as given otherwise ("LOT-0003")."""
+    ident = clean(lot.id, 20)
+    return f"Lot {ident}" if ident.isdigit() else ident
+
+
+def lot_phrase(lot: LotLine) -> str:
+    """ "Lot 3 — Day support, £120,000, suitable for VCSEs, reserved for …"."""
+    parts = [clean(lot.title, 80)]
+    value = value_phrase(lot.value_amount, lot.value_min, lot.currency)
+    if value != "value not stated":
+        parts.append(value)
+    parts.append(_suited(lot.suitable_sme, lot.suitable_vcse))
+    reserved = reserved_phrase(lot.reserved)
+    parts.append(reserved[:1].lower() + reserved[1:])
+    detail = ", ".join(p for p in parts if p)
+    return f"{lot_name(lot)} — {detail}" if detail else lot_name(lot)
+
+
+def lots_more(view: AlertView, shown: int) -> str:
+    """ "and 2 more lots fit" / "1 of 3 lots fits" — what the lot lines leave out."""
+    more = len(view.lots) - shown
+    if more > 0:
+        return f"and {more} more {'lot fits' if more == 1 else 'lots fit'}"
+    return ""
+
+
 # --- updates -----------------------------------------------------------------------------------
 
 
@@ -240,6 +384,7 @@ def _parse_when(value: object) -> datetime | None:
 
 
 def _short_date(moment: datetime, other: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    """ "12 Mar" (with the time when ``other`` falls on the same day)."""
     local = moment.astimezone(tz)
     now_local = aware(now).astimezone(tz)
     text = day_month(local, now_local, weekday=False)
@@ -260,32 +405,99 @@ def _value_of(raw: object) -> str | None:
 
 _STAGE_WORDS = {"award": "has been awarded", "complete": "is complete"}
 
+_FOLLOW_UP_WORDS = {
+    "out_now": "the tender is out now",
+    "open_now": "the dynamic market is open to join now",
+    "cancelled": "was cancelled",
+    "closed": "the dynamic market has closed",
+}
+_KIND_CHANGE_WORDS = {
+    "pipeline": "now in the buyer's pipeline: a tender is expected in the coming months",
+    "engagement": "the buyer wants suppliers' views now",
+    "planned": (
+        "a planned procurement notice is out: the tender may allow only "
+        f"{PLANNED_MINIMUM_DAYS} days"
+    ),
+    "tender": "is open for bids now",
+    "dm_intention": "a dynamic market is coming",
+    "dm_established": "the dynamic market is open to join now",
+    "dm_modified": "the dynamic market's rules or scope have changed",
+    "award": "has been awarded",
+    "direct_award": "is to be awarded directly, without competition",
+    "contract": "the contract has been signed",
+}
+
+
+#: The kinds whose notices have each date: when a procurement changes kind, a date that
+#: its new kind does not have simply went away (an engagement's close, once the tender is
+#: out), and saying so would only confuse.
+_DATES_OF = {
+    "deadline": frozenset({"tender", "dm_established", "dm_modified", "unknown"}),
+    "expression_of_interest": frozenset({"tender", "dm_established", "dm_modified", "unknown"}),
+    "engagement_end": frozenset({"engagement"}),
+}
+
+
+def _pair(changes: Mapping[str, object], name: str) -> tuple[object, object] | None:
+    pair = changes.get(name)
+    if isinstance(pair, list | tuple) and len(pair) == 2:
+        return pair[0], pair[1]
+    return None
+
 
 def is_cancelled(view: AlertView) -> bool:
-    stage = view.changes.get("stage")
-    return stage is not None and len(stage) == 2 and stage[1] == "cancelled"
+    return is_withdrawn(view.changes)
 
 
 def change_phrases(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
     """What changed, in words: "deadline moved from 12 Mar to 19 Mar", "was cancelled"..."""
+    return changes_in_words(view.changes, now, tz)
+
+
+def changes_in_words(changes: Mapping[str, object], now: datetime, tz: ZoneInfo) -> list[str]:
+    """:func:`change_phrases` of a changes mapping (an update's, or an in-place edit's)."""
     phrases: list[str] = []
-    changes = view.changes
-    if is_cancelled(view):
-        phrases.append("was cancelled")
-    for name, pair in changes.items():
-        try:
-            old, new = pair
-        except (TypeError, ValueError):
+    follow_up = follow_up_of(changes)
+    if follow_up in _FOLLOW_UP_WORDS:
+        phrases.append(_FOLLOW_UP_WORDS[follow_up])
+    kind = _pair(changes, "kind")
+    for name in changes:
+        both = _pair(changes, name)
+        if both is None:
             phrases.append(f"{clean(name, 30)} changed")
             continue
-        if name == "stage":
-            if new == "cancelled":
+        old, new = both
+        if kind is not None and name in _DATES_OF and kind[1] not in _DATES_OF[name]:
+            continue  # a date the notice's new kind does not have: not news
+        if name == "kind":
+            words = _KIND_CHANGE_WORDS.get(str(new))
+            if words and follow_up == "changed" and words not in phrases:
+                phrases.append(words)
+        elif name == "stage":
+            if new == "cancelled" or "kind" in changes or follow_up != "changed":
                 continue
             words = _STAGE_WORDS.get(str(new))
             phrases.append(words or f"moved to the {clean(new, 30)} stage")
-        elif name == "deadline":
+        elif name in ("expression_of_interest", "engagement_end"):
+            what = "requests to take part" if name == "expression_of_interest" else "engagement"
             before, after = _parse_when(old), _parse_when(new)
             if before is not None and after is not None:
+                phrases.append(
+                    f"{what} close date moved from {_short_date(before, after, now, tz)} "
+                    f"to {_short_date(after, before, now, tz)}"
+                )
+            elif after is not None:
+                verb = "close" if name == "expression_of_interest" else "closes"
+                phrases.append(f"{what} {verb} on {_short_date(after, None, now, tz)}")
+            elif before is not None:
+                phrases.append(f"{what} close date removed")
+        elif name == "deadline":
+            before, after = _parse_when(old), _parse_when(new)
+            if follow_up in ("out_now", "open_now"):
+                # what the planned notice gave was only the date the buyer expected
+                if after is not None:
+                    phrases.append(f"bids close {_short_date(after, None, now, tz)}")
+            elif before is not None and after is not None:
                 phrases.append(
                     f"deadline moved from {_short_date(before, after, now, tz)} "
                     f"to {_short_date(after, before, now, tz)}"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.callbacks import pack
+from bot.kinds import follow_up_of, is_withdrawn
 from bot.render.model import AlertView, Button, ForecastView, TelegramMessage
 from bot.render.phrases import (
     CLOSING_SOON,
@@ -23,19 +24,26 @@ from bot.render.phrases import (
     MAYBE_HEADING,
     aware,
     change_phrases,
+    changes_in_words,
     closing_key,
     counts,
     deadline_phrase,
     deadline_short,
     digest_parts,
+    expected_phrase,
     forecast_phrase,
     is_cancelled,
+    kind_line,
+    later_deadline_phrase,
+    lot_phrase,
+    lots_more,
     maybe_part,
     nudge_text,
     period_title,
     reasons_line,
     region_names,
     reminder_lead,
+    reserved_phrase,
     suitability,
     value_phrase,
     why_short,
@@ -84,12 +92,27 @@ def _title_html(view: AlertView, limit: int) -> str:
     return link(view.url, esc(title))
 
 
+_FOLLOW_UP_LEADS = {
+    "out_now": ("🚀", "Out now"),
+    "open_now": ("🚪", "Open now"),
+    "cancelled": ("❌", "Cancelled"),
+    "closed": ("❌", "Closed"),
+    "changed": ("🔄", "Update"),
+}
+
+
 def _kind_icon(view: AlertView) -> str:
     if view.kind == "update":
-        return "❌" if is_cancelled(view) else "🔄"
+        return _FOLLOW_UP_LEADS[follow_up_of(view.changes)][0]
     if view.kind == "reminder":
         return "⏰"
     return "🔔"
+
+
+def _update_lead(view: AlertView) -> str:
+    """ "🔄 Update", "🚀 Out now", "❌ Cancelled"... (HTML-safe)."""
+    icon, word = _FOLLOW_UP_LEADS[follow_up_of(view.changes)]
+    return f"{icon} {word}"
 
 
 def _alert_buttons(view: AlertView, now: datetime) -> tuple[tuple[Button, ...], ...]:
@@ -128,21 +151,55 @@ def description_line(view: AlertView) -> str:
     return text
 
 
+_LOTS_SHOWN = 2
+
+
+def when_line(view: AlertView, now: datetime, tz: ZoneInfo) -> str:
+    """The 📅 line: the first deadline, or a pipeline or planned notice's expected dates."""
+    expected = expected_phrase(view, now, tz)
+    if expected and view.deadline is None:
+        return f"📅 {esc(expected)}"
+    text = deadline_phrase(view.deadline, now, tz)
+    later = later_deadline_phrase(view, now, tz)
+    return f"📅 {esc(text)}" + (f" ({esc(later)})" if later else "")
+
+
+def lot_lines(view: AlertView, shown: int = _LOTS_SHOWN) -> list[str]:
+    """🧩 the lots that fitted ("Lot 3 — Day support, £120,000, suitable for VCSEs")."""
+    lines = [f"🧩 {esc(lot_phrase(lot))}" for lot in view.lots[:shown]]
+    more = lots_more(view, min(shown, len(view.lots)))
+    if more:
+        lines.append(f"🧩 {esc(more)}")
+    if not view.lots and view.lot_count > 1:
+        lines.append(f"🧩 {view.lot_count} lots")
+    return lines
+
+
 def _alert_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
-    lines = [f"🔔 <b>{_title_html(view, _TITLE_MAX)}</b>"]
+    lines = [
+        f"🔔 {esc(kind_line(view, now, tz))}",
+        f"<b>{_title_html(view, _TITLE_MAX)}</b>",
+    ]
     about = description_line(view)
     if about:
         lines.append(f"<i>{esc(about)}</i>")
     buyer = clean(view.buyer, _BUYER_MAX)
     if buyer:
         lines.append(f"🏛 {esc(buyer)}")
-    lines.append(f"💷 {esc(value_phrase(view.value_amount, view.value_min, view.currency))}")
-    lines.append(f"📅 {esc(deadline_phrase(view.deadline, now, tz))}")
+    value = value_phrase(view.value_amount, view.value_min, view.currency)
+    if view.lots and value != "value not stated":
+        value += " in all"
+    lines.append(f"💷 {esc(value)}")
+    lines.append(when_line(view, now, tz))
     regions = region_names(view.regions)
     if regions:
         lines.append(f"📍 {esc(regions)}")
+    lines.extend(lot_lines(view))
+    reserved = reserved_phrase(view.reserved)
+    if reserved:
+        lines.append(f"🔒 {esc(reserved)}")
     suited = suitability(view)
-    if suited:
+    if suited and not view.lots:
         lines.append(esc(suited))
     reasons = reasons_line(view.reasons)
     if reasons:
@@ -152,10 +209,27 @@ def _alert_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
 
 def _update_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
     what = "; ".join(change_phrases(view, now, tz))
-    lines = [f"{_kind_icon(view)} Update: <b>{_title_html(view, _TITLE_MAX)}</b> — {esc(what)}"]
-    if not is_cancelled(view) and view.deadline is not None:
-        lines.append(f"📅 {esc(deadline_phrase(view.deadline, now, tz))}")
+    lines = [f"{_update_lead(view)}: <b>{_title_html(view, _TITLE_MAX)}</b> — {esc(what)}"]
+    if not is_cancelled(view) and (view.deadline is not None or expected_phrase(view, now, tz)):
+        lines.append(when_line(view, now, tz))
     return lines
+
+
+def _strike(lines: list[str]) -> list[str]:
+    """Each line struck through (each is balanced HTML, so wrapping it stays valid)."""
+    return [f"<s>{line}</s>" if line else line for line in lines]
+
+
+def _edited_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> tuple[list[str], bool]:
+    """An alert already sent, shown again after its procurement moved on: 📝 what changed
+    above it, or ❌ withdrawn with the alert struck through. True when withdrawn."""
+    assert view.edit is not None
+    what = esc("; ".join(changes_in_words(view.edit, now, tz)))
+    lines = _alert_lines(view, now, tz)
+    if is_withdrawn(view.edit):
+        word = "Closed" if follow_up_of(view.edit) == "closed" else "Withdrawn"
+        return [f"❌ <b>{word}</b>: {what}", *_strike(lines)], True
+    return [f"📝 <b>Changed</b>: {what}", *lines], False
 
 
 def _reminder_lines(view: AlertView, now: datetime, tz: ZoneInfo) -> list[str]:
@@ -172,6 +246,10 @@ def telegram_alert(view: AlertView, now: datetime, tz: ZoneInfo) -> TelegramMess
         return TelegramMessage(fit("\n".join(_update_lines(view, now, tz))), ())
     if view.kind == "reminder":
         return TelegramMessage(fit("\n".join(_reminder_lines(view, now, tz))), ())
+    if view.edit is not None:
+        lines, withdrawn = _edited_lines(view, now, tz)
+        buttons = () if withdrawn else _alert_buttons(view, now)
+        return TelegramMessage(fit("\n".join(lines)), buttons)
     return TelegramMessage(fit("\n".join(_alert_lines(view, now, tz))), _alert_buttons(view, now))
 
 
@@ -183,10 +261,10 @@ def _line(view: AlertView, now: datetime, tz: ZoneInfo, number: int | None = Non
     title = _title_html(view, _TITLE_LINE_MAX)
     if view.kind == "update":
         what = clean("; ".join(change_phrases(view, now, tz)), 160)
-        return f"{prefix}{_kind_icon(view)} Update: {title} — {esc(what)}"
+        return f"{prefix}{_update_lead(view)}: {title} — {esc(what)}"
     if view.kind == "reminder":
         return f"{prefix}⏰ {reminder_lead(view, now, tz)}: {title}"
-    lines = [f"{prefix}<b>{title}</b>"]
+    lines = [f"{prefix}{esc(kind_line(view, now, tz))}", f"{_INDENT}<b>{title}</b>"]
     who = [
         f"🏛 {esc(buyer)}" if (buyer := clean(view.buyer, _ITEM_BUYER_MAX)) else "",
         f"📍 {esc(place)}" if (place := region_names(view.regions, _ITEM_PLACES)) else "",
@@ -194,11 +272,19 @@ def _line(view: AlertView, now: datetime, tz: ZoneInfo, number: int | None = Non
     if any(who):
         lines.append(_INDENT + " · ".join(w for w in who if w))
     value = value_phrase(view.value_amount, view.value_min, view.currency)
-    when = deadline_short(view.deadline, now, tz)
+    when = expected_phrase(view, now, tz) if view.deadline is None else ""
+    when = when or deadline_short(view.deadline, now, tz)
     lines.append(f"{_INDENT}📅 {esc(when)} · 💷 {esc(value)}")
+    lines.extend(f"{_INDENT}{line}" for line in lot_lines(view, shown=1))
     why = why_short(view.reasons)
     if why:
         lines.append(f"{_INDENT}<i>Why: {esc(why)}</i>")
+    if view.edit is not None:
+        what = esc(clean("; ".join(changes_in_words(view.edit, now, tz)), 160))
+        if is_withdrawn(view.edit):
+            lines = [*_strike(lines), f"{_INDENT}❌ <b>Withdrawn</b>: {what}"]
+        else:
+            lines.append(f"{_INDENT}📝 <b>Changed</b>: {what}")
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.chat import regions_menu
 from bot.chat.account import profile_problem
+from bot.chat.kinds_menu import RESERVED_CHOICES
 from bot.chat.text import (
     DAY_NAMES,
     MAX_KEYWORD_CHARS,
@@ -27,6 +28,7 @@ from bot.chat.text import (
     split_keywords,
     value_range,
 )
+from bot.kinds import KIND_GROUPS, KindGroup, clean_kinds_off, group_on
 from matchers import regions as nuts
 from storage.chat import touch
 from storage.models import ProfileRow, SubscriberRow
@@ -34,9 +36,11 @@ from storage.models import ProfileRow, SubscriberRow
 __all__ = [
     "Note",
     "add_words",
+    "kinds_on",
     "remove_word",
     "set_delivery",
     "set_filters",
+    "set_kinds",
     "set_regions",
 ]
 
@@ -169,6 +173,29 @@ def set_filters(profile: ProfileRow, form: Mapping[str, str]) -> Note:
     suited = [w for w, on in (("VCSE", profile.vcse_only), ("SME", profile.sme_only)) if on]
     only = f"; only {' and '.join(suited)}-suitable notices" if suited else ""
     return Note(True, [f"Saved: {value_range(low, high)}{only}."])
+
+
+def kinds_on(profile: ProfileRow) -> list[tuple[KindGroup, bool]]:
+    """Each kind group of /types and whether it reaches this subscriber."""
+    off = clean_kinds_off(profile.kinds_off or ())
+    return [(group, group_on(group, off)) for group in KIND_GROUPS]
+
+
+def set_kinds(profile: ProfileRow, keys: Iterable[str], reserved: Iterable[str]) -> Note:
+    """The ticked kind groups (every other group is switched off) and reservations asked
+    for — what /types sets in the chat."""
+    wanted = set(keys)
+    off = [kind for group in KIND_GROUPS if group.key not in wanted for kind in group.kinds]
+    allowed = {code for code, _, _ in RESERVED_CHOICES}
+    profile.kinds_off = off
+    profile.reserved = [code for code in dict.fromkeys(reserved) if code in allowed]
+    touch(profile)
+    on = [group.label for group in KIND_GROUPS if group.key in wanted]
+    lines = [f"Saved. Kinds of notice: {', '.join(on) if on else 'none (follow-ups only)'}."]
+    if profile.reserved:
+        names = " or ".join(n for c, n, _ in RESERVED_CHOICES if c in profile.reserved)
+        lines.append(f"Only contracts reserved for {names}.")
+    return Note(True, lines)
 
 
 def set_delivery(sub: SubscriberRow, form: Mapping[str, str]) -> Note:

@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.chat import regions_menu
+from bot.chat.kinds_menu import RESERVED_CHOICES
 from bot.chat.preview_search import Preview, preview
 from bot.chat.text import DAY_NAMES, MAX_KEYWORDS, money
 from bot.durations import format_time_window
@@ -92,7 +93,12 @@ async def _change(request: web.Request) -> web.Response:
         return _expired()
     services = request.app[SERVICES]
     form = {k: str(v) for k, v in (await request.post()).items() if isinstance(v, str)}
-    regions = [str(v) for v in (await request.post()).getall("region", [])]
+    posted = await request.post()
+    regions = [str(v) for v in posted.getall("region", [])]
+    choices = {
+        "kind": [str(v) for v in posted.getall("kind", [])],
+        "reserved": [str(v) for v in posted.getall("reserved", [])],
+    }
     async with services.db.session() as session:
         sub = await _subscriber(session, token)
         if sub is None:
@@ -109,7 +115,7 @@ async def _change(request: web.Request) -> web.Response:
         if name == "preview":
             preview = await _preview(services, profile)
         else:
-            note = await _apply(session, name, form, regions, sub, profile)
+            note = await _apply(session, name, form, regions, sub, profile, choices)
         session.add(sub)
         session.add(profile)
         log.info("settings page: %s (%s)", name or "?", "saved" if note and note.ok else "-")
@@ -123,7 +129,10 @@ async def _apply(
     regions: list[str],
     sub: SubscriberRow,
     profile: ProfileRow,
+    choices: dict[str, list[str]],
 ) -> editing.Note:
+    if name == "kinds":
+        return editing.set_kinds(profile, choices["kind"], choices["reserved"])
     if name == "keywords_add":
         return editing.add_words(profile, form.get("keywords", ""))
     if name == "exclude_add":
@@ -241,6 +250,14 @@ def _page(
         value_text=_value_text(profile),
         vcse_only=profile.vcse_only,
         sme_only=profile.sme_only,
+        kinds=[
+            {"key": g.key, "label": g.label, "codes": g.codes, "what": g.what, "on": on}
+            for g, on in editing.kinds_on(profile)
+        ],
+        reserved=[
+            {"code": code, "name": name, "on": code in (profile.reserved or ())}
+            for code, name, _ in RESERVED_CHOICES
+        ],
         frequencies=FREQUENCIES,
         frequency=sub.frequency,
         hours=list(range(24)),

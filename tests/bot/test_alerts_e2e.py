@@ -128,7 +128,7 @@ async def test_alert_by_telegram_and_email_once_then_one_update(
     # Telegram: exactly one HTML message with the title linked and the buttons.
     (alert,) = fake.messages(ANN)
     assert alert.parse_mode == "HTML"
-    assert alert.text.startswith(f"🔔 {TITLE}")
+    assert alert.text.startswith(f"🔔 Bid by 7 Mar — tender\n{TITLE}\n")
     assert len(alert.links) == 1 and "contractsfinder.service.gov.uk" in alert.links[0]
     assert "closes Fri 7 Mar, 13:00 — 43 days left" in alert.text
     assert "Why: matched “catering” in the title" in alert.text
@@ -161,7 +161,7 @@ async def test_alert_by_telegram_and_email_once_then_one_update(
     ]
     assert {r.status for r in rows} == {"sent"}
     (grazing,) = fake.messages(BEN)  # Ben's own match, not the catering one
-    assert grazing.text.startswith("🔔 Linking Levisham Grazing Assessment")
+    assert grazing.text.startswith("🔔 Bid by 14 Feb — tender\nLinking Levisham Grazing Assessment")
     assert [r.channel for r in rows if r.subscriber_id == ben] == ["telegram"]
 
     # The same feed again: nothing new anywhere.
@@ -177,9 +177,19 @@ async def test_alert_by_telegram_and_email_once_then_one_update(
     amended = _config(fake, smtp, database, _amended(tmp_path))
     changed = await _cycle(amended, datetime(2025, 1, 24, 10, 5, tzinfo=UTC))
     assert changed.matching.updates == 2
-    _, update = fake.messages(ANN)
+    original, update = fake.messages(ANN)
     assert update.text.startswith(f"🔄 Update: {TITLE} — deadline moved from 7 Mar to 14 Mar")
     assert update.links == alert.links
+    # Telegram: the first alert is edited in place, so it never shows the old date
+    assert original.message_id == alert.message_id
+    assert original.text.startswith(
+        f"📝 Changed: deadline moved from 7 Mar to 14 Mar\n🔔 Bid by 14 Mar — tender\n{TITLE}"
+    )
+    assert (
+        "closes Fri 14 Mar, 13:00" in original.text
+        and "7 Mar" not in original.text.split("\n", 1)[1]
+    )
+    assert [b["text"] for b in original.buttons] == texts
     assert len(smtp.to(EDDIE)) == 2
     assert "deadline moved from 7 Mar to 14 Mar" in (smtp.to(EDDIE)[1].text or "")
     assert fake.messages(CAT) == [] and fake.messages(BEN) == [grazing]

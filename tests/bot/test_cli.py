@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.subscriber_files import read_subscriber_file
 from feeds.local import parse_file
 from storage.db import Database
 from storage.suppression import suppress
@@ -118,6 +119,8 @@ def test_subscribers_import_list_and_poll(
         ('[{"email": "a@b.org", "keywords": ["a"], "cpv": ["999x"]}]', "field 'cpv'"),
         ("{not json", "not valid JSON"),
         ("name,phone\nx,1\n", "'email' or 'telegram_id' column"),
+        ("email,keywords,reserved\na@b.org,care,mutuals\n", "field 'reserved'"),
+        ("email,keywords,kinds_off\na@b.org,care,award\n", "field 'kinds_off'"),
     ],
 )
 def test_bad_subscriber_files_exit_2_naming_the_problem(
@@ -163,6 +166,23 @@ def test_subscriber_json_profiles_import(
     assert main(["--config", str(config), "subscribers", "list"]) == 0
     out = capsys.readouterr().out
     assert "telegram+email" in out and "weekly" in out
+
+
+def test_import_kinds_off_and_reserved_and_keep_them_when_a_file_does_not_say(
+    tmp_path: Path,
+) -> None:
+    with_kinds = tmp_path / "with.csv"
+    with_kinds.write_text(
+        "email,keywords,kinds_off,reserved\n"
+        "care@example.org,home care,pipeline;planned,supported_employment\n"
+    )
+    (item,) = read_subscriber_file(with_kinds)
+    assert item.profile["kinds_off"] == ["pipeline", "planned"]
+    assert item.profile["reserved"] == ["supported_employment"]
+    without = tmp_path / "without.csv"
+    without.write_text("email,keywords\ncare@example.org,home care\n")
+    (plain,) = read_subscriber_file(without)
+    assert "kinds_off" not in plain.profile and "reserved" not in plain.profile
 
 
 def test_poll_warns_when_subscribers_have_no_working_channel(

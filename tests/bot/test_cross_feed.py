@@ -28,8 +28,12 @@ class Recorder:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
+        self.edits: list[tuple[int, int, str]] = []
 
     async def send(self, chat_id: int, message: Any) -> int:
+        if message.edit_of is not None:
+            self.edits.append((chat_id, message.edit_of, message.text))
+            return int(message.edit_of)
         self.sent.append((chat_id, message.text))
         return len(self.sent)
 
@@ -89,6 +93,10 @@ async def test_same_tender_on_both_feeds_alerts_once_and_updates_once(
         await service.cycle()
     assert len(telegram.sent) == 2
     assert "deadline moved from 7 Mar to 14 Mar" in telegram.sent[1][1]
+    # and the first alert is edited in place, once
+    ((chat, message_id, text),) = telegram.edits
+    assert (chat, message_id) == (501, 1)
+    assert text.startswith("📝 <b>Changed</b>: deadline moved from 7 Mar to 14 Mar")
 
     async with database.session() as session:
         notices = (await session.exec(select(NoticeRow))).all()

@@ -39,8 +39,8 @@ async def test_demo_shows_the_product_as_a_person_meets_it(tmp_path: Path) -> No
     assert "👤 Sam: school meals, community catering, holiday food\n🤖 bestbot → Sam:" in text
     assert "👤 Sam taps [ " in text
     # 2. one rich single alert, with its "why", its place by name and a line of description
-    single = _block(text, "🔔 Supported living services for adults with learning disabilities")
-    assert "🤖 bestbot → Homeward Care CIC (Mansfield):\n   🔔 Supported living" in text
+    single = _block(text, "🔔 Bid by 7 Mar — tender\n   Supported living services for adults")
+    assert "🤖 bestbot → Homeward Care CIC (Mansfield):\n   🔔 Bid by 7 Mar — tender\n" in text
     assert "Nottinghamshire County Council is commissioning supported living" in single
     assert "📍 North Nottinghamshire" in single
     assert "Why: matched “supported living” in the title" in single
@@ -67,6 +67,14 @@ async def test_demo_shows_the_product_as_a_person_meets_it(tmp_path: Path) -> No
         if "digest" in body.get_content():
             digests.append(body.get_content())
     assert digests and digests[0].count("Why: ") >= 2
+    # each item leads with what kind of chance it is: a market engagement in Wheels for
+    # All's daily email, a pipeline notice in Greenfingers' weekly Telegram digest
+    assert "- Have your say by 7 Feb — market engagement\n  Community transport in the" in (
+        "\n".join(digests).replace("\r\n", "\n")
+    )
+    weekly = _block(text, "📬 Your weekly digest")
+    assert "Tender expected about Sep — pipeline\n       Parks and open spaces" in weekly
+    assert "📅 tender expected about Sep" in weekly
     assert "✉️  Email to bookings@wheelsforall.example.org" in text
     # one clock: no date a person reads is out of step with it ("653 days left")
     days = [int(n) for n in re.findall(r"(\d+) days? left|\((\d+) days\)", text) for n in n if n]

@@ -294,8 +294,13 @@ async def test_feedback_from_a_daily_digest_marks_the_numbered_notice(bot: Bot) 
     assert (await bot.dispatch()).messages == 1
     digest = bot.last(ANN)
     assert digest.text.startswith("📬 Your daily digest")
-    assert "1. Catering & cleaning services <ocds-d2>" in digest.text  # closing soon first
-    assert "2. Catering & cleaning services <ocds-d1>" in digest.text
+    # closing soon first; each item's kind line, then its title
+    assert re.search(
+        r"1\. Bid by [^\n]+ — tender\n    Catering & cleaning services <ocds-d2>", digest.text
+    )
+    assert re.search(
+        r"2\. Bid by [^\n]+ — tender\n    Catering & cleaning services <ocds-d1>", digest.text
+    )
     (row_later,) = await _rows(bot.db, DeliveryRow, DeliveryRow.notice_id == later)
     assert digest.button("👎 2")["callback_data"] == f"fb-:{row_later.id}"
     assert await bot.press(ANN, digest, f"fb-:{row_later.id}") == (

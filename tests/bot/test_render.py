@@ -82,7 +82,8 @@ def callbacks(message: TelegramMessage) -> list[str]:
 def test_alert_shows_every_fact() -> None:
     message = telegram_alert(view(), NOW, LONDON)
     text = shown(message)
-    assert text.splitlines()[0] == "🔔 School meals service"
+    # the first line says what kind of chance it is; the title follows
+    assert text.splitlines()[:2] == ["🔔 Bid by 13 Feb — tender", "School meals service"]
     assert "Nottingham City Council" in text
     assert "£250,000" in text
     assert "closes Fri 13 Feb, 12:00 — 9 days left" in text
@@ -161,7 +162,7 @@ def test_ten_thousand_character_title_fits_and_is_cut_as_text() -> None:
         LONDON,
     )
     text = shown(message)
-    first = text.splitlines()[0]
+    first = text.splitlines()[1]
     assert first.endswith("…")
     assert len(first) < 400
     assert "and 45 more" in text
@@ -325,7 +326,7 @@ def test_update_wording(changes: dict[str, Any], wording: str) -> None:
     message = telegram_alert(view(kind="update", changes=changes), NOW, LONDON)
     text = shown(message)
     assert text.startswith(
-        ("🔄 Update: School meals service — ", "❌ Update: School meals service — ")
+        ("🔄 Update: School meals service — ", "❌ Cancelled: School meals service — ")
     )
     assert wording in text.splitlines()[0]
     assert message.buttons == ()
@@ -335,8 +336,8 @@ def test_cancellation_is_said_first_and_once() -> None:
     v = update(stage=("tender", "cancelled"), deadline=("2026-03-12T12:00Z", "2026-03-19T12:00Z"))
     first = shown(telegram_alert(v, NOW, LONDON)).splitlines()
     assert (
-        first[0]
-        == "❌ Update: School meals service — was cancelled; deadline moved from 12 Mar to 19 Mar"
+        first[0] == "❌ Cancelled: School meals service — was cancelled; "
+        "deadline moved from 12 Mar to 19 Mar"
     )
     assert len(first) == 1  # no "closes …" line for a cancelled notice
     mail = email_alert(v, NOW, LONDON, unsubscribe_url="https://b.example/u/1", manage_url=None)
@@ -383,12 +384,13 @@ def test_group_is_closing_soon_first() -> None:
     assert head == "🔔 4 new opportunities, 1 update, 1 reminder"
     titles = [
         re.sub(r"^\d+\. (⏰ Closes in 1 day: |🔄 Update: )?", "", item).split(" — ")[0]
-        for item in (i.splitlines()[0] for i in items)
+        for item in (_title_line(i) for i in items)
     ]
     assert titles == ["Reminder", "Soon", "Moved", "Late", "No deadline", "Closed"]
     # each new opportunity keeps its buyer, place, closing date, value and "why"
     assert items[1].splitlines() == [
-        "2. Soon",
+        "2. Bid by 6 Feb — tender",
+        "    Soon",
         "    🏛 Nottingham City Council · 📍 Nottingham",
         "    📅 closes Fri 6 Feb (2 days) · 💷 £250,000",
         "    Why: matched “school meals” in the title",
@@ -403,6 +405,15 @@ def test_group_is_closing_soon_first() -> None:
         "fb+:3", "fb-:3", "ask:3",
     ]  # fmt: skip
     assert [b.text for b in message.buttons[0]] == ["👍 2", "👎 2", "⏰ 2", "❓ 2"]
+
+
+def _title_line(item: str) -> str:
+    """A group or digest item's title: its second line under a kind line (a new
+    opportunity), else its only line (an update or a reminder)."""
+    lines = item.splitlines()
+    if len(lines) > 1 and lines[1].startswith("    "):
+        return lines[0].split(" ", 1)[0] + " " + lines[1].strip()
+    return lines[0]
 
 
 def test_group_of_one_is_a_normal_alert() -> None:
@@ -427,7 +438,7 @@ def test_group_of_a_hundred_long_alerts_fits() -> None:
     assert listed + int(more.group(1)) == 100
     assert listed > 10
     # what is shown is exactly what the message names as shown (the rest is sent next)
-    numbers = [int(n) for n in re.findall(r"^\d+\. (\d+) Very long", text, flags=re.M)]
+    numbers = [int(n) for n in re.findall(r"^    (\d+) Very long", text, flags=re.M)]
     assert sorted(message.shown) == sorted(numbers) and len(message.shown) == listed
     assert visible_length(message.text) > 3000  # the space is used, not wasted
     assert len(message.buttons) == 5
@@ -452,12 +463,12 @@ def test_digest_sections() -> None:
         *rest.split("\n\n🆕 New\n")[1].split("\n\n🔄 Updated\n"),
     )
     assert soon.splitlines()[0] == "⏳ Closing soon"
-    assert [i.splitlines()[0] for i in soon.split("\n", 1)[1].split("\n\n")] == [
+    assert [_title_line(i) for i in soon.split("\n", 1)[1].split("\n\n")] == [
         "1. Soonest",
         "2. New soon",
         "3. Edge",
     ]
-    assert new.split("\n\n")[0].splitlines()[0] == "4. New far"
+    assert _title_line(new.split("\n\n")[0]) == "4. New far"
     assert "📅 closes Tue 24 Feb (20 days) · 💷 £250,000" in new.split("\n\n")[0]
     assert "📅 no closing date · 💷 £250,000" in new.split("\n\n")[1]
     assert "Why: matched “school meals” in the title" in new.split("\n\n")[1]
@@ -472,7 +483,8 @@ def test_digest_numbers_get_feedback_buttons_for_the_same_notices() -> None:
     ]
     message = telegram_digest(views, NOW, LONDON, "daily")
     text = shown(message)
-    assert "1. Soon" in text and "2. Later" in text
+    assert "1. Bid by 6 Feb — tender\n    Soon" in text
+    assert "2. Bid by 6 Mar — tender\n    Later" in text
     assert [[b.text for b in row] for row in message.buttons] == [
         ["👍 1", "👎 1", "⏰ 1", "❓ 1"],
         ["👍 2", "👎 2", "⏰ 2", "❓ 2"],
@@ -491,7 +503,7 @@ def test_digest_buttons_stop_at_a_few_and_only_for_shown_lines() -> None:
     text = shown(message)
     numbers = [int(row[0].text.split()[1]) for row in message.buttons]
     assert 0 < len(numbers) <= 5
-    assert all(f"{n}. Soon" in text for n in numbers)
+    assert all(f"{n}. Bid by 6 Feb — tender\n    Soon" in text for n in numbers)
 
 
 def test_digest_of_hundreds_fits_with_every_section_shown() -> None:
@@ -600,6 +612,7 @@ def test_any_email_has_a_one_line_subject_and_escaped_html(v: AlertView) -> None
             "td",
             "i",
             "hr",
+            "b",
             "br",
             "span",
         }, tag
@@ -649,8 +662,8 @@ def test_email_digest() -> None:
     )
     assert mail.subject == "SEEM weekly digest: 5 new opportunities"
     assert mail.text.startswith("Your weekly digest: 5 new opportunities")
-    assert "Closing soon\n- School meals service" in mail.text
-    assert "\nNew\n- School meals service" in mail.text
+    assert "Closing soon\n- Bid by 9 Feb — tender\n  School meals service" in mail.text
+    assert "\nNew\n- Bid by 14 Feb — tender\n  School meals service" in mail.text
     assert mail.html.count("<li") == 5
     one = email_digest(
         [*views[:1], update(title=("a", "b"))],
@@ -714,9 +727,9 @@ def test_single_alert_says_why_once_with_names_and_a_line_of_description() -> No
         ),
     )
     lines = shown(telegram_alert(v, NOW, LONDON)).splitlines()
-    assert lines[0] == "🔔 School meals service"
-    assert lines[1].startswith("Nottingham City Council seeks a provider of hot school meals")
-    assert lines[1].endswith("…") and len(lines[1]) <= 160
+    assert lines[:2] == ["🔔 Bid by 13 Feb — tender", "School meals service"]
+    assert lines[2].startswith("Nottingham City Council seeks a provider of hot school meals")
+    assert lines[2].endswith("…") and len(lines[2]) <= 160
     why = next(line for line in lines if line.startswith("Why: "))
     assert why == (
         "Why: matched “school meals” in the title; category “School catering services” "
@@ -726,7 +739,7 @@ def test_single_alert_says_why_once_with_names_and_a_line_of_description() -> No
     _no_codes("\n".join(lines))
     # a description that only repeats the title adds no line
     same = shown(telegram_alert(view(description="School meals service"), NOW, LONDON))
-    assert same.splitlines()[1] == "🏛 Nottingham City Council"
+    assert same.splitlines()[2] == "🏛 Nottingham City Council"
 
 
 @pytest.mark.parametrize(

@@ -271,6 +271,39 @@ async def test_regions_filters_and_delivery(site: Site) -> None:
     assert sub.paused and not sub.email_active
 
 
+async def test_kinds_of_notice_and_reserved_contracts_on_the_page(site: Site) -> None:
+    sub_id, mail = await _alerted(site)
+    path = site.links(mail)["Manage your alerts"]
+    page, token = await site.form_of(path)
+    # every group ticked by default, with its UK codes and how it comes
+    for key in ("tender", "engage", "dm", "early", "dmchg"):
+        assert re.search(rf'id="kind-{key}" name="kind" value="{key}" checked', page), key
+    assert "Pipeline and planned (UK1, UK3): tenders coming in the next months" in page
+    assert '<label class="inline" for="reserved-supported_employment">' in page
+    _s, page = await site.post(
+        path,
+        [
+            ("form", "kinds"),
+            ("csrf", token),
+            ("kind", "tender"),
+            ("kind", "dm"),
+            ("kind", "nonsense"),
+            ("reserved", "public_service_mutual"),
+            ("reserved", "made_up"),
+        ],
+    )
+    assert "Saved. Kinds of notice: Tenders, Dynamic markets to join." in page
+    assert "Only contracts reserved for public service mutuals." in page
+    profile = await site.profile(sub_id)
+    assert profile.kinds_off == ["engagement", "pipeline", "planned", "dm_modified"]
+    assert profile.reserved == ["public_service_mutual"]
+    assert re.search(r'id="kind-early" name="kind" value="early">', page)
+    # the chat and the page are one setting
+    await site.post(path, [("form", "kinds"), ("csrf", token), ("kind", "early")])
+    assert (await site.profile(sub_id)).reserved == []
+    assert "pipeline" not in (await site.profile(sub_id)).kinds_off
+
+
 async def test_an_expired_or_superseded_manage_link_shows_nothing(site: Site) -> None:
     sub_id, mail = await _alerted(site)
     path = site.links(mail)["Manage your alerts"]

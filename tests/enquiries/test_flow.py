@@ -336,7 +336,8 @@ async def test_ask_button_in_a_grouped_message_asks_about_that_number(
     async with running(fake, database) as bot:
         assert await _dispatch(bot, database) == 2  # two deliveries, one message
         group = bot.last(ANN)
-        assert "1. Meals on wheels, north" in group.text and "2. Community cafe lease" in group.text
+        assert "1. Closes " in group.text and " — notice\n    Meals on wheels, north" in group.text
+        assert "2. Closes " in group.text and "\n    Community cafe lease" in group.text
         ann_mark = bot.mark(ANN)
         ask = group.button("❓ 2")["callback_data"]
         # the toast names the notice the numbered button is about
