@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -270,7 +270,11 @@ def build_services(
         links,
     )
     policy = RetryPolicy(max_attempts=config.alerts.max_attempts)
-    smtp_timeout = config.email.timeout.total_seconds()
+    # The lease must outlast one send: a send that hangs up to its timeout can never
+    # see its row claimed by another worker.
+    lease = config.database.claim_lease
+    if email is not None:
+        lease = max(lease, 4 * config.email.timeout)
     courier = Courier(
         db,
         worker_id=worker_id,
@@ -278,11 +282,7 @@ def build_services(
         email=email,
         policy=policy,
         clock=clock,
-        # The lease must outlast one send: a send that hangs up to its timeout can never
-        # see its row claimed by another worker.
-        settings=CourierSettings(
-            lease=max(timedelta(minutes=2), timedelta(seconds=4 * smtp_timeout))
-        ),
+        settings=CourierSettings(lease=lease),
     )
     alerts = AlertOutbox(
         db,
