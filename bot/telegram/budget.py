@@ -10,6 +10,11 @@ short bursts to one person, and replies in a conversation must not wait a second
 by Telegram's answer — a 429 pushes the ``global`` slot past ``retry_after``, so every worker
 pauses, then the request is tried again (up to ``max_retries``). Used when the database is
 PostgreSQL (a fleet is possible); one process on SQLite keeps ``AIORateLimiter``.
+
+A request goes at its slot, counted from the middle of the reservation's round trip (a slow
+database answer must not make every send late). A process that wakes more than a slot late
+(busy, or paused by the machine) gives the slot up and takes a new one, rather than sending
+a backlog of late requests at once on top of everyone's next slots.
 """
 
 from __future__ import annotations
@@ -46,6 +51,11 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         self.group_step = 60.0 / group_per_minute
         self.group_burst = (group_per_minute - 1) * self.group_step  # as AIORateLimiter allows
         self.max_retries = max_retries
+        #: A request sent more than this after its slot is sent in a new slot instead,
+        #: up to ``max_late`` slots; then it goes (nothing waits for ever).
+        self.slack = self.global_step
+        self.max_late = 3
+        self.given_up = 0  # slots woken too late for (a busy process), re-taken
         self._db: Database | None = None
 
     async def initialize(self) -> None:
@@ -57,14 +67,30 @@ class SharedRateLimiter(BaseRateLimiter[int]):
             self._db = None
 
     async def _wait_for_slot(self, chat_id: int) -> None:
+        """Wait for this request's slot; a slot this process woke too late for is given up
+        and a new one taken, so no request goes out far from its slot (a busy process would
+        otherwise send a late request together with the next ones, above the rate)."""
+        loop = asyncio.get_running_loop()
+        for _ in range(self.max_late):
+            asked = loop.time()
+            wait = await self._reserve(chat_id)
+            # The database measured the wait somewhere during the round trip: count from
+            # its middle, not from the answer (a slow answer would make every send late).
+            due = (asked + loop.time()) / 2 + wait
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            if wait <= 0 or loop.time() - due <= self.slack:
+                return
+            self.given_up += 1
+
+    async def _reserve(self, chat_id: int) -> float:
         assert self._db is not None
         async with self._db.session() as session:
             wait = await reserve(session, "global", self.global_step)
             if chat_id < 0:  # a group or channel: 20 a minute, all 20 at once if need be
                 own = await reserve(session, f"chat:{chat_id}", self.group_step, self.group_burst)
                 wait = max(wait, own)
-        if wait > 0:
-            await asyncio.sleep(wait)
+        return wait
 
     async def process_request(
         self,
