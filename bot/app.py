@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import formataddr, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -287,7 +287,11 @@ def build_services(
     links = Links(signer, config.web.base_url, config.telegram.bot_username)
     mailer = Mailer(mail_settings(config, timezone), links)
     policy = RetryPolicy(max_attempts=config.alerts.max_attempts)
-    smtp_timeout = config.email.timeout.total_seconds()
+    # The lease must outlast one send: a send that hangs up to its timeout can never
+    # see its row claimed by another worker.
+    lease = config.database.claim_lease
+    if email is not None:
+        lease = max(lease, 4 * config.email.timeout)
     courier = Courier(
         db,
         worker_id=worker_id,
@@ -295,11 +299,7 @@ def build_services(
         email=email,
         policy=policy,
         clock=clock,
-        # The lease must outlast one send: a send that hangs up to its timeout can never
-        # see its row claimed by another worker.
-        settings=CourierSettings(
-            lease=max(config.alerts.claim_lease, timedelta(seconds=4 * smtp_timeout))
-        ),
+        settings=CourierSettings(lease=lease),
     )
     alerts = AlertOutbox(
         db,

@@ -4,8 +4,9 @@ A worker claims, for each chat with nothing in flight, that chat's oldest pendin
 in one ``UPDATE … RETURNING`` statement inside :meth:`storage.db.Database.claim_session`
 (PostgreSQL re-checks the row condition when two claimers meet; SQLite holds the write lock
 from the start). So one chat's updates are never handled by two workers at once, nor out of
-order; different chats go in parallel. A worker that dies leaves its claim to expire and the
-update is handled again (handlers are idempotent or guarded by the database).
+order; different chats go in parallel. A worker renews its claims while it handles them
+(:func:`keep_updates`); one that dies leaves them to expire and the update is handled again
+(handlers are idempotent or guarded by the database).
 """
 
 from __future__ import annotations
@@ -88,6 +89,24 @@ async def claim_updates(
         .order_by(col(TelegramInboxRow.update_id))
     )
     return list(rows.all())
+
+
+async def keep_updates(
+    session: AsyncSession, update_ids: Sequence[int], worker: str, until: datetime
+) -> set[int]:
+    """Push ``worker``'s claim on updates it is still handling to ``until``; the ids still
+    its own. A handler may wait on the send budget longer than the lease: a claim that ran
+    out would let another worker handle the update again."""
+    if not update_ids:
+        return set()
+    t: Any = TelegramInboxRow.__table__  # type: ignore[attr-defined]
+    kept = await session.exec(
+        update(t)
+        .where(t.c.update_id.in_(list(update_ids)), t.c.claimed_by == worker, t.c.status == PENDING)
+        .values(claimed_until=until)
+        .returning(t.c.update_id)
+    )
+    return {int(row[0]) for row in kept.all()}
 
 
 async def finish_update(

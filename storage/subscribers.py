@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ProfileRow, SubscriberRow
+from storage.models import ProfileRow, SubscriberRow, new_public_id
 from storage.outbox import cancel_pending_for
 from storage.types import utcnow
 
@@ -51,6 +51,119 @@ async def upsert_subscriber(session: AsyncSession, item: SubscriberInput) -> tup
     created = sub is None
     if sub is None:
         sub = SubscriberRow()
+    _apply(sub, item)
+    session.add(sub)
+    await session.flush()
+    assert sub.id is not None
+    profile = (
+        await session.exec(select(ProfileRow).where(ProfileRow.subscriber_id == sub.id))
+    ).first() or ProfileRow(subscriber_id=sub.id)
+    _apply_profile(profile, item)
+    session.add(profile)
+    await session.flush()
+    return sub.id, created
+
+
+#: Subscribers looked up and written together by :func:`upsert_subscribers`.
+IMPORT_CHUNK = 500
+
+
+async def upsert_subscribers(
+    session: AsyncSession, items: Sequence[SubscriberInput]
+) -> tuple[int, int]:
+    """:func:`upsert_subscriber` for a whole file, a chunk at a time: one lookup and one
+    write per chunk instead of four round trips per subscriber (10,000 subscribers: seconds,
+    not minutes). Same outcome as importing the items one by one, in order — a later item
+    finds the subscriber an earlier one created or renamed. Returns (created, updated)."""
+    created = updated = 0
+    for start in range(0, len(items), IMPORT_CHUNK):
+        part = items[start : start + IMPORT_CHUNK]
+        by_email, by_chat = await _existing(session, part)
+        touched: list[tuple[SubscriberRow, SubscriberInput]] = []
+        for item in part:
+            sub = by_email.get(item.email) if item.email else None
+            if sub is None and item.telegram_chat_id is not None:
+                sub = by_chat.get(item.telegram_chat_id)
+            if sub is None:
+                sub = _new_subscriber()
+                created += 1
+            else:
+                updated += 1
+            _forget(by_email, sub.email, sub)
+            _forget(by_chat, sub.telegram_chat_id, sub)
+            _apply(sub, item)
+            if sub.email:
+                by_email[sub.email] = sub
+            if sub.telegram_chat_id is not None:
+                by_chat[sub.telegram_chat_id] = sub
+            session.add(sub)
+            touched.append((sub, item))
+        await session.flush()
+        ids = {sub.id for sub, _ in touched if sub.id is not None}
+        profiles = {
+            p.subscriber_id: p
+            for p in (
+                await session.exec(select(ProfileRow).where(col(ProfileRow.subscriber_id).in_(ids)))
+            ).all()
+        }
+        for sub, item in touched:
+            assert sub.id is not None
+            profile = profiles.get(sub.id) or _new_profile(sub.id)
+            profiles[sub.id] = profile
+            _apply_profile(profile, item)
+            session.add(profile)
+        await session.flush()
+    return created, updated
+
+
+async def _existing(
+    session: AsyncSession, items: Sequence[SubscriberInput]
+) -> tuple[dict[str, SubscriberRow], dict[int, SubscriberRow]]:
+    """The stored subscribers these items name, by email and by Telegram chat id."""
+    emails = {i.email for i in items if i.email}
+    chats = {i.telegram_chat_id for i in items if i.telegram_chat_id is not None}
+    found: list[SubscriberRow] = []
+    if emails:
+        query = select(SubscriberRow).where(col(SubscriberRow.email).in_(emails))
+        found += (await session.exec(query)).all()
+    if chats:
+        query = select(SubscriberRow).where(col(SubscriberRow.telegram_chat_id).in_(chats))
+        found += (await session.exec(query)).all()
+    by_email = {s.email: s for s in found if s.email and s.email in emails}
+    by_chat = {
+        s.telegram_chat_id: s
+        for s in found
+        if s.telegram_chat_id is not None and s.telegram_chat_id in chats
+    }
+    return by_email, by_chat
+
+
+def _new_subscriber() -> SubscriberRow:
+    """A new row with every default-factory field given: pydantic inspects a factory's
+    signature each time it calls one, which made building 10,000 rows take seconds."""
+    return SubscriberRow(public_id=new_public_id(), created_at=utcnow())
+
+
+def _new_profile(subscriber_id: int) -> ProfileRow:
+    """A new profile, its default factories given (see :func:`_new_subscriber`)."""
+    return ProfileRow(
+        subscriber_id=subscriber_id,
+        keywords=[],
+        exclude=[],
+        cpv=[],
+        regions=[],
+        stages=[],
+        updated_at=utcnow(),
+    )
+
+
+def _forget(index: dict[Any, SubscriberRow], key: object, sub: SubscriberRow) -> None:
+    """Drop ``key`` from an index if it points at ``sub`` (the key may be about to change)."""
+    if key is not None and index.get(key) is sub:
+        del index[key]
+
+
+def _apply(sub: SubscriberRow, item: SubscriberInput) -> None:
     sub.name = item.name or sub.name
     sub.frequency = item.frequency
     if item.email:
@@ -60,19 +173,13 @@ async def upsert_subscriber(session: AsyncSession, item: SubscriberInput) -> tup
     if item.telegram_chat_id is not None:
         sub.telegram_chat_id = item.telegram_chat_id
         sub.telegram_active = True
-    session.add(sub)
-    await session.flush()
-    assert sub.id is not None
-    profile = (
-        await session.exec(select(ProfileRow).where(ProfileRow.subscriber_id == sub.id))
-    ).first() or ProfileRow(subscriber_id=sub.id)
+
+
+def _apply_profile(profile: ProfileRow, item: SubscriberInput) -> None:
     for name in PROFILE_FIELDS:
         if name in item.profile:
             setattr(profile, name, item.profile[name])
     profile.updated_at = utcnow()
-    session.add(profile)
-    await session.flush()
-    return sub.id, created
 
 
 async def _find(session: AsyncSession, item: SubscriberInput) -> SubscriberRow | None:

@@ -138,7 +138,9 @@ async def _run_worker(config: Config, stop: asyncio.Event, *, serve_web: bool) -
                     await start_receiving(bot_app, polling=not webhook)
                     if webhook:
                         await register_webhook(bot_app, app.services)
-                        inbox = InboxWorker(bot_app, app.services)
+                        inbox = InboxWorker(
+                            bot_app, app.services, lease=config.database.claim_lease
+                        )
                         background.append(asyncio.create_task(inbox.run(stop)))
                 log.info("bestbot is running (worker %s)", app.worker_id)
                 await app.run_forever(stop)

@@ -10,7 +10,7 @@ from bot.app import App
 from bot.config import load_config
 from bot.errors import UserError
 from bot.subscriber_files import SubscriberFileError, read_subscriber_file
-from storage.subscribers import list_subscribers, upsert_subscriber
+from storage.subscribers import list_subscribers, upsert_subscribers
 from storage.suppression import REASONS, suppression_of
 
 
@@ -32,14 +32,9 @@ def run_import(args: argparse.Namespace) -> int:
     config = load_config(args.config)
 
     async def go() -> tuple[int, int]:
-        created = updated = 0
         async with App(config) as app:
-            db = app.db
-            async with db.session() as session:  # all or nothing
-                for item in items:
-                    _, new = await upsert_subscriber(session, item)
-                    created, updated = created + new, updated + (not new)
-        return created, updated
+            async with app.db.session() as session:  # all or nothing
+                return await upsert_subscribers(session, items)
 
     created, updated = asyncio.run(go())
     print(f"imported {len(items)} subscribers: {created} new, {updated} updated")

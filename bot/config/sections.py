@@ -172,12 +172,29 @@ def _database_url(value: Any) -> SecretURL:
     return SecretURL(f"{scheme}://{rest}")
 
 
+#: A claim shorter than this could run out during one send (its timeout, a 429's wait).
+MIN_CLAIM_LEASE = timedelta(seconds=10)
+
+
+def _claim_lease(value: timedelta) -> timedelta:
+    if value < MIN_CLAIM_LEASE:
+        raise problem(
+            f'"{int(value.total_seconds())}s" is too short: a claim must outlast one send, '
+            f'so at least "{int(MIN_CLAIM_LEASE.total_seconds())}s"'
+        )
+    return value
+
+
 class DatabaseConfig(Section):
     """``[database]``: where notices, subscribers and the outbox live."""
 
     url: Annotated[SecretURL, BeforeValidator(_database_url)] = SecretURL(
         "sqlite:///bestbot.sqlite3"
     )
+    #: How long a worker's claim on an outbox row or a webhook update lasts. A worker that
+    #: dies (``kill -9``, a lost machine) leaves its claims to run out; then another worker
+    #: takes the work over. Every send renews its own claim first.
+    claim_lease: Annotated[Duration, AfterValidator(_claim_lease)] = timedelta(minutes=2)
 
 
 # --------------------------------------------------------------------------- [telegram]
@@ -244,6 +261,9 @@ class TelegramConfig(Section):
     webhook_secret: Annotated[Secret | None, _secret(_check_webhook_secret)] = None
     webhook_path: Annotated[str, BeforeValidator(_webhook_path)] = "/telegram/webhook"
     webhook_max_connections: Annotated[int, whole(1, 100)] = 40
+    #: Messages per second across every worker (Telegram allows about 30; just under it, a
+    #: little jitter trips no 429s). Higher only for a local Bot API server or a benchmark.
+    send_rate: Annotated[int, whole(1, 1000)] = 29
     #: Where Telegram posts updates; filled from ``[web] public_url`` + ``webhook_path``.
     webhook_url: OptionalHttpUrl = None
 
@@ -595,10 +615,6 @@ class AlertsConfig(Section):
         tuple[Annotated[timedelta, duration(example="3d")], ...], AfterValidator(_reminders)
     ] = (timedelta(days=3), timedelta(days=1))
     max_attempts: Annotated[int, whole(1, 100)] = 8
-    #: How long a worker holds the messages it claimed to send before another may take them
-    #: over; each claim is renewed right before its send, and the lease is never shorter
-    #: than four times ``[email] timeout``.
-    claim_lease: Duration = timedelta(minutes=2)
     nudge: Flag = True
     #: Open notices offered right after sign-up or a keyword change go out this long after
     #: the offer, so "Don't send them" can still withdraw them; "0s" sends at once.

@@ -6,10 +6,11 @@ enquiry messages, nudges, codes, reports) are :class:`Outbox` implementations; t
 
 * **Claimed before sending.** An outbox claims due rows with a lease in its own short
   transaction and turns them into :class:`Parcel` values (one message each).
-* **Kept right before sending.** The claim is extended just before each send and a parcel
-  whose claim another worker has taken over is dropped — a row is never sent by two workers
-  (a slow SMTP server can no longer outlast the lease). The lease is longer than the
-  channel's send timeout, so a send can't outlive the claim it started under.
+* **Kept right before sending, and while sending.** The claim is extended just before each
+  send and a parcel whose claim another worker has taken over is dropped — a row is never
+  sent by two workers; then it is renewed every third of the lease until the channel
+  answers, so neither a slow SMTP server nor a wait on the fleet's Telegram budget can
+  outlast it.
 * **Marked promptly.** Each parcel's outcome is written in its own transaction straight
   after the channel answered, so a ``kill -9`` repeats at most the messages in flight
   (at most ``concurrency``).
@@ -23,8 +24,9 @@ enquiry messages, nudges, codes, reports) are :class:`Outbox` implementations; t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -244,7 +246,8 @@ class Courier:
             parcel.done = True
             return
         try:
-            ref = await send()
+            async with self._renewing(outbox, parcel):
+                ref = await send()
         except SendError as exc:
             await self._record(outbox, parcel, exc, report)
             return
@@ -255,6 +258,33 @@ class Courier:
         parcel.done = True
         report.sent += len(parcel.row_ids)
         report.messages += 1
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, outbox: Outbox[P], parcel: P) -> AsyncIterator[None]:
+        """Keep renewing the parcel's claim while its send runs (a third of the lease at a
+        time): a send that waits on the fleet's budget, or on a 429's pause, must not see
+        its rows taken over and sent again by another worker."""
+        lease = self.settings.lease
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(lease.total_seconds() / 3)
+                try:
+                    if not await outbox.keep(parcel, self.clock() + lease):
+                        log.warning(
+                            "%s: rows %s lost their claim mid-send", outbox.name, parcel.row_ids
+                        )
+                        return
+                except Exception as exc:  # the next beat tries again, well within the lease
+                    log.warning("%s: could not renew a claim (%s)", outbox.name, type(exc).__name__)
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _record(
         self, outbox: Outbox[P], parcel: P, exc: SendError, report: DeliveryReport

@@ -2,7 +2,8 @@
 
 :meth:`Pipeline.poll_and_match` is what the scheduler runs for each feed and what ``poll``
 runs once: take the feed's lease, store its new pages, then match every unmatched stored
-version (this poll's, or one a crash left behind) with the process's one matching index.
+version (this poll's, or one a crash left behind) with the process's one matching index —
+under the fleet's matching lease, so one worker at a time does it.
 :meth:`Pipeline.cycle` adds sending what is due and the enquiry timers, for cron.
 """
 
@@ -32,6 +33,12 @@ from storage.cursors import get_cursor, release_lease
 log = logging.getLogger(__name__)
 
 __all__ = ["CycleReport", "Pipeline"]
+
+#: One worker of the fleet matches at a time; a matching pass that outlives this (a dead
+#: worker's) leaves the lease to the next.
+MATCH_LEASE = "match"
+MATCH_TTL = timedelta(minutes=5)
+MATCH_WAIT = 0.5  # seconds between tries while another worker matches
 
 
 @dataclass
@@ -69,7 +76,7 @@ class Pipeline:
         #: What each feed's fetch is doing (waiting on a Retry-After, failed…), for /healthz.
         self.activity: dict[str, FeedActivity] = {}
         # One matching pass at a time in this process (two feeds' jobs may finish together);
-        # across processes the outbox's unique rows make a second pass harmless.
+        # across processes, the matching lease.
         self._matching = asyncio.Lock()
 
     @property
@@ -132,11 +139,38 @@ class Pipeline:
         )
 
     async def match(self) -> MatchReport:
-        """Queue alerts for every stored version not matched yet."""
+        """Queue alerts for every stored version not matched yet — one worker of the fleet
+        at a time (:meth:`_match_lease`)."""
         async with self._matching:
-            return await match_pending(
-                self.services.db, self.timing, self.services.clock(), self.services.matchers
-            )
+            db, worker = self.services.db, self.services.worker_id
+            if not await self._match_lease():
+                log.info("matching: another worker has been matching for too long; skipped")
+                return MatchReport()
+            try:
+                return await match_pending(
+                    db, self.timing, self.services.clock(), self.services.matchers
+                )
+            finally:
+                async with db.session() as session:
+                    await release_lease(session, MATCH_LEASE, worker)
+
+    async def _match_lease(self) -> bool:
+        """Take the fleet's matching lease, waiting while another worker holds it.
+
+        Every worker matches after each poll attempt (its own, or one it skipped because
+        another worker was polling); without the lease all of them would match the same new
+        notices against every profile at once — the outbox's unique rows made that harmless
+        but N times the work. Waiting, rather than skipping, means nothing stored while the
+        other worker was finishing is left for the next poll: this worker matches it."""
+        db, worker = self.services.db, self.services.worker_id
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2 * MATCH_TTL.total_seconds()  # a dead holder's runs out
+        while True:
+            if await take_lease(db, MATCH_LEASE, worker, MATCH_TTL):  # a dead holder's too
+                return True
+            if loop.time() > deadline:
+                return False
+            await asyncio.sleep(MATCH_WAIT)
 
     async def poll_and_match(self, feed: FeedConfig) -> tuple[PollReport, MatchReport]:
         poll = await self.poll(feed)

@@ -47,10 +47,11 @@ COMMANDS: tuple[tuple[str, str], ...] = tuple(
 
 def rate_limiter(config: Config) -> BaseRateLimiter[Any]:
     """One process on SQLite paces itself (``AIORateLimiter``); on PostgreSQL a fleet may
-    share the token, so the budget is shared through the database."""
+    share the token, so the budget is shared through the database. Both at ``[telegram]
+    send_rate`` (default :data:`OVERALL_RATE`)."""
     if is_sqlite(config.database.url):
-        return AIORateLimiter(overall_max_rate=OVERALL_RATE, max_retries=3)
-    return SharedRateLimiter(config.database.url, overall_rate=OVERALL_RATE)
+        return AIORateLimiter(overall_max_rate=config.telegram.send_rate, max_retries=3)
+    return SharedRateLimiter(config.database.url, overall_rate=config.telegram.send_rate)
 
 
 def build_application(config: Config) -> BotApplication:

@@ -14,6 +14,11 @@ PostgreSQL (a fleet is possible); one process on SQLite keeps ``AIORateLimiter``
 While the database is unavailable the budget can't be shared, so each process paces itself
 at the same rate (said once per outage): a reply such as "something went wrong, try again"
 still reaches the person instead of failing with the database.
+
+A request goes at its slot, counted from the middle of the reservation's round trip (a slow
+database answer must not make every send late). A process that wakes more than a slot late
+(busy, or paused by the machine) gives the slot up and takes a new one, rather than sending
+a backlog of late requests at once on top of everyone's next slots.
 """
 
 from __future__ import annotations
@@ -50,6 +55,11 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         self.group_step = 60.0 / group_per_minute
         self.group_burst = (group_per_minute - 1) * self.group_step  # as AIORateLimiter allows
         self.max_retries = max_retries
+        #: A request sent more than this after its slot is sent in a new slot instead,
+        #: up to ``max_late`` slots; then it goes (nothing waits for ever).
+        self.slack = self.global_step
+        self.max_late = 3
+        self.given_up = 0  # slots woken too late for (a busy process), re-taken
         self._db: Database | None = None
         self._local = asyncio.Lock()
         self._local_next = 0.0
@@ -64,6 +74,23 @@ class SharedRateLimiter(BaseRateLimiter[int]):
             self._db = None
 
     async def _wait_for_slot(self, chat_id: int) -> None:
+        """Wait for this request's slot; a slot this process woke too late for is given up
+        and a new one taken, so no request goes out far from its slot (a busy process would
+        otherwise send a late request together with the next ones, above the rate)."""
+        loop = asyncio.get_running_loop()
+        for _ in range(self.max_late):
+            asked = loop.time()
+            wait = await self._reserve(chat_id)
+            # The database measured the wait somewhere during the round trip: count from
+            # its middle, not from the answer (a slow answer would make every send late).
+            due = (asked + loop.time()) / 2 + wait
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            if wait <= 0 or loop.time() - due <= self.slack:
+                return
+            self.given_up += 1
+
+    async def _reserve(self, chat_id: int) -> float:
         assert self._db is not None
         try:
             async with self._db.session() as session:
@@ -79,13 +106,11 @@ class SharedRateLimiter(BaseRateLimiter[int]):
             if not self._outage:
                 log.warning("telegram: send budget unavailable (%s); pacing this process", reason)
                 self._outage = True
-            wait = await self._local_slot()
-        else:
-            if self._outage:
-                log.info("telegram: send budget shared again")
-                self._outage = False
-        if wait > 0:
-            await asyncio.sleep(wait)
+            return await self._local_slot()
+        if self._outage:
+            log.info("telegram: send budget shared again")
+            self._outage = False
+        return wait
 
     async def _local_slot(self) -> float:
         """This process's own pacing at the fleet's rate, for while the database is away."""

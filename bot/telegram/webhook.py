@@ -8,6 +8,8 @@
 * **Handling** (``worker`` role): :class:`InboxWorker` claims updates — per chat the oldest,
   and only for chats with nothing in flight (:mod:`storage.inbox`) — and runs them through
   the same PTB application and handlers as long polling does; different chats side by side.
+  It renews its claims while handling (``[database] claim_lease``, a beat every third of
+  it), so only a dead worker's updates are ever handled again.
 * **Registering**: one worker (under a lease) calls ``setWebhook`` with the secret,
   ``allowed_updates`` and ``max_connections`` on start.
 """
@@ -30,7 +32,13 @@ from bot.services import Services
 from bot.telegram.context import BotApplication
 from bot.telegram.updates import chat_key
 from storage.cursors import acquire_lease
-from storage.inbox import claim_updates, finish_update, prune_updates, store_update
+from storage.inbox import (
+    claim_updates,
+    finish_update,
+    keep_updates,
+    prune_updates,
+    store_update,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +134,33 @@ class InboxWorker:
             )
         if not rows:
             return 0
-        await asyncio.gather(*(self._handle(row.update_id, row.payload) for row in rows))
+        held = {row.update_id for row in rows}
+        keeper = asyncio.create_task(self._keep(held))
+        try:
+            await asyncio.gather(*(self._handle(row.update_id, row.payload, held) for row in rows))
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         return len(rows)
 
-    async def _handle(self, update_id: int, payload: dict[str, Any]) -> None:
+    async def _keep(self, held: set[int]) -> None:
+        """Renew the claims on the updates still being handled, every third of the lease:
+        a reply waiting on the fleet's send budget must not outlive its claim (another
+        worker would handle the update again and the person get two answers)."""
+        services = self.services
+        pause = self.lease.total_seconds() / 3
+        while held:
+            await asyncio.sleep(pause)
+            try:
+                async with services.db.session() as session:
+                    await keep_updates(
+                        session, sorted(held), services.worker_id, services.clock() + self.lease
+                    )
+            except Exception as exc:  # the next beat tries again, well within the lease
+                log.warning("inbox: could not renew claims (%s)", type(exc).__name__)
+
+    async def _handle(self, update_id: int, payload: dict[str, Any], held: set[int]) -> None:
         error = None
         try:
             update = Update.de_json(payload, self.bot_app.bot)
@@ -137,6 +168,7 @@ class InboxWorker:
         except Exception as exc:  # the error handler has told the person; keep the row
             error = f"{type(exc).__name__}: {exc}"
             log.warning("inbox: update %s failed: %s", update_id, error)
+        held.discard(update_id)  # a failed one keeps the retry time _finish gives it
         await self._finish(update_id, error)
         self.handled += 1
 

@@ -9,6 +9,7 @@ budget, then fails with the reason.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,7 @@ from sqlmodel import select
 
 from bot.app import App, channels
 from bot.config import config_from_dict
-from bot.delivery.courier import DeliveryReport
+from bot.delivery.courier import CourierSettings, DeliveryReport
 from storage.db import Database
 from storage.models import DeliveryRow, SubscriberRow
 from storage.notices import store_notice
@@ -241,3 +242,40 @@ async def test_what_did_not_fit_goes_in_the_next_message_at_once(
 async def _rows_all(database: Database) -> list[DeliveryRow]:
     async with database.session() as s:
         return list((await s.exec(select(DeliveryRow))).all())
+
+
+async def test_a_send_slower_than_the_lease_is_not_taken_over(
+    fake: FakeTelegram, database: Database
+) -> None:
+    """A send that takes three leases (a slow Telegram, a wait on the fleet's budget) keeps
+    its claim the whole time: a second worker starting meanwhile sends nothing again."""
+    config = config_from_dict(
+        {
+            "telegram": {"token": fake.token, "base_url": fake.base_url},
+            "database": {"url": database.url},
+            "alerts": {"quiet_hours": "off"},
+        },
+        env={},
+    )
+    chats = [31, 32, 33]
+    for uid in chats:
+        fake.add_user(uid)
+    await _queue(database, chats)
+    lease = timedelta(seconds=0.6)
+    fake.latency["sendmessage"] = 3 * lease.total_seconds()
+    async with (
+        channels(config, receive=False) as (_b1, tg1, _e1),
+        channels(config, receive=False) as (_b2, tg2, _e2),
+        App(config, telegram=tg1, worker_id="w1") as one,
+        App(config, telegram=tg2, worker_id="w2") as two,
+    ):
+        for app in (one, two):
+            app.services.courier.settings = CourierSettings(lease=lease)
+        first = asyncio.create_task(one.services.send_alerts())
+        await asyncio.sleep(1.5 * lease.total_seconds())  # w1's first claim has run out
+        second = await two.services.send_alerts()
+        report = await first
+    assert report.sent == 3 and second.sent == 0
+    for uid in chats:
+        assert len(fake.messages(uid)) == 1, uid
+    assert {r.status for r in (await _rows(database)).values()} == {"sent"}

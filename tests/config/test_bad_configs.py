@@ -197,7 +197,12 @@ CASES: list[tuple[str, str, str]] = [
         "alerts.types.digest[1]",
         '"tender" is also in alerts.types.instant',
     ),
+    # database
+    ('[database]\nclaim_lease = "5s"', "database.claim_lease", '"5s" is too short'),
+    ('[database]\nclaim_lease = "soon"', "database.claim_lease", "is not a duration"),
     # telegram
+    ("[telegram]\nsend_rate = 0", "telegram.send_rate", "a whole number from 1 to 1000"),
+    ("[telegram]\nsend_rate = 29.5", "telegram.send_rate", "a whole number from 1 to 1000"),
     ('[telegram]\nmode = "webhooks"', "telegram.mode", 'did you mean "webhook"?'),
     ('[telegram]\nmode = "push"', "telegram.mode", 'is not one of "polling", "webhook"'),
     ('[telegram]\nmode = "webhook"', "telegram.webhook_secret", "required when telegram.mode"),

@@ -22,6 +22,7 @@ INBOUND = {"host": "imap.example.org"}
 #: Values at the edges of each key, each valid on its own.
 ALONE: dict[str, list[Any]] = {
     "database.url": ["sqlite:///x.sqlite3", "postgres://u:p@db.example.org:5432/bestbot"],
+    "database.claim_lease": ["10s", "1h"],
     "brand.name": ["B", "S" * 64],
     "brand.short_name": ["B", "S" * 64],
     "web.host": ["0.0.0.0", "::1"],
@@ -39,7 +40,6 @@ ALONE: dict[str, list[Any]] = {
     "alerts.closing_soon": ["1s", "3650d"],
     "alerts.remind_before": [[], ["1s"], ["3650d", "3650d"]],
     "alerts.max_attempts": [1, 100],
-    "alerts.claim_lease": ["1s", "3650d"],
     "alerts.nudge": [False],
     "alerts.types.instant": [[], ["pipeline", "planned", "dm_modified", "payments"]],
     "alerts.types.digest": [[], ["tender", "engagement", "dm_intention", "dm_established"]],
@@ -52,6 +52,7 @@ ALONE: dict[str, list[Any]] = {
     "telegram.webhook_secret": ["a", "Z" * 256],
     "telegram.webhook_path": ["/", "/a/b-c_d.e"],
     "telegram.webhook_max_connections": [1, 100],
+    "telegram.send_rate": [1, 1000],
     "telegram.webhook_url": ["http://localhost:8080/x"],  # fine while polling
     "email.from_address": ["a@b.org", "SEEM contract alerts <alerts@seem.example>"],
     "email.reply_to": ["x@y.org"],

@@ -164,6 +164,8 @@ class FeedRequest:
     at: float = field(default_factory=time.monotonic)
     #: The date parameters as this server read them (aware, UTC); None where absent/unreadable.
     window: Window = (None, None)
+    #: The answer linked a next page (the client's poll goes on).
+    more: bool = False
 
 
 def encode_cursor(query: dict[str, str], offset: int, *, serial: int = 0) -> str:
@@ -240,6 +242,12 @@ class FeedServer:
         self._serial = 0
         self.faults: list[Fault] = []
         self.requests: list[FeedRequest] = []
+        #: Seconds every page takes to answer (a real API is not instant): gives two clients
+        #: polling one feed at once the time to meet in :attr:`max_in_flight`.
+        self.latency = 0.0
+        self.in_flight: dict[Source, int] = {"fts": 0, "cf": 0}
+        #: The most requests to one feed ever answered at the same time.
+        self.max_in_flight: dict[Source, int] = {"fts": 0, "cf": 0}
         self.host = host
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -303,6 +311,17 @@ class FeedServer:
 
     def requests_to(self, source: Source) -> list[FeedRequest]:
         return [r for r in self.requests if r.source == source]
+
+    def overlapping_polls(self, source: Source) -> int:
+        """How many polls of ``source`` began while another was still reading it: a poll is
+        a request without a cursor, then the pages it links to, up to the page that links to
+        none (so a poll cut short by a fault also counts as overlapped by the next)."""
+        overlaps, open_poll = 0, False
+        for request in self.requests_to(source):
+            if "cursor" not in request.query and open_poll:
+                overlaps += 1
+            open_poll = request.more
+        return overlaps
 
     def windows(self, source: Source) -> list[Window]:
         """The windows of the requests that opened a window (not those following a cursor)."""
@@ -382,12 +401,20 @@ class FeedServer:
         return decode_cursor(cursor) if cursor else 0
 
     async def _serve(self, request: web.Request, source: Source) -> web.StreamResponse:
+        self.in_flight[source] += 1
+        self.max_in_flight[source] = max(self.max_in_flight[source], self.in_flight[source])
         try:
-            body = self._page(request, source)
-        except ValueError:
-            self._record(request, source, 400, None)
-            return web.json_response({"error": "Invalid cursor"}, status=400)
-        return await self._answer(request, source, body)
+            if self.latency:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), self.latency)
+            try:
+                body = self._page(request, source)
+            except ValueError:
+                self._record(request, source, 400, None)
+                return web.json_response({"error": "Invalid cursor"}, status=400)
+            return await self._answer(request, source, body)
+        finally:
+            self.in_flight[source] -= 1
 
     async def _answer(
         self, request: web.Request, source: Source, body: JSON | None
@@ -406,7 +433,8 @@ class FeedServer:
                 body["links"] = {"next": self._next_link(source, query, self._offset(request))}
         payload = json.dumps(body).encode()
         if fault is None or fault.kind in ("empty", "empty_end"):
-            self._record(request, source, 200, fault.kind if fault else None)
+            more = body is not None and "links" in body
+            self._record(request, source, 200, fault.kind if fault else None, more=more)
             return self._json(payload)
         self._record(request, source, fault.status, fault.kind)
         if fault.kind == "status":
@@ -485,7 +513,15 @@ class FeedServer:
             await response.write(compressor.compress(tail) + compressor.flush())
         return response
 
-    def _record(self, request: web.Request, source: Source, status: int, fault: str | None) -> None:
+    def _record(
+        self,
+        request: web.Request,
+        source: Source,
+        status: int,
+        fault: str | None,
+        *,
+        more: bool = False,
+    ) -> None:
         query = dict(request.query)
         self.requests.append(
             FeedRequest(
@@ -495,6 +531,7 @@ class FeedServer:
                 status,
                 fault,
                 window=self.window_of(source, query),
+                more=more,
             )
         )
 

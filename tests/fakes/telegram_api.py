@@ -350,6 +350,8 @@ class FakeTelegram:
         self.deliver_webhooks_to: str | None = None
         #: Every push attempt: (update_id, HTTP status or 0 for a connection failure).
         self.webhook_attempts: list[tuple[int, int]] = []
+        #: Seconds a method takes to answer (``{"sendmessage": 2.0}``): a slow Telegram.
+        self.latency: dict[str, float] = {}
         self._pusher: asyncio.Task[None] | None = None
         self._stopping = False  # ends the webhook pusher even if a cancel is swallowed
 
@@ -794,6 +796,8 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._read_params(request)
+        if delay := self.latency.get(method.lower()):
+            await asyncio.sleep(delay)
         record = RequestRecord(method, _printable(params), 200, None, self.clock())
         try:
             if request.match_info["token"] != self.token:

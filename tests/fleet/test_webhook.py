@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -20,7 +21,7 @@ from bot.telegram.application import start_receiving
 from bot.telegram.webhook import SECRET_HEADER, InboxWorker, register_webhook
 from bot.web.server import build_web_app, start_web
 from storage.db import Database
-from storage.inbox import handled_order
+from storage.inbox import handled_order, store_update
 from storage.models import TelegramInboxRow
 from tests.fakes.flood import FloodLimits
 from tests.fakes.telegram_api import FakeTelegram
@@ -221,3 +222,45 @@ async def test_switching_back_to_polling_deletes_the_webhook(
         await fake.wait_for_messages(USERS[0], 1)
     assert fake.calls("deleteWebhook")
     assert fake.webhook_url == ""
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_handler_slower_than_the_lease_keeps_its_claim(
+    fake: FakeTelegram, database: Database
+) -> None:
+    """A reply that takes three leases (a saturated send budget, a slow Telegram) is still
+    sent once: its worker renews the claim, so the other never takes the update over."""
+    config = _config(fake, database, await _free_port())
+    lease = timedelta(seconds=0.6)
+    stop = asyncio.Event()
+    async with (
+        channels(config, receive=True) as (bot1, tg1, _e1),
+        channels(config, receive=True) as (bot2, tg2, _e2),
+        App(config, telegram=tg1, worker_id="w1", bot_application=bot1) as one,
+        App(config, telegram=tg2, worker_id="w2", bot_application=bot2) as two,
+    ):
+        workers, tasks = [], []
+        for bot_app, app in ((bot1, one), (bot2, two)):
+            assert bot_app is not None
+            routes.install(bot_app, app.services)
+            await start_receiving(bot_app, polling=False)
+            worker = InboxWorker(bot_app, app.services, lease=lease, idle_pause=0.02)
+            workers.append(worker)
+            tasks.append(asyncio.create_task(worker.run(stop)))
+        fake.latency["sendmessage"] = 3 * lease.total_seconds()
+        now = datetime.now(UTC)
+        async with database.session() as session:
+            for n, uid in enumerate(USERS[:4], start=1):
+                payload = fake.user_sends(uid, "/help")
+                update = {"update_id": 900 + n, "message": payload}
+                await store_update(session, 900 + n, uid, update, now)
+        try:
+            await _until(lambda: sum(w.handled for w in workers) >= 4, seconds=30)
+            await asyncio.sleep(3 * lease.total_seconds())  # a takeover would answer by now
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+    for uid in USERS[:4]:
+        assert len(fake.messages(uid)) == 1, uid  # one answer, though it took 3 leases
+    async with database.session() as session:
+        assert len(await handled_order(session)) == 4

@@ -37,9 +37,9 @@ async def test_two_workers_and_a_slow_mail_server_send_each_email_once(
         procs = Procs(
             tmp_path,
             {
-                "database": {"url": database.url},
+                "database": {"url": database.url, "claim_lease": "10s"},
                 "web": {"secret_key": "slow-smtp-secret-key"},
-                "alerts": {"quiet_hours": "off", "group_within": "0s", "claim_lease": "4s"},
+                "alerts": {"quiet_hours": "off", "group_within": "0s"},
                 "email": {
                     "from_address": "SEEM alerts <alerts@seem.example.org>",
                     "smtp_host": smtp.hostname,
@@ -56,7 +56,7 @@ async def test_two_workers_and_a_slow_mail_server_send_each_email_once(
             )
             workers = [await procs.start("run", "--role", "worker", name=f"w{n}") for n in (1, 2)]
             await smtp.wait_for_messages(len(PEOPLE), timeout=60)
-            await asyncio.sleep(2)  # a second copy would come after a lease ran out
+            await asyncio.sleep(11)  # a second copy would come after a lease (10 s) ran out
             codes = [await w.stop() for w in workers]
         finally:
             await procs.close()

@@ -169,3 +169,32 @@ async def test_drip_never_finishes_and_huge_inflates() -> None:
         decoded = gzip.decompress(wire)
         assert len(wire) < 100_000 and len(decoded) >= 3 * 1024 * 1024  # ~1000:1
         assert len(json.loads(decoded)["releases"]) == 2
+
+
+async def _read_all(client: httpx.AsyncClient, url: str) -> int:
+    pages = 0
+    next_url: str | None = url
+    while next_url:
+        package = (await client.get(next_url)).json()
+        next_url = package.get("links", {}).get("next")
+        pages += 1
+    return pages
+
+
+async def test_polls_one_after_another_never_overlap(feed_server: FeedServer) -> None:
+    feed_server.latency = 0.05
+    async with httpx.AsyncClient() as client:
+        assert await _read_all(client, feed_server.fts_url) == 3
+        assert await _read_all(client, feed_server.fts_url) == 3
+    assert [r.more for r in feed_server.requests_to("fts")] == [True, True, False] * 2
+    assert feed_server.overlapping_polls("fts") == 0
+    assert feed_server.max_in_flight["fts"] == 1
+
+
+async def test_two_clients_polling_one_feed_at_once_are_seen(feed_server: FeedServer) -> None:
+    feed_server.latency = 0.05
+    async with httpx.AsyncClient() as client:
+        await asyncio.gather(*(_read_all(client, feed_server.fts_url) for _ in range(2)))
+    assert feed_server.overlapping_polls("fts") == 1
+    assert feed_server.max_in_flight["fts"] == 2
+    assert feed_server.max_in_flight["cf"] == 0
