@@ -583,20 +583,32 @@ async def _chat(fake: FakeTelegram, work: Workload, sent: dict[int, list[float]]
         fake.user_sends(chat, text)
 
 
-async def _finished(
+async def _unfinished(
     db: Database, fake: FakeTelegram, watch: Watch, work: Workload, total: int
-) -> bool:
+) -> list[str]:
+    """What the fleet has still to do, in words (empty when it is done): the timeout names it,
+    so a slow run says whether matching, the outbox, the inbox or the replies lagged."""
     watch.update()
+    left: list[str] = []
     if fake.pending_updates:
-        return False
-    if any(len(watch.replies[chat]) < len(cmds) for chat, cmds in work.commands.items()):
-        return False
+        left.append(f"{len(fake.pending_updates)} updates not yet pushed to the webhook")
+    short = sum(len(watch.replies[chat]) < len(cmds) for chat, cmds in work.commands.items())
+    if short:
+        left.append(f"{short} users still waiting for a reply")
     matched = await _count(
         db, select(func.count()).where(col(NoticeVersionRow.matched_at).is_not(None))
     )
-    pending = await _count(db, select(func.count()).where(DeliveryRow.status == "pending"))
+    if matched < total:
+        left.append(f"{matched} of {total} notice versions matched")
+    # "maybe" matches wait for the subscriber's weekly digest, days away: only what is due counts
+    due = (DeliveryRow.status == "pending", col(DeliveryRow.due_at) <= datetime.now(UTC))
+    pending = await _count(db, select(func.count()).where(*due))
+    if pending:
+        left.append(f"{pending} deliveries due and pending")
     inbox = await _count(db, select(func.count()).where(TelegramInboxRow.status == "pending"))
-    return matched >= total and pending == 0 and inbox == 0
+    if inbox:
+        left.append(f"{inbox} inbox updates pending")
+    return left
 
 
 async def one_run(base: str, work: Workload, size: Size, spec: RunSpec, logs: Path) -> RunResult:
@@ -653,11 +665,15 @@ async def one_run(base: str, work: Workload, size: Size, spec: RunSpec, logs: Pa
             try:
                 while True:
                     if time.monotonic() > deadline:
-                        raise RuntimeError(f"{spec.name}: not finished in {size.timeout:.0f} s")
+                        left = await _unfinished(db, fake, watch, work, size.notices)
+                        raise RuntimeError(
+                            f"{spec.name}: not finished in {size.timeout:.0f} s: "
+                            + ("; ".join(left) or "the last check found nothing left")
+                        )
                     for proc_name, proc in fleet.procs.items():
                         if proc.returncode is not None and proc_name not in fleet.killed:
                             raise RuntimeError(f"{proc_name} died: {fleet.tail(proc_name)}")
-                    if all(t.done() for t in tasks) and await _finished(
+                    if all(t.done() for t in tasks) and not await _unfinished(
                         db, fake, watch, work, size.notices
                     ):
                         before = len(fake.sent)
