@@ -23,6 +23,7 @@ from bot.chat.text import (
     clean,
     echo,
     keyword_key,
+    sort_new_words,
     split_keywords,
 )
 from matchers import cpv as cpv_codes
@@ -70,18 +71,8 @@ async def add_words(acc: Account, text: str, *, exclude: bool = False) -> str:
     """Add keywords (or exclusions) from ``text``; the reply (HTML) says what happened."""
     split = split_keywords(text)
     current = list(acc.profile.exclude if exclude else acc.profile.keywords)
-    known = {keyword_key(k) for k in current}
-    added: list[str] = []
-    already: list[str] = []
-    over: list[str] = []
-    for word in split.good:
-        if keyword_key(word) in known:
-            already.append(word)
-        elif len(current) + len(added) >= MAX_KEYWORDS:
-            over.append(word)
-        else:
-            added.append(word)
-            known.add(keyword_key(word))
+    sorted_words = sort_new_words(current, split.good)
+    added, already, over = sorted_words.added, sorted_words.already, sorted_words.over
     noun = "exclusions" if exclude else "keywords"
     lines: list[str] = []
     if added:

@@ -122,6 +122,32 @@ def keyword_key(keyword: str) -> str:
     return keyword.strip("\"“”'").casefold()
 
 
+@dataclass
+class WordSort:
+    """New words sorted against a list: which go in, which are there already, which don't fit.
+    Chat (``/add``) and the settings page share it, so both keep the same limit and order."""
+
+    added: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    over: list[str] = field(default_factory=list)
+
+
+def sort_new_words(current: list[str], words: list[str]) -> WordSort:
+    """Sort ``words`` (already split and checked) against ``current``, case-insensitively,
+    keeping at most ``MAX_KEYWORDS`` in all."""
+    known = {keyword_key(k) for k in current}
+    result = WordSort()
+    for word in words:
+        if keyword_key(word) in known:
+            result.already.append(word)
+        elif len(current) + len(result.added) >= MAX_KEYWORDS:
+            result.over.append(word)
+        else:
+            result.added.append(word)
+            known.add(keyword_key(word))
+    return result
+
+
 # --------------------------------------------------------------------------- money
 
 _MONEY = re.compile(r"^£?(\d+(?:[.,]\d+)*)\s*(k|m|bn|thousand|million)?$", re.IGNORECASE)

@@ -25,6 +25,7 @@ from bot.chat.text import (
     keyword_key,
     parse_quiet,
     parse_value,
+    sort_new_words,
     split_keywords,
     value_range,
 )
@@ -71,18 +72,8 @@ def add_words(profile: ProfileRow, text: str, *, exclude: bool = False) -> Note:
     note = Note()
     split = split_keywords(text)
     current = list(profile.exclude if exclude else profile.keywords)
-    known = {keyword_key(k) for k in current}
-    added: list[str] = []
-    already: list[str] = []
-    over: list[str] = []
-    for word in split.good:
-        if keyword_key(word) in known:
-            already.append(word)
-        elif len(current) + len(added) >= MAX_KEYWORDS:
-            over.append(word)
-        else:
-            added.append(word)
-            known.add(keyword_key(word))
+    sorted_words = sort_new_words(current, split.good)
+    added, already, over = sorted_words.added, sorted_words.already, sorted_words.over
     noun = "exclusions" if exclude else "keywords"
     if added:
         _set_words(profile, current + added, exclude)

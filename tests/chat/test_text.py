@@ -8,11 +8,13 @@ import pytest
 
 from bot.chat import regions_menu
 from bot.chat.text import (
+    MAX_KEYWORDS,
     InputError,
     parse_email,
     parse_frequency,
     parse_quiet,
     parse_value,
+    sort_new_words,
     split_keywords,
 )
 from storage.chat import throttle_hit
@@ -99,3 +101,11 @@ async def test_flood_counter_is_shared_between_workers(database: Database) -> No
             assert (await throttle_hit(session, 8, now, window, limit=4)).count == 1
     finally:
         await other.dispose()
+
+
+def test_sort_new_words_keeps_the_limit_and_ignores_case_and_quotes() -> None:
+    current = [f"word{i}" for i in range(MAX_KEYWORDS - 2)] + ['"School Meals"']
+    got = sort_new_words(current, ["school meals", "Catering", "catering", "events", "vending"])
+    assert got.already == ["school meals", "catering"]  # case and quotes don't make a new one
+    assert got.added == ["Catering"]  # one slot was left
+    assert got.over == ["events", "vending"]
