@@ -25,8 +25,9 @@ async def _dump(chat: Chat) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, as plain values."""
     out: dict[str, list[dict[str, Any]]] = {}
     async with chat.db.session() as session:
+        connection = await session.connection()  # Core rows: plain tables, not models
         for table in SQLModel.metadata.sorted_tables:
-            result = await session.execute(sa_select(table))
+            result = await connection.execute(sa_select(table))
             out[table.name] = [dict(row._mapping) for row in result]
     return out
 
