@@ -138,28 +138,19 @@ class BounceDesk:
                 log.warning("delivery report %s: not about our mail; ignored", report.report_id)
                 continue
             detail = f"{status.status} {status.diagnostic}".strip()
-            if status.kind == "hard":
+            if status.kind in ("hard", "delayed"):
                 await record_bounce(
                     session,
                     status.address,
-                    "hard",
+                    status.kind,
                     report_id=report.report_id,
                     status=status.status,
                     detail=detail,
                     at=now,
                 )
-                await self._suppress(session, status.address, "hard_bounce", detail, now)
-                outcome.suppressed.append(status.address)
-            elif status.kind == "delayed":
-                await record_bounce(
-                    session,
-                    status.address,
-                    "delayed",
-                    report_id=report.report_id,
-                    status=status.status,
-                    detail=detail,
-                    at=now,
-                )
+                if status.kind == "hard":  # a delay is only recorded: the mail may yet arrive
+                    await self._suppress(session, status.address, "hard_bounce", detail, now)
+                    outcome.suppressed.append(status.address)
             else:
                 await self._soft(
                     session, report, status.address, status.status, detail, now, outcome
