@@ -88,6 +88,7 @@ from bot.telegram.budget import SharedRateLimiter  # noqa: E402
 from feeds.notice import Notice, still_open  # noqa: E402
 from feeds.ocds import parse_release  # noqa: E402
 from matchers.index import Matcher  # noqa: E402
+from matchers.lots import match_lots  # noqa: E402
 from matchers.profile import parse_profile  # noqa: E402
 from matchers.text import STOPWORDS  # noqa: E402
 from storage.db import Database, upgrade_async  # noqa: E402
@@ -234,10 +235,8 @@ def build_workload(size: Size, now: datetime, seed: int = SEED) -> Workload:
     if len(notices) < size.notices:
         raise SystemExit(f"only {len(notices)} usable tenders in feeds/samples/")
     candidates = sorted(set().union(*(_phrases(n.title) for n in notices)))
-    probe = Matcher(
-        parse_profile({"id": str(i), "keywords": [c]}) for i, c in enumerate(candidates)
-    )
-    hits = Counter(m.profile_id for m in probe.match(notices))
+    probes = [parse_profile({"id": str(i), "keywords": [c]}) for i, c in enumerate(candidates)]
+    hits = Counter(m.match.profile_id for m in match_lots(Matcher(probes).match, notices, probes))
     few = [c for i, c in enumerate(candidates) if 1 <= hits[str(i)] <= 3]
     none = [c for i, c in enumerate(candidates) if hits[str(i)] == 0]
     people = []
@@ -250,9 +249,10 @@ def build_workload(size: Size, now: datetime, seed: int = SEED) -> Workload:
         parse_profile({"id": str(p["telegram_id"]), "keywords": p["keywords"]}) for p in people
     ]
     by_ocid = {n.ocid: n for n in notices}
+    # as the service matches: each notice and each of its lots, alert tier
     predicted = {
-        (int(m.profile_id), str(by_ocid[m.notice_ocid].url))
-        for m in Matcher(profiles).match(notices)
+        (int(m.match.profile_id), str(by_ocid[m.match.notice_ocid].url))
+        for m in match_lots(Matcher(profiles).match, notices, profiles)
     }
     half = size.users // 2
     users = [CHAT_BASE + k for k in range(half)] + [
