@@ -26,6 +26,8 @@ from storage.models import DeliveryRow
 from storage.types import utcnow
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
+#: Rows per INSERT page in :func:`enqueue` (measured: 50 costs a fifth of the CPU of 500).
+_INSERT_PAGE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,42 +52,28 @@ async def enqueue(
     session: AsyncSession, deliveries: Sequence[NewDelivery], now: datetime | None = None
 ) -> int:
     """Insert deliveries, skipping any that already exist; returns how many were new.
-    ``now`` is the caller's clock (the grouping rule compares it with send times)."""
+    ``now`` is the caller's clock (the grouping rule compares it with send times).
+
+    One statement executed for many rows, sent in pages of ``_INSERT_PAGE``. A 500-row
+    ``VALUES`` list built per chunk cost about 0.45 ms of CPU a row on the event loop (a
+    match that queued 41,000 "maybe" rows held every reply for 15 s); small pages cost
+    about a fifth of that, and each page's round trip lets the loop answer people."""
     created = now or utcnow()
     if not deliveries:
         return 0
-    rows = [
-        {
-            "subscriber_id": d.subscriber_id,
-            "notice_id": d.notice_id,
-            "version": d.version,
-            "channel": d.channel,
-            "kind": d.kind,
-            "variant": d.variant,
-            "status": PENDING,
-            "due_at": d.due_at,
-            "attempts": 0,
-            "score": d.score,
-            "reasons": list(d.reasons),
-            "keywords": list(d.keywords),
-            "changes": dict(d.changes),
-            "lots": list(d.lots),
-            "created_at": created,
-        }
-        for d in deliveries
-    ]
+    rows = [_row(d, created) for d in deliveries]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    total = 0
-    for start in range(0, len(rows), 500):
-        stmt = (
-            insert(DeliveryRow)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing()
-            .returning(col(DeliveryRow.id))
-        )
-        total += len((await session.exec(stmt)).all())
-    return total
+    table = DeliveryRow.__table__  # type: ignore[attr-defined]
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+        .execution_options(insertmanyvalues_page_size=_INSERT_PAGE)
+    )
+    connection = await session.connection()
+    result = await connection.execute(stmt, rows)
+    return len(result.all())
 
 
 async def claim_due(
@@ -344,3 +332,23 @@ async def bring_forward(session: AsyncSession, delivery_ids: Sequence[int], due:
         session.add(row)
         moved += 1
     return moved
+
+
+def _row(d: NewDelivery, created: datetime) -> dict[str, Any]:
+    return {
+        "subscriber_id": d.subscriber_id,
+        "notice_id": d.notice_id,
+        "version": d.version,
+        "channel": d.channel,
+        "kind": d.kind,
+        "variant": d.variant,
+        "status": PENDING,
+        "due_at": d.due_at,
+        "attempts": 0,
+        "score": d.score,
+        "reasons": list(d.reasons),
+        "keywords": list(d.keywords),
+        "changes": dict(d.changes),
+        "lots": list(d.lots),
+        "created_at": created,
+    }
