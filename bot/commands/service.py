@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 from typing import Any
 
 from bot.app import App, channels
@@ -14,6 +15,13 @@ from bot.errors import UserError
 from bot.pipeline.cycle import CycleReport
 
 log = logging.getLogger(__name__)
+
+#: Matching runs in a worker thread and is pure Python, so it holds the GIL; the event loop
+#: that answers people waits for the interpreter to switch threads each time it needs the
+#: GIL back (every await that resumes). CPython switches every 5 ms by default; a reply needs
+#: the GIL dozens of times, so it took seconds while a big poll matched (docs/benchmarks.md,
+#: the fleet's one-worker run).
+SWITCH_INTERVAL = 0.0005
 
 
 def register(subparsers: Any) -> None:
@@ -81,6 +89,7 @@ ROLES = ("all", "web", "worker")
 
 def run_service(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     asyncio.run(_run(config, getattr(args, "role", "all")))
     return 0
 
